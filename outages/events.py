@@ -1,0 +1,44 @@
+"""Event rows: every change of a record is written as a row in the same transaction as the change.
+
+Consumers (the notification outbox, feeds) read these rows; nothing is inferred from logs.
+Kinds: created, edited, updated, resolved, breach, overdue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from .schema import events
+from .settings import Settings
+
+KINDS = ("created", "edited", "updated", "resolved", "breach", "overdue")
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    record_number: int
+    kind: str
+    at: datetime
+    revision: int
+    data: dict[str, Any]
+
+
+def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Settings) -> list[int]:
+    """Insert the events (in order), queue who must be told in the same transaction, and return their ids."""
+    if not new:
+        return []
+    rows = [
+        {"record_number": e.record_number, "kind": e.kind, "at": e.at, "created_at": now, "revision": e.revision,
+         "data": e.data}
+        for e in new
+    ]
+    result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
+    ids = [row.id for row in result]
+    from .notify.outbox import enqueue  # the outbox rows commit or roll back with their events
+
+    enqueue(conn, ids, settings, now)
+    return ids

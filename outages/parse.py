@@ -1,0 +1,179 @@
+"""From a sheet row (header -> value) to a Submission, with every problem explained in Ukrainian."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Mapping
+
+from .record import Action, Kind, SheetRow, SheetTable, Submission
+from .settings import FIELDS, REQUIRED_COLUMNS, Settings
+from .text import clean, fold, one_line
+from .times import TimeError, parse_datetime
+
+
+class UnusableInput(Exception):
+    """The input as a whole cannot be processed (wrong columns, not a table). Nothing is written."""
+
+
+KINDS = {
+    "аварійна ситуація": Kind.EMERGENCY, "аварійні роботи": Kind.EMERGENCY, "аварія": Kind.EMERGENCY,
+    "аварійна": Kind.EMERGENCY, "надзвичайна ситуація": Kind.EMERGENCY, "emergency": Kind.EMERGENCY,
+    "планові роботи": Kind.PLANNED, "планова робота": Kind.PLANNED, "планові": Kind.PLANNED,
+    "планове відключення": Kind.PLANNED, "planned": Kind.PLANNED, "planned works": Kind.PLANNED,
+}
+ACTIONS = {
+    "": Action.NEW, "нове повідомлення": Action.NEW, "нове": Action.NEW, "new": Action.NEW,
+    "оновлення": Action.UPDATE, "оновити": Action.UPDATE, "зміна терміну": Action.UPDATE, "update": Action.UPDATE,
+    "ліквідовано": Action.RESOLVE, "ліквідація": Action.RESOLVE, "завершено": Action.RESOLVE,
+    "усунуто": Action.RESOLVE, "resolved": Action.RESOLVE, "resolve": Action.RESOLVE,
+}
+FIELD_UK = {
+    "recorded_at": "позначка часу", "executor": "виконавець", "kind": "тип", "action": "дія",
+    "reference": "номер повідомлення", "service": "послуга", "districts": "район", "addresses": "адреси",
+    "summary": "коротка інформація", "cause": "причини виникнення", "impact": "наслідки для мешканців",
+    "expected_end": "термін ліквідації", "event_at": "час настання події",
+}
+_REFERENCE = re.compile(r"^(?:№|n|no\.?|#)?\s*(\d{1,9})(?:\.0+)?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Districts come comma-separated from Google Forms checkboxes; people also use ';' and new lines.
+_LIST_SPLIT = re.compile(r"[,;\n]+")
+
+
+class HeaderMap:
+    """Which column holds which field, found by header text (case and spacing forgiven)."""
+
+    def __init__(self, table_headers: tuple[str, ...], settings: Settings):
+        by_fold: dict[str, str] = {}
+        for header in table_headers:
+            by_fold.setdefault(fold(header), header)
+        self.header_of: dict[str, str] = {}
+        missing = []
+        for field_name in FIELDS:
+            wanted = settings.columns[field_name]
+            found = by_fold.get(fold(wanted))
+            if found is not None:
+                self.header_of[field_name] = found
+            elif field_name in REQUIRED_COLUMNS:
+                missing.append(f"«{wanted}» (setting columns.{field_name})")
+        if missing:
+            raise UnusableInput(
+                "У таблиці немає обов'язкових стовпців: " + ", ".join(missing)
+                + ". Перейменуйте стовпці або вкажіть свої заголовки в секції [columns] конфігурації."
+                + " / Missing required columns; map your headers in the [columns] settings."
+            )
+
+    def get(self, values: Mapping[str, Any], field_name: str) -> Any:
+        header = self.header_of.get(field_name)
+        return None if header is None else values.get(header)
+
+
+def is_blank(row: SheetRow, headers: HeaderMap) -> bool:
+    return all(_blank(headers.get(row.values, name)) for name in headers.header_of)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def content_hash(row: SheetRow, headers: HeaderMap) -> str:
+    """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit)."""
+    payload = {name: _canon(headers.get(row.values, name)) for name in FIELDS if name != "recorded_at"}
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _canon(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submission:
+    """Every field is tried, so the dispatcher learns of all problems at once."""
+    tz = settings.tz
+    sub = Submission(row=row.number, key=row.identity)
+    get = lambda name: headers.get(row.values, name)  # noqa: E731
+
+    raw_kind = fold(get("kind"))
+    if raw_kind:
+        sub.kind = KINDS.get(raw_kind)
+        if sub.kind is None:
+            sub.invalid.add("kind")
+            sub.errors.append(f"Невідомий тип «{one_line(get('kind'))}»: оберіть «Аварійна ситуація» або «Планові роботи»")
+    raw_action = fold(get("action"))
+    sub.action = ACTIONS.get(raw_action)
+    if sub.action is None:
+        sub.errors.append(
+            f"Невідома дія «{one_line(get('action'))}»: оберіть «Нове повідомлення», «Оновлення» або «Ліквідовано»"
+        )
+
+    raw_ref = one_line(get("reference"))
+    if raw_ref:
+        match = _REFERENCE.match(raw_ref)
+        if match and int(match[1]) > 0:
+            sub.reference = int(match[1])
+        else:
+            sub.invalid.add("reference")
+            sub.errors.append(f"Номер повідомлення «{raw_ref}» має бути цілим числом, наприклад 42")
+
+    sub.executor = one_line(get("executor"))
+    if sub.executor and settings.utilities:
+        known = settings.utilities.lookup(sub.executor)
+        if known is None:
+            sub.invalid.add("executor")
+            sub.errors.append(f"Невідомий виконавець «{sub.executor}»: його немає в довіднику міста")
+        else:
+            sub.executor = known
+    sub.service = one_line(get("service"))
+    if sub.service:
+        known = settings.services.lookup(sub.service)
+        if known is None:
+            sub.invalid.add("service")
+            sub.errors.append(
+                f"Невідома послуга «{sub.service}»; можливі: {', '.join(settings.services.names)}"
+            )
+        else:
+            sub.service = known
+    districts = []
+    for part in _LIST_SPLIT.split(clean(get("districts"))):
+        if not part.strip():
+            continue
+        known = settings.districts.lookup(part)
+        if known is None:
+            sub.invalid.add("districts")
+            sub.errors.append(
+                f"Невідомий район «{one_line(part)}»; можливі: {', '.join(settings.districts.names)}"
+            )
+        elif known not in districts:
+            districts.append(known)
+    sub.districts = tuple(districts)
+
+    for name in ("addresses", "summary", "cause", "impact"):
+        setattr(sub, name, clean(get(name)))
+    sub.contact_name = one_line(get("contact_name"))
+    sub.contact_phone = one_line(get("contact_phone"))
+    email = one_line(get("reporter_email"))
+    sub.reporter_email = email if _EMAIL.match(email) else ""
+
+    for name, end in (("recorded_at", False), ("event_at", False), ("expected_end", True)):
+        value = get(name)
+        if _blank(value):
+            continue
+        try:
+            setattr(sub, name, parse_datetime(value, tz, date_only_end=end))
+        except TimeError as exc:
+            sub.invalid.add(name)
+            sub.errors.append(f"{FIELD_UK[name].capitalize()}: {exc}")
+    if sub.recorded_at is None and _blank(get("recorded_at")):
+        sub.errors.append("Немає позначки часу внесення (стовпець Google Forms)")
+    return sub
+
+
+def read_table(table: SheetTable, settings: Settings) -> HeaderMap:
+    """Check that a table can be processed at all; raise UnusableInput naming what is missing."""
+    if not table.headers or not any(h.strip() for h in table.headers):
+        raise UnusableInput("Таблиця порожня: немає рядка заголовків / The table has no header row")
+    return HeaderMap(table.headers, settings)

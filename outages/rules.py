@@ -1,0 +1,74 @@
+"""The city's reporting rules (regulation 7.2–7.4) as pure functions of times and a submission.
+
+Nothing here reads a clock or the store: the planner passes in what the rules need, and tests pin it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .parse import FIELD_UK
+from .record import Action, Deadline, Kind, Submission
+from .settings import Rules
+from .times import between, hours, minutes
+
+
+def deadline(kind: Kind, recorded_at: datetime, event_at: datetime, rules: Rules) -> Deadline:
+    """Emergency: recorded no later than N minutes after the event. Planned: at least N hours before start."""
+    if kind is Kind.EMERGENCY:
+        delay = between(event_at, recorded_at)
+        return Deadline(
+            met=delay <= timedelta(minutes=rules.emergency_max_delay_minutes),
+            delay_minutes=minutes(delay),
+        )
+    lead = between(recorded_at, event_at)
+    return Deadline(met=lead >= timedelta(hours=rules.planned_min_lead_hours), lead_hours=hours(lead))
+
+
+def problems(sub: Submission, rules: Rules) -> list[str]:
+    """What makes this submission unacceptable on its own (the store adds what needs history)."""
+    errors: list[str] = []
+    if sub.action is Action.NEW or sub.action is None:
+        missing = [FIELD_UK.get(name, name) for name in rules.required_fields
+                   if _empty(getattr(sub, name)) and name not in sub.invalid]
+        if missing:
+            errors.append("Не заповнено: " + ", ".join(missing))
+        if sub.action is Action.NEW and sub.reference is not None:
+            errors.append(
+                "Для нового повідомлення номер не вказують: його присвоює хаб. "
+                "Щоб змінити запис, оберіть дію «Оновлення»"
+            )
+        errors.extend(_time_order(sub, rules))
+    else:
+        if sub.reference is None and "reference" not in sub.invalid:
+            errors.append(f"Для дії «{sub.action.uk}» вкажіть номер повідомлення, який присвоїв хаб")
+        if sub.action is Action.UPDATE and sub.expected_end is None and not (sub.summary or sub.impact or sub.cause):
+            errors.append("Оновлення без змін: вкажіть новий термін ліквідації або нову інформацію")
+    return errors
+
+
+def _time_order(sub: Submission, rules: Rules) -> list[str]:
+    errors = []
+    skew = timedelta(minutes=rules.clock_skew_minutes)
+    if sub.kind is Kind.EMERGENCY and sub.event_at and sub.recorded_at:
+        if between(sub.recorded_at, sub.event_at) > skew:
+            errors.append("Час настання аварії пізніший за час внесення: аварія не може статися в майбутньому")
+    if sub.event_at and sub.expected_end and between(sub.event_at, sub.expected_end) < timedelta(0):
+        errors.append("Термін ліквідації раніший за час настання події")
+    return errors
+
+
+def update_problems(sub: Submission, event_at: datetime) -> list[str]:
+    """An update's new expected end must not precede the record's event."""
+    if sub.expected_end is not None and between(event_at, sub.expected_end) < timedelta(0):
+        return ["Новий термін ліквідації раніший за час настання події"]
+    return []
+
+
+def is_overdue(status: str, expected_end: datetime | None, now: datetime) -> bool:
+    """An active record whose expected end has passed without an update or a resolution."""
+    return status == "active" and expected_end is not None and between(expected_end, now) > timedelta(0)
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == "" or value == ()

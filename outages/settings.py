@@ -1,0 +1,271 @@
+"""The one place that reads settings: embedded defaults, then a TOML file, then OUTAGES_* variables.
+
+Scalar settings are declared once in SETTINGS, with their type and help text; docs/settings.md lists them all
+(a test keeps the two in step). Structured settings (column headers, districts, services, utilities, rules,
+recipients) come from TOML only. A secret may also come from a file named by OUTAGES_<NAME>_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .catalog import Catalog, Entry
+
+ENV_PREFIX = "OUTAGES_"
+CONFIG_ENV = "OUTAGES_CONFIG"
+LOCAL_CONFIG = "outages.toml"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: Callable[[str], Any] | type
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.key.upper()
+
+
+def _bool(text: str) -> bool:
+    folded = str(text).strip().lower()
+    if folded in {"1", "true", "yes", "on"}:
+        return True
+    if folded in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {text!r}")
+
+
+def _int(text: str) -> int:
+    return int(str(text).strip())
+
+
+def _float(text: str) -> float:
+    return float(str(text).strip())
+
+
+def _str(text: str) -> str:
+    return str(text)
+
+
+# Every scalar setting the hub knows. Environment variable = OUTAGES_ + KEY in upper case.
+SETTINGS: list[Setting] = [
+    Setting("timezone", _str, "The city's time zone (IANA name). All times are shown and compared in it."),
+    Setting("database_url", _str, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
+            secret=True),
+    Setting("city_name", _str, "The city's name, shown on pages and in messages."),
+]
+
+# Fields of the record, in sheet order; the keys of [columns].
+FIELDS = (
+    "recorded_at", "executor", "kind", "action", "reference", "service", "districts", "addresses", "summary",
+    "cause", "impact", "expected_end", "event_at", "contact_name", "contact_phone", "reporter_email",
+)
+# Columns a response sheet must have to be usable at all (action/reference/contacts may be absent).
+REQUIRED_COLUMNS = ("recorded_at", "executor", "kind", "service", "districts", "summary", "event_at", "expected_end")
+
+
+@dataclass(frozen=True)
+class Rules:
+    emergency_max_delay_minutes: float
+    planned_min_lead_hours: float
+    clock_skew_minutes: float
+    required_fields: tuple[str, ...]
+
+
+class Settings:
+    """Effective settings. Scalars are attributes (settings.timezone); structured parts are typed."""
+
+    def __init__(self, data: Mapping[str, Any], sources: Mapping[str, str]):
+        self.data = dict(data)
+        self.sources = dict(sources)  # key -> where its value came from (default, file, env, env file)
+        try:
+            self.tz = ZoneInfo(str(self.data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"OUTAGES_TIMEZONE / timezone: unknown time zone {self.data['timezone']!r}") from exc
+        self.columns = _columns(self.data.get("columns", {}))
+        self.rules = _rules(self.data.get("rules", {}))
+        self.districts = _catalog("districts", self.data.get("districts", []))
+        self.services = _catalog("services", self.data.get("services", []))
+        self.utilities = _catalog("utilities", self.data.get("utilities", []), required=False)
+        if not self.districts:
+            raise SettingsError("districts: the city needs at least one [[districts]] entry")
+        if not self.services:
+            raise SettingsError("services: the city needs at least one [[services]] entry")
+
+    def __getattr__(self, key: str) -> Any:
+        data = self.__dict__.get("data", {})
+        if key in data:
+            return data[key]
+        raise AttributeError(key)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings for display, secrets masked."""
+        out = {}
+        for setting in SETTINGS:
+            value = self.data.get(setting.key)
+            if setting.secret and value not in (None, ""):
+                value = mask(setting.key, value)
+            out[setting.key] = value
+        for key, value in self.data.items():
+            if key not in out:
+                out[key] = value
+        return out
+
+
+def mask(key: str, value: Any) -> str:
+    if key.endswith("url"):
+        # Keep the URL readable, hide only its password.
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(str(value)).render_as_string(hide_password=True)
+        except Exception:  # not a SQLAlchemy URL: mask all of it
+            return "***"
+    return "***"
+
+
+def _columns(raw: Mapping[str, Any]) -> dict[str, str]:
+    unknown = set(raw) - set(FIELDS)
+    if unknown:
+        raise SettingsError(f"columns: unknown field(s) {sorted(unknown)}; known: {', '.join(FIELDS)}")
+    columns = {}
+    for field_name in FIELDS:
+        header = raw.get(field_name)
+        if not isinstance(header, str) or not header.strip():
+            raise SettingsError(f"columns.{field_name}: expected the column header as text")
+        columns[field_name] = header.strip()
+    return columns
+
+
+def _rules(raw: Mapping[str, Any]) -> Rules:
+    def positive(key: str) -> float:
+        value = raw.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise SettingsError(f"rules.{key}: expected a non-negative number, got {value!r}")
+        return float(value)
+
+    required = raw.get("required_fields", [])
+    bad = [name for name in required if name not in FIELDS]
+    if not isinstance(required, list) or bad:
+        raise SettingsError(f"rules.required_fields: unknown field(s) {bad}; known: {', '.join(FIELDS)}")
+    return Rules(
+        emergency_max_delay_minutes=positive("emergency_max_delay_minutes"),
+        planned_min_lead_hours=positive("planned_min_lead_hours"),
+        clock_skew_minutes=positive("clock_skew_minutes"),
+        required_fields=tuple(required),
+    )
+
+
+def _catalog(what: str, raw: Any, required: bool = True) -> Catalog:
+    if not isinstance(raw, list):
+        raise SettingsError(f"{what}: expected a list of [[{what}]] tables")
+    entries = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            item = {"name": item}
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise SettingsError(f"{what}[{index}]: every entry needs a name")
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise SettingsError(f"{what}[{index}].aliases: expected a list of text")
+        entries.append(Entry(name=name.strip(), aliases=tuple(aliases), en=str(item.get("en", ""))))
+    try:
+        return Catalog(what, tuple(entries))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else (lists included) replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def defaults() -> dict[str, Any]:
+    text = resources.files("outages").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def config_path(environ: Mapping[str, str]) -> Path | None:
+    named = environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise SettingsError(f"{CONFIG_ENV}: no such file {named}")
+        return path
+    local = Path(LOCAL_CONFIG)
+    return local if local.is_file() else None
+
+
+def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    """Read the effective settings; raise SettingsError naming the bad setting."""
+    environ = os.environ if environ is None else environ
+    data = defaults()
+    sources = {key: "default" for key in data}
+    path = path or config_path(environ)
+    if path is not None:
+        try:
+            overrides = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{CONFIG_ENV}: cannot read {path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        data = _merge(data, overrides)
+        sources.update({key: str(path) for key in overrides})
+    for setting in SETTINGS:
+        raw, origin = _from_env(setting, environ)
+        if raw is None:
+            raw = data.get(setting.key)
+            if raw is None:
+                continue
+            origin = sources.get(setting.key, "default")
+        try:
+            data[setting.key] = _coerce(setting, raw)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"{setting.env} ({origin}): {exc}") from exc
+        sources[setting.key] = origin
+    return Settings(data, sources)
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if isinstance(raw, str):
+        return setting.type(raw)
+    numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    if setting.type is _bool and isinstance(raw, bool):
+        return raw
+    if setting.type is _int and numeric and float(raw).is_integer():
+        return int(raw)
+    if setting.type is _float and numeric:
+        return float(raw)
+    expected = {_bool: "true/false", _int: "a whole number", _float: "a number"}.get(setting.type, "text")
+    raise ValueError(f"expected {expected}, got {raw!r}")
+
+
+def _from_env(setting: Setting, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    if setting.env in environ:
+        return environ[setting.env], setting.env
+    file_var = setting.env + "_FILE"
+    if setting.secret and file_var in environ:
+        try:
+            return Path(environ[file_var]).read_text(encoding="utf-8").strip(), file_var
+        except OSError as exc:
+            raise SettingsError(f"{file_var}: cannot read {environ[file_var]}: {exc.strerror}") from exc
+    return None, ""

@@ -1,0 +1,251 @@
+"""Apply a plan to the store in one transaction: records, submissions, events and the sync run.
+
+A failure anywhere rolls the whole sync back, so the store is either before or after, never between; the
+failed run is then recorded on its own and the next cycle tries again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+
+from .events import NewEvent, emit
+from .parse import read_table
+from .planner import Decision, KnownRecord, KnownSubmission, Plan, State, plan
+from .record import Action, SheetTable
+from .rules import is_overdue
+from .schema import events, records, submissions, sync_runs
+from .settings import Settings
+from .times import UTC
+
+
+@dataclass
+class SyncResult:
+    plan: Plan
+    counts: dict[str, int]
+    event_ids: list[int]
+
+
+def load_state(conn: Connection) -> State:
+    state = State()
+    for row in conn.execute(select(
+        submissions.c.id, submissions.c.row_key, submissions.c.content_hash, submissions.c.status,
+        submissions.c.action, submissions.c.record_number, submissions.c.first_recorded_at, submissions.c.verdict,
+    )):
+        state.submissions[row.row_key] = KnownSubmission(*row)
+    for row in conn.execute(select(
+        records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
+        records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
+    )):
+        state.records[row.number] = KnownRecord(*row)
+    state.next_number = (conn.execute(select(func.max(records.c.number))).scalar() or 0) + 1
+    return state
+
+
+def check(engine: Engine | None, table: SheetTable, settings: Settings) -> Plan:
+    """What sync would decide, writing nothing (engine None: an empty store)."""
+    headers = read_table(table, settings)
+    if engine is None:
+        return plan(table, headers, State(), settings)
+    with engine.connect() as conn:
+        return plan(table, headers, load_state(conn), settings)
+
+
+def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
+         after: Callable[[Connection, SyncResult], None] | None = None) -> SyncResult:
+    """One sync of a table. `after` runs inside the same transaction (e.g. writing verdicts back)."""
+    headers = read_table(table, settings)
+    with engine.begin() as conn:
+        _lock_for_sync(conn)
+        the_plan = plan(table, headers, load_state(conn), settings)
+        event_ids = apply(conn, the_plan, now, settings)
+        overdue_ids = flag_overdue(conn, now, settings)
+        counts = the_plan.changes() | {"overdue": len(overdue_ids)}
+        conn.execute(insert(sync_runs).values(
+            source=table.source, started_at=now, finished_at=datetime.now(UTC), ok=True, counts=counts,
+        ))
+        result = SyncResult(plan=the_plan, counts=counts, event_ids=event_ids + overdue_ids)
+        if after is not None:
+            after(conn, result)
+    return result
+
+
+def record_failure(engine: Engine, source: str, started: datetime, error: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(sync_runs).values(
+            source=source, started_at=started, finished_at=datetime.now(UTC), ok=False, counts={}, error=error,
+        ))
+
+
+def _lock_for_sync(conn: Connection) -> None:
+    # Two syncs at once would both number "the next" record: serialise them on the records table.
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.exec_driver_sql("UPDATE sync_runs SET id = id WHERE 0")  # takes SQLite's write lock now
+
+
+def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -> list[int]:
+    new_records: list[dict[str, Any]] = []
+    new_events: list[NewEvent] = []
+    revisions: dict[int, int] = {}
+    for decision in the_plan.decisions:
+        if decision.change == "new":
+            new_records.append(_record_values(decision))
+            revisions[decision.record] = 1
+    if new_records:
+        conn.execute(insert(records), new_records)
+    for decision in the_plan.decisions:
+        if decision.change == "new":
+            new_events.extend(_created(decision))
+        elif decision.change in ("edit", "update", "resolve"):
+            new_events.extend(_change_record(conn, decision, revisions))
+    ids = emit(conn, new_events, now, settings)
+    _save_submissions(conn, the_plan, now)
+    return ids
+
+
+def _record_values(decision: Decision) -> dict[str, Any]:
+    sub = decision.submission
+    assert sub is not None and decision.deadline is not None and sub.kind is not None
+    return {
+        "number": decision.record, "executor": sub.executor, "kind": sub.kind.value, "service": sub.service,
+        "districts": list(sub.districts), "addresses": sub.addresses, "summary": sub.summary, "cause": sub.cause,
+        "impact": sub.impact, "event_at": sub.event_at, "expected_end": sub.expected_end,
+        "first_recorded_at": sub.recorded_at, "last_changed_at": sub.recorded_at, "status": "active",
+        "resolved_at": None, "deadline_met": decision.deadline.met,
+        "delay_minutes": decision.deadline.delay_minutes, "lead_hours": decision.deadline.lead_hours,
+        "contact_name": sub.contact_name, "contact_phone": sub.contact_phone, "reporter_email": sub.reporter_email,
+        "revision": 1, "overdue_for": None,
+    }
+
+
+def _created(decision: Decision) -> list[NewEvent]:
+    sub = decision.submission
+    assert sub is not None and sub.recorded_at is not None and decision.deadline is not None
+    made = [NewEvent(decision.record, "created", sub.recorded_at, 1, {"row": decision.row})]
+    if not decision.deadline.met:
+        made.append(NewEvent(decision.record, "breach", sub.recorded_at, 1, decision.deadline.as_json()))
+    return made
+
+
+_TEXT_FIELDS = ("summary", "cause", "impact", "addresses")
+
+
+def _change_record(conn: Connection, decision: Decision, revisions: dict[int, int]) -> list[NewEvent]:
+    sub = decision.submission
+    assert sub is not None and decision.record is not None
+    current = conn.execute(select(records).where(records.c.number == decision.record)).one()._asdict()
+    revision = revisions.get(decision.record, current["revision"]) + 1
+    revisions[decision.record] = revision
+    at = sub.recorded_at if decision.change == "edit" else _row_time(sub)
+    values: dict[str, Any] = {"revision": revision, "last_changed_at": at}
+    made: list[NewEvent] = []
+    if decision.change == "edit":
+        values.update(_record_values(decision))
+        values.update(revision=revision, status=current["status"], resolved_at=current["resolved_at"],
+                      overdue_for=current["overdue_for"], last_changed_at=at)
+        del values["number"]
+        if _was_updated(conn, decision.record):
+            # A later «Оновлення» row set the expected end; an edit of the first row does not undo it.
+            values["expected_end"] = current["expected_end"]
+        changed = {k: [_json(current[k]), _json(v)] for k, v in values.items()
+                   if k in _EDITABLE and current[k] != v}
+        made.append(NewEvent(decision.record, "edited", at, revision, {"row": decision.row, "changed": changed}))
+        if current["deadline_met"] and not values["deadline_met"]:
+            made.append(NewEvent(decision.record, "breach", at, revision, decision.deadline.as_json()))
+    else:
+        for name in _TEXT_FIELDS:
+            if getattr(sub, name):
+                values[name] = getattr(sub, name)
+        if sub.districts:
+            values["districts"] = list(sub.districts)
+        data: dict[str, Any] = {"row": decision.row}
+        if sub.expected_end is not None and sub.action is Action.UPDATE:
+            values["expected_end"] = sub.expected_end
+            data["old_expected_end"] = _json(current["expected_end"])
+            data["new_expected_end"] = _json(sub.expected_end)
+        if decision.change == "resolve":
+            values["status"] = "resolved"
+            values["resolved_at"] = at
+        data["changed"] = {k: [_json(current[k]), _json(v)] for k, v in values.items()
+                           if k in _EDITABLE and current[k] != v}
+        made.append(NewEvent(decision.record, "updated" if decision.change == "update" else "resolved", at,
+                             revision, data))
+    conn.execute(update(records).where(records.c.number == decision.record).values(**values))
+    return made
+
+
+def _was_updated(conn: Connection, number: int) -> bool:
+    query = select(events.c.id).where(events.c.record_number == number, events.c.kind == "updated").limit(1)
+    return conn.execute(query).first() is not None
+
+
+_EDITABLE = ("executor", "service", "districts", "addresses", "summary", "cause", "impact", "event_at",
+             "expected_end", "kind", "status", "deadline_met")
+
+
+def _row_time(sub) -> datetime:  # noqa: ANN001
+    # For a resolution the event time, when given, is when it was fixed; otherwise the moment of entry.
+    if sub.action is Action.RESOLVE and sub.event_at is not None:
+        return sub.event_at
+    return sub.recorded_at
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
+    inserts, updates, rekeys = [], [], []
+    for d in the_plan.decisions:
+        values = {
+            "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
+            "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
+            "first_recorded_at": d.first_recorded_at, "last_seen_at": now,
+        }
+        if d.prior is None:
+            inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
+        elif d.change != "unchanged":
+            updates.append(values | {"sid": d.prior.id})
+        elif d.prior.row_key != d.key or d.prior.verdict.get("row") != d.row:
+            rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
+                           "verdict": d.prior.verdict | {"row": d.row}})
+    _park_taken_keys(conn, updates + rekeys + inserts)
+    stmt = update(submissions).where(submissions.c.id == bindparam("sid"))
+    if updates:
+        conn.execute(stmt, updates)
+    if rekeys:
+        conn.execute(stmt, rekeys)
+    if inserts:
+        conn.execute(insert(submissions), inserts)
+
+
+def _park_taken_keys(conn: Connection, writes: list[dict[str, Any]]) -> None:
+    """Free the row keys about to be written: a submission still holding one (its row was deleted or moved)
+    is parked under a key no sheet row can have, and found again by its content if the row comes back."""
+    if not writes:
+        return
+    target = {v["sid"]: v["row_key"] for v in writes if "sid" in v}
+    taken = [v["row_key"] for v in writes]
+    for start in range(0, len(taken), 500):
+        holders = conn.execute(select(submissions.c.id, submissions.c.row_key)
+                               .where(submissions.c.row_key.in_(taken[start:start + 500]))).all()
+        for sid, key in holders:
+            if target.get(sid) != key:
+                conn.execute(update(submissions).where(submissions.c.id == sid)
+                             .values(row_key=f"parked:{sid}:{key}"))
+
+
+def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[int]:
+    """Raise "overdue" once per expected end for active records whose expected end has passed."""
+    due = conn.execute(select(records.c.number, records.c.expected_end, records.c.overdue_for, records.c.revision)
+                       .where(records.c.status == "active", records.c.expected_end < now)).all()
+    new = [row for row in due if is_overdue("active", row.expected_end, now) and row.overdue_for != row.expected_end]
+    for row in new:
+        conn.execute(update(records).where(records.c.number == row.number).values(overdue_for=row.expected_end))
+    return emit(conn, [NewEvent(row.number, "overdue", now, row.revision,
+                                {"expected_end": row.expected_end.isoformat()}) for row in new], now, settings)

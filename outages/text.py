@@ -1,0 +1,41 @@
+"""Normalising what people type: control characters, spaces, quotes and apostrophes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Control characters (a pasted \x0b breaks XML feeds) except tab/newline, which we fold or keep.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+# Ukrainian apostrophe has several look-alikes on phones and keyboards.
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ʹ": "'", "′": "'"})
+_QUOTES = re.compile(r"[«»\"“”„]")
+
+
+def clean(value: object) -> str:
+    """Text as a dispatcher meant it: no control characters, single spaces, trimmed lines."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(" ", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # Keep paragraph breaks, drop runs of empty lines.
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def one_line(value: object) -> str:
+    """Text that must stay on one line (names, subjects)."""
+    return " ".join(clean(value).split())
+
+
+def fold(value: object) -> str:
+    """A comparison key: case, spaces, quotes and apostrophes do not matter."""
+    text = one_line(value).translate(_APOSTROPHES)
+    text = _QUOTES.sub("", text)
+    return " ".join(text.casefold().split())

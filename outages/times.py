@@ -1,0 +1,119 @@
+"""Times as the sheet gives them, turned into aware datetimes in the city's zone.
+
+Python subtracts two datetimes that share a tzinfo object on their wall clocks, ignoring a DST change between
+them; every interval here is therefore computed in UTC (see `between`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SERIAL_EPOCH = datetime(1899, 12, 30)
+UTC = timezone.utc
+
+# Day first, always: 05.11.2026 is 5 November. Dots, slashes or dashes; seconds optional; 2- or 4-digit year.
+_DAY_FIRST = re.compile(
+    r"^(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4}|\d{2})"
+    r"(?:[ ,T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?$"
+)
+
+
+class TimeError(ValueError):
+    """A value that is not a date and time; the message is for the dispatcher (Ukrainian)."""
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """A wall-clock time in the city. In the autumn's repeated hour the earlier reading (fold=0) is taken;
+    a time inside the spring gap is moved forward by the gap, as a clock would be."""
+    aware = naive.replace(tzinfo=tz)
+    # A time that does not exist (spring gap) does not survive a round trip through UTC.
+    back = aware.astimezone(UTC).astimezone(tz)
+    if back.replace(tzinfo=None) != naive:
+        return (aware.astimezone(UTC)).astimezone(tz)
+    return aware
+
+
+def from_serial(serial: float, tz: ZoneInfo) -> datetime:
+    """A Sheets serial number (days since 1899-12-30, in the spreadsheet's zone)."""
+    naive = SERIAL_EPOCH + timedelta(days=float(serial))
+    # Serial fractions carry float noise: round to the second a person typed.
+    naive = (naive + timedelta(microseconds=500_000)).replace(microsecond=0)
+    return localize(naive, tz)
+
+
+def parse_datetime(value: object, tz: ZoneInfo, *, date_only_end: bool = False) -> datetime:
+    """Parse a sheet value. Raises TimeError with a reason a dispatcher understands.
+
+    date_only_end: a date without a time means the end of that day (for «Термін ліквідації»).
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(tz) if value.tzinfo else localize(value, tz)
+    if isinstance(value, date):
+        return _date_only(value, tz, date_only_end)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
+            raise TimeError(f"«{value}» не схоже на дату")
+        return from_serial(value, tz)
+    text = " ".join(str(value).split())
+    if not text:
+        raise TimeError("порожнє значення")
+    match = _DAY_FIRST.match(text)
+    if match:
+        year = int(match["y"])
+        if year < 100:
+            year += 2000
+        try:
+            day = date(year, int(match["m"]), int(match["d"]))
+            clock = None if match["H"] is None else time(int(match["H"]), int(match["M"]), int(match["S"] or 0))
+        except ValueError:
+            raise TimeError(f"«{text}» — такої дати чи часу не існує (формат ДД.ММ.РРРР ГГ:ХХ)") from None
+        if clock is None:
+            return _date_only(day, tz, date_only_end)
+        return localize(datetime.combine(day, clock), tz)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise TimeError(f"«{text}» не розпізнано як дату й час (очікується ДД.ММ.РРРР ГГ:ХХ)") from None
+    if len(text) <= 10:  # ISO date without a time
+        return _date_only(parsed.date(), tz, date_only_end)
+    return parsed.astimezone(tz) if parsed.tzinfo else localize(parsed, tz)
+
+
+def _date_only(day: date, tz: ZoneInfo, date_only_end: bool) -> datetime:
+    if not date_only_end:
+        raise TimeError(f"«{day:%d.%m.%Y}» — вказано лише дату, потрібен ще й час (ГГ:ХХ)")
+    return localize(datetime.combine(day, time(23, 59)), tz)
+
+
+def between(start: datetime, end: datetime) -> timedelta:
+    """end − start in real elapsed time, correct across a DST change."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def minutes(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 60, 2)
+
+
+def hours(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 3600, 2)
+
+
+def parse_day(text: str, tz: ZoneInfo) -> datetime:
+    """A report boundary: a day (day-first or ISO) at midnight in the city."""
+    text = text.strip()
+    match = _DAY_FIRST.match(text)
+    try:
+        if match and match["H"] is None:
+            year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+            day = date(year, int(match["m"]), int(match["d"]))
+        else:
+            day = date.fromisoformat(text)
+    except ValueError:
+        raise TimeError(f"«{text}» — очікується дата ДД.ММ.РРРР або РРРР-ММ-ДД") from None
+    return localize(datetime.combine(day, time()), tz)
+
+
+def fmt(moment: datetime | None, tz: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")

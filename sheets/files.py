@@ -1,0 +1,86 @@
+"""CSV and XLSX exports of the response sheet, read into a SheetTable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from outages.parse import UnusableInput
+from outages.record import SheetRow, SheetTable
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def read_file(path: str | Path) -> SheetTable:
+    """Read an export; raise UnusableInput (in Ukrainian and English) when it cannot be a response sheet."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise UnusableInput(f"«{path}» — це тека, а не файл / is a directory, not a file") from None
+    except OSError as exc:
+        raise UnusableInput(f"Не вдається прочитати «{path}»: {exc.strerror} / cannot read the file") from None
+    source = f"file:{path.name}"
+    if data.startswith(_ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return table_from_xlsx(data, source)
+    return table_from_csv(data, source)
+
+
+def table_from_csv(data: bytes, source: str) -> SheetTable:
+    if b"\x00" in data[:4096]:
+        raise UnusableInput(f"{source}: це не CSV і не XLSX (двійковий файл) / not a CSV or XLSX file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnusableInput(
+            f"{source}: файл не в кодуванні UTF-8 (байт {exc.start}); експортуйте «CSV UTF-8» з Google Таблиць"
+            " / the file is not UTF-8"
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count) if first_line else ","
+    try:
+        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnusableInput(f"{source}: не вдається розібрати CSV: {exc} / malformed CSV") from None
+    return _table(source, grid)
+
+
+def table_from_xlsx(data: bytes, source: str, worksheet: str | None = None) -> SheetTable:
+    from openpyxl import load_workbook  # imported here: CSV-only deployments never pay for it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnusableInput(f"{source}: пошкоджений або не XLSX-файл ({exc}) / not a readable XLSX file") from None
+    try:
+        sheet = book[worksheet] if worksheet else book.worksheets[0]
+        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return _table(source, grid)
+
+
+def _table(source: str, grid: list[list[Any]]) -> SheetTable:
+    if not grid or not any(_cell(v) for v in grid[0]):
+        raise UnusableInput(f"{source}: немає рядка заголовків / no header row")
+    headers = tuple(_cell(v).strip() for v in grid[0])
+    rows = []
+    for offset, cells in enumerate(grid[1:], start=2):
+        values: dict[str, Any] = {}
+        for header, value in zip(headers, cells):
+            if header and header not in values:
+                values[header] = value
+        rows.append(SheetRow(number=offset, values=values))
+    return SheetTable(source=source, headers=headers, rows=tuple(rows))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

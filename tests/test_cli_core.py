@@ -1,0 +1,24 @@
+"""The pinned CLI, driven as a user would: init, sync, check --json, records, report."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import DEMO_CSV
+
+
+def test_demo_export_syncs_and_resyncs_without_changes(run_cli):
+    assert run_cli("init").exit_code == 0
+    first = run_cli("sync", "--source", str(DEMO_CSV))
+    assert first.exit_code == 0, first.output
+    assert "нових (new) 17" in first.output
+    assert "ліквідовано (resolved) 4" in first.output
+    assert "відхилено (rejected) 9" in first.output
+    again = run_cli("sync", "--source", str(DEMO_CSV))
+    assert "нових (new) 0 · оновлено (updated) 0 · ліквідовано (resolved) 0 · відхилено (rejected) 0" in again.output
+    assert "без змін (unchanged) 34" in again.output
+    listed = json.loads(run_cli("records", "--format", "json").output)
+    assert [r["number"] for r in listed] == list(range(1, 18))
+    everything = json.dumps(listed, ensure_ascii=False)
+    for personal in ("Олена Ковальчук", "0512 47-11-02", "o.kovalchuk@example.org", "Ігор Бондар"):
+        assert personal not in everything
