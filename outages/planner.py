@@ -20,6 +20,9 @@ from .record import Action, Deadline, Kind, SheetTable, Submission
 from .settings import Settings
 
 
+PARKED = "parked:"
+
+
 @dataclass
 class KnownSubmission:
     id: int
@@ -89,6 +92,9 @@ class Decision:
 class Plan:
     source: str
     decisions: list[Decision]
+    # Stored submissions no row matched: their rows were deleted or moved away. Sync parks their keys so a new
+    # row later written at that position is not mistaken for an edit of them.
+    gone: list[int] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -161,7 +167,8 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
         if decision.status == "accepted":
             accepted_hashes.setdefault(hashes[i], decision)
         decisions.append(decision)
-    return Plan(source=table.source, decisions=decisions)
+    gone = [k.id for k in state.submissions.values() if k.row_key not in claimed and not k.row_key.startswith(PARKED)]
+    return Plan(source=table.source, decisions=decisions, gone=gone)
 
 
 def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 
 from .events import NewEvent, emit
 from .parse import read_table
-from .planner import Decision, KnownRecord, KnownSubmission, Plan, State, plan
+from .planner import PARKED, Decision, KnownRecord, KnownSubmission, Plan, State, plan
 from .record import Action, SheetTable
 from .rules import is_overdue
 from .schema import events, records, submissions, sync_runs
@@ -196,7 +196,8 @@ def _row_time(sub) -> datetime:  # noqa: ANN001
 
 
 def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    # Event data keeps instants in UTC; readers show them in the city's zone.
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
@@ -214,6 +215,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
         elif d.prior.row_key != d.key or d.prior.verdict.get("row") != d.row:
             rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
                            "verdict": d.prior.verdict | {"row": d.row}})
+    _park(conn, the_plan.gone)
     _park_taken_keys(conn, updates + rekeys + inserts)
     stmt = update(submissions).where(submissions.c.id == bindparam("sid"))
     if updates:
@@ -222,6 +224,12 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
         conn.execute(stmt, rekeys)
     if inserts:
         conn.execute(insert(submissions), inserts)
+
+
+def _park(conn: Connection, ids: list[int]) -> None:
+    for sid in ids:
+        conn.execute(update(submissions).where(submissions.c.id == sid)
+                     .values(row_key=PARKED + str(sid) + ":" + submissions.c.row_key))
 
 
 def _park_taken_keys(conn: Connection, writes: list[dict[str, Any]]) -> None:
@@ -237,7 +245,7 @@ def _park_taken_keys(conn: Connection, writes: list[dict[str, Any]]) -> None:
         for sid, key in holders:
             if target.get(sid) != key:
                 conn.execute(update(submissions).where(submissions.c.id == sid)
-                             .values(row_key=f"parked:{sid}:{key}"))
+                             .values(row_key=f"{PARKED}{sid}:{key}"))
 
 
 def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[int]:
@@ -248,4 +256,4 @@ def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[in
     for row in new:
         conn.execute(update(records).where(records.c.number == row.number).values(overdue_for=row.expected_end))
     return emit(conn, [NewEvent(row.number, "overdue", now, row.revision,
-                                {"expected_end": row.expected_end.isoformat()}) for row in new], now, settings)
+                                {"expected_end": _json(row.expected_end)}) for row in new], now, settings)
