@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, text
 
 from .schema import events
 from .settings import Settings
@@ -36,8 +36,18 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
          "data": e.data}
         for e in new
     ]
-    result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
-    ids = [row.id for row in result]
+    if conn.dialect.name == "postgresql":
+        # Reserve the ids first, then a plain executemany: psycopg pipelines it, where RETURNING would make
+        # SQLAlchemy build one huge multi-VALUES statement that psycopg parses slowly in Python.
+        ids = list(conn.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
+        ), {"n": len(rows)}).scalars())
+        for row, event_id in zip(rows, ids):
+            row["id"] = event_id
+        conn.execute(insert(events), rows)
+    else:
+        result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
+        ids = [row.id for row in result]
     from .notify.outbox import enqueue  # the outbox rows commit or roll back with their events
 
     enqueue(conn, ids, settings, now)

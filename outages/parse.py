@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, Mapping
 
@@ -79,8 +78,11 @@ def _blank(value: Any) -> bool:
 
 def content_hash(row: SheetRow, headers: HeaderMap) -> str:
     """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit)."""
-    payload = {name: _canon(headers.get(row.values, name)) for name in FIELDS if name != "recorded_at"}
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
+    payload = "\x1f".join(_canon(headers.get(row.values, name)) for name in _HASHED)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+_HASHED = tuple(name for name in FIELDS if name != "recorded_at")
 
 
 def _canon(value: Any) -> str:

@@ -89,23 +89,49 @@ def _lock_for_sync(conn: Connection) -> None:
 
 
 def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -> list[int]:
-    new_records: list[dict[str, Any]] = []
+    """Write the plan: records (inserted or changed in bulk), their events in row order, the submissions."""
+    changes = [d for d in the_plan.decisions if d.change in ("new", "edit", "update", "resolve")]
+    fresh = {d.record for d in changes if d.change == "new"}
+    rows = _load_records(conn, {d.record for d in changes} - fresh)
+    updated = _numbers_with(conn, "updated", {d.record for d in changes if d.change == "edit"})
     new_events: list[NewEvent] = []
-    revisions: dict[int, int] = {}
-    for decision in the_plan.decisions:
+    for decision in changes:
         if decision.change == "new":
-            new_records.append(_record_values(decision))
-            revisions[decision.record] = 1
-    if new_records:
-        conn.execute(insert(records), new_records)
-    for decision in the_plan.decisions:
-        if decision.change == "new":
+            rows[decision.record] = _record_values(decision)
             new_events.extend(_created(decision))
-        elif decision.change in ("edit", "update", "resolve"):
-            new_events.extend(_change_record(conn, decision, revisions))
+        else:
+            new_events.extend(_change_record(rows[decision.record], decision, decision.record in updated))
+            if decision.change == "update":
+                updated.add(decision.record)
+    # Later rows of the same sync may have changed a new record already: it is inserted as it ends up.
+    if fresh:
+        conn.execute(insert(records), [rows[n] for n in sorted(fresh)])
+    changed = sorted(set(rows) - fresh)
+    if changed:
+        conn.execute(
+            update(records).where(records.c.number == bindparam("n")),
+            [{"n": n} | {k: v for k, v in rows[n].items() if k != "number"} for n in changed],
+        )
     ids = emit(conn, new_events, now, settings)
     _save_submissions(conn, the_plan, now)
     return ids
+
+
+def _load_records(conn: Connection, numbers: set[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    ordered = sorted(numbers)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        for row in conn.execute(select(records).where(records.c.number.in_(chunk))):
+            found[row.number] = row._asdict()
+    return found
+
+
+def _numbers_with(conn: Connection, kind: str, numbers: set[int]) -> set[int]:
+    if not numbers:
+        return set()
+    query = select(events.c.record_number).where(events.c.kind == kind, events.c.record_number.in_(sorted(numbers)))
+    return set(conn.execute(query).scalars())
 
 
 def _record_values(decision: Decision) -> dict[str, Any]:
@@ -135,12 +161,11 @@ def _created(decision: Decision) -> list[NewEvent]:
 _TEXT_FIELDS = ("summary", "cause", "impact", "addresses")
 
 
-def _change_record(conn: Connection, decision: Decision, revisions: dict[int, int]) -> list[NewEvent]:
+def _change_record(current: dict[str, Any], decision: Decision, was_updated: bool) -> list[NewEvent]:
+    """Apply an edit, update or resolution to the record's row (in place) and describe it as events."""
     sub = decision.submission
     assert sub is not None and decision.record is not None
-    current = conn.execute(select(records).where(records.c.number == decision.record)).one()._asdict()
-    revision = revisions.get(decision.record, current["revision"]) + 1
-    revisions[decision.record] = revision
+    revision = current["revision"] + 1
     at = sub.recorded_at if decision.change == "edit" else _row_time(sub)
     values: dict[str, Any] = {"revision": revision, "last_changed_at": at}
     made: list[NewEvent] = []
@@ -149,12 +174,11 @@ def _change_record(conn: Connection, decision: Decision, revisions: dict[int, in
         values.update(revision=revision, status=current["status"], resolved_at=current["resolved_at"],
                       overdue_for=current["overdue_for"], last_changed_at=at)
         del values["number"]
-        if _was_updated(conn, decision.record):
+        if was_updated:
             # A later «Оновлення» row set the expected end; an edit of the first row does not undo it.
             values["expected_end"] = current["expected_end"]
-        changed = {k: [_json(current[k]), _json(v)] for k, v in values.items()
-                   if k in _EDITABLE and current[k] != v}
-        made.append(NewEvent(decision.record, "edited", at, revision, {"row": decision.row, "changed": changed}))
+        made.append(NewEvent(decision.record, "edited", at, revision,
+                             {"row": decision.row, "changed": _diff(current, values)}))
         if current["deadline_met"] and not values["deadline_met"]:
             made.append(NewEvent(decision.record, "breach", at, revision, decision.deadline.as_json()))
     else:
@@ -171,17 +195,15 @@ def _change_record(conn: Connection, decision: Decision, revisions: dict[int, in
         if decision.change == "resolve":
             values["status"] = "resolved"
             values["resolved_at"] = at
-        data["changed"] = {k: [_json(current[k]), _json(v)] for k, v in values.items()
-                           if k in _EDITABLE and current[k] != v}
+        data["changed"] = _diff(current, values)
         made.append(NewEvent(decision.record, "updated" if decision.change == "update" else "resolved", at,
                              revision, data))
-    conn.execute(update(records).where(records.c.number == decision.record).values(**values))
+    current.update(values)
     return made
 
 
-def _was_updated(conn: Connection, number: int) -> bool:
-    query = select(events.c.id).where(events.c.record_number == number, events.c.kind == "updated").limit(1)
-    return conn.execute(query).first() is not None
+def _diff(current: dict[str, Any], values: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [_json(current[k]), _json(v)] for k, v in values.items() if k in _EDITABLE and current[k] != v}
 
 
 _EDITABLE = ("executor", "service", "districts", "addresses", "summary", "cause", "impact", "event_at",
@@ -253,7 +275,8 @@ def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[in
     due = conn.execute(select(records.c.number, records.c.expected_end, records.c.overdue_for, records.c.revision)
                        .where(records.c.status == "active", records.c.expected_end < now)).all()
     new = [row for row in due if is_overdue("active", row.expected_end, now) and row.overdue_for != row.expected_end]
-    for row in new:
-        conn.execute(update(records).where(records.c.number == row.number).values(overdue_for=row.expected_end))
+    if new:
+        conn.execute(update(records).where(records.c.number == bindparam("n")),
+                     [{"n": row.number, "overdue_for": row.expected_end} for row in new])
     return emit(conn, [NewEvent(row.number, "overdue", now, row.revision,
                                 {"expected_end": _json(row.expected_end)}) for row in new], now, settings)

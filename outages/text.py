@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Control characters (a pasted \x0b breaks XML feeds) except tab/newline, which we fold or keep.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
@@ -17,7 +18,11 @@ def clean(value: object) -> str:
     """Text as a dispatcher meant it: no control characters, single spaces, trimmed lines."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = str(value)
+    # Most cells are already clean: printable (no control, line or odd space characters), single-spaced, trimmed.
+    if text.isprintable() and "  " not in text and text == text.strip() and unicodedata.is_normalized("NFC", text):
+        return text
+    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
@@ -34,6 +39,7 @@ def one_line(value: object) -> str:
     return " ".join(clean(value).split())
 
 
+@lru_cache(maxsize=8192)  # the same few district, service and utility names, thousands of times per sync
 def fold(value: object) -> str:
     """A comparison key: case, spaces, quotes and apostrophes do not matter."""
     text = one_line(value).translate(_APOSTROPHES)
