@@ -79,7 +79,7 @@ def _blank(value: Any) -> bool:
 def content_hash(row: SheetRow, headers: HeaderMap) -> str:
     """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit)."""
     payload = "\x1f".join(_canon(headers.get(row.values, name)) for name in _HASHED)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 _HASHED = tuple(name for name in FIELDS if name != "recorded_at")

@@ -7,7 +7,8 @@ import unicodedata
 from functools import lru_cache
 
 # Control characters (a pasted \x0b breaks XML feeds) except tab/newline, which we fold or keep.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+# Lone surrogates (possible in JSON from the Sheets API) and U+FFFE/U+FFFF cannot be encoded or put in XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 # Ukrainian apostrophe has several look-alikes on phones and keyboards.
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ʹ": "'", "′": "'"})

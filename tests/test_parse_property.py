@@ -20,7 +20,7 @@ plausible = st.sampled_from([
     "22.11.2026 14:05", "05.11.2026 14:10:00", "2026-11-22T14:05:00+02:00", "31.02.2026 10:00", "22.11.2026",
     "Аварійна ситуація", "планові  РОБОТИ", "Оновлення", "ЛІКВІДОВАНО", "№12", "0", "-3", "12.5",
     "Центральний, Інгульський", "центральний;;", "КП «Водоканал»", "Водопостачання", "<script>alert(1)</script>",
-    "\x0b\x00\u202e", "", "   ", "/etc/passwd",
+    "\x0b\x00\u202e", "\ud800 лонлі сурогат", "\uffff", "", "   ", "/etc/passwd",
 ])
 value = st.one_of(
     st.none(), plausible, st.text(max_size=40), st.integers(-10**12, 10**12),
@@ -41,6 +41,7 @@ def test_any_row_is_accepted_or_rejected_with_a_reason(rows):
             assert decision.errors and all(isinstance(e, str) and e.strip() for e in decision.errors)
         else:
             assert decision.record is not None and not decision.errors
+        assert all("\ud800" not in error for error in decision.errors)  # what the sheet shows must encode
 
 
 @hsettings(max_examples=200, deadline=None)
