@@ -107,3 +107,88 @@ sync_runs = Table(
     Column("counts", JSON, nullable=False),
     Column("error", Text),
 )
+
+# Notifications (outages/notify, migration 0002). One outbox row per message to one recipient, rendered when it is
+# queued (in the transaction of the change it tells about), so a retry sends exactly the same message.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    # What makes a message unique: "event:<id>:<email>", "digest:2026-W47:<email>", "relay-reminder:<id>", …
+    Column("dedup_key", String(300), nullable=False),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("record_number", Integer, ForeignKey("records.number")),
+    Column("kind", String(30), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("recipient_name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("message_id", String(300), nullable=False),
+    # The recipient must confirm relaying it (regulation 7.6–7.7): reminder and escalation run off sent_at.
+    Column("relay", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="queued"),  # queued | sending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(100)),
+    Column("claimed_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("last_answer", Text),
+    Column("last_error", Text),
+    Column("relay_reminded_at", UTCDateTime),
+    Column("relay_escalated_at", UTCDateTime),
+    UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
+    UniqueConstraint("event_id", "recipient", name="uq_outbox_event_recipient"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_record", "record_number"),
+)
+
+# Every try to hand one outbox message to the SMTP server: written before the conversation, completed after it.
+delivery_attempts = Table(
+    "delivery_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("worker", String(100), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("result", String(16), nullable=False),  # sending | sent | deferred | failed | interrupted
+    Column("answer", Text),  # the server's final reply, e.g. "250 2.0.0 OK queued as 4F1A"
+    Column("error", Text),
+    Column("duration_ms", Float),
+    Index("ix_delivery_attempts_outbox", "outbox_id"),
+)
+
+# Who confirmed relaying a message (the signed link «Інформацію передано») and when; the first click counts.
+relay_confirmations = Table(
+    "relay_confirmations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("record_number", Integer, ForeignKey("records.number")),
+    Column("recipient", String(200), nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=False),
+    Column("remote_addr", String(100), nullable=False, default=""),
+    Column("user_agent", String(300), nullable=False, default=""),
+    UniqueConstraint("outbox_id", name="uq_relay_confirmations_outbox"),
+)
+
+# Leases of the worker (outages/worker.py): one row per lock name. Only the holder of "sync" syncs; a lease that
+# expired (its worker died) can be taken over.
+worker_locks = Table(
+    "worker_locks", metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(200)),
+    Column("acquired_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+)
+
+# Pushes from the form (POST /hooks/form-submitted): while one is unhandled, the worker syncs at once.
+sync_requests = Table(
+    "sync_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("origin", String(200), nullable=False, default=""),
+    Column("handled_at", UTCDateTime),
+    Index("ix_sync_requests_handled", "handled_at"),
+)

@@ -59,12 +59,64 @@ def _str(text: str) -> str:
     return str(text)
 
 
+def _smtp_tls(text: str) -> str:
+    folded = str(text).strip().lower()
+    if folded not in ("none", "starttls", "ssl"):
+        raise ValueError(f"expected none, starttls or ssl, got {text!r}")
+    return folded
+
+
+def _duration_hours(text: str) -> float:
+    """A duration in hours: `24h`, `90m`, `2d`, `3600s`, or a bare number of hours."""
+    folded = str(text).strip().lower().replace(" ", "")
+    units = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0}
+    scale = units.get(folded[-1:], None)
+    number = folded[:-1] if scale is not None else folded
+    try:
+        hours = float(number) * (scale or 1.0)
+    except ValueError:
+        raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {text!r}") from None
+    if hours <= 0:
+        raise ValueError(f"expected a positive duration, got {text!r}")
+    return hours
+
+
 # Every scalar setting the hub knows. Environment variable = OUTAGES_ + KEY in upper case.
 SETTINGS: list[Setting] = [
     Setting("timezone", _str, "The city's time zone (IANA name). All times are shown and compared in it."),
     Setting("database_url", _str, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
             secret=True),
     Setting("city_name", _str, "The city's name, shown on pages and in messages."),
+    # Live sync with the Google Form's response sheet (sheets/, outages/worker.py; docs/sheets.md).
+    Setting("source", _str, "Default source of `outages sync` and `outages run`: gsheet:KEY[#WORKSHEET], a published "
+            "CSV URL, or a file. Empty: gsheet:OUTAGES_SHEETS_KEY."),
+    Setting("google_credentials", _str, "The service account's JSON key (or a path to it); usually given as a file "
+            "in OUTAGES_GOOGLE_CREDENTIALS_FILE.", secret=True),
+    Setting("sheets_key", _str, "Key of the form's response spreadsheet (the part of its URL between /d/ and /edit)."),
+    Setting("sheets_worksheet", _str, "Title of the responses worksheet; empty: the first sheet."),
+    Setting("sheets_api_url", _str, "Base URL of the Sheets API (a test server can stand in for Google's)."),
+    Setting("sheets_number_header", _str, "Header of the hub's column with the record number, written back."),
+    Setting("sheets_status_header", _str, "Header of the hub's column with each row's verdict, written back."),
+    Setting("sheets_timeout", _float, "Seconds to wait for the Sheets API (read timeout; connect at most 10)."),
+    Setting("sheets_retries", _int, "Retries of a Sheets request after 408/429/5xx, a timeout or a token failure."),
+    Setting("sheets_backoff", _float, "First wait before a retry, seconds; doubled each time, with jitter."),
+    Setting("sync_interval", _float, "Seconds between two syncs of `outages run`."),
+    Setting("sync_lock_seconds", _float, "How long a worker's sync lock lasts if the worker dies holding it."),
+    Setting("hook_secret", _str, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),
+    # Notifications over SMTP (outages/notify; docs/notifications.md).
+    Setting("smtp_host", _str, "SMTP server the hub sends through (default 127.0.0.1, the demo's `outages mailcatcher`)."),
+    Setting("smtp_port", _int, "SMTP port (default 1025 with tls none, 587 with starttls, 465 with ssl)."),
+    Setting("smtp_tls", _smtp_tls, "Transport security: none, starttls or ssl (default none)."),
+    Setting("smtp_user", _str, "SMTP login; empty: no login (a local relay)."),
+    Setting("smtp_password", _str, "SMTP password; usually from OUTAGES_SMTP_PASSWORD_FILE.", secret=True),
+    Setting("mail_from", _str, "Sender of the hub's e-mail, `Name <address>` or an address."),
+    Setting("public_url", _str, "Base URL of the hub's site, for links in e-mail (relay confirmation, record pages)."),
+    Setting("secret_key", _str, "Key that signs links in e-mail (relay confirmation); without it no links are sent.",
+            secret=True),
+    Setting("mail_give_up", _duration_hours, "How long a message is retried before it is marked failed: 24h, 90m, "
+            "2d or a number of hours (default 24h)."),
+    Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
+            "rejected (default false)."),
 ]
 
 # Fields of the record, in sheet order; the keys of [columns].

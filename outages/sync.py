@@ -113,6 +113,9 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             [{"n": n} | {k: v for k, v in rows[n].items() if k != "number"} for n in changed],
         )
     ids = emit(conn, new_events, now, settings)
+    from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear of them here
+
+    enqueue_verdicts(conn, the_plan, settings, now)
     _save_submissions(conn, the_plan, now)
     return ids
 

@@ -10,6 +10,8 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from .text import one_line
+
 SERIAL_EPOCH = datetime(1899, 12, 30)
 UTC = timezone.utc
 
@@ -56,7 +58,7 @@ def parse_datetime(value: object, tz: ZoneInfo, *, date_only_end: bool = False) 
         if not 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
             raise TimeError(f"«{value}» не схоже на дату")
         return from_serial(value, tz)
-    text = " ".join(str(value).split())
+    text = one_line(value)  # also what the error message quotes back: no control characters or surrogates
     if not text:
         raise TimeError("порожнє значення")
     match = _DAY_FIRST.match(text)

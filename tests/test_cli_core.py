@@ -22,3 +22,17 @@ def test_demo_export_syncs_and_resyncs_without_changes(run_cli):
     everything = json.dumps(listed, ensure_ascii=False)
     for personal in ("Олена Ковальчук", "0512 47-11-02", "o.kovalchuk@example.org", "Ігор Бондар"):
         assert personal not in everything
+
+
+def test_the_demo_moved_to_another_day_keeps_every_verdict(run_cli, tmp_path):
+    from outages.demo.build import ROWS, shifted, write
+
+    moved = tmp_path / "moved.csv"
+    write(moved, shifted(ROWS, 400))  # across a year and both clock changes
+    original = json.loads(run_cli("check", str(DEMO_CSV), "--json").output)
+    later = json.loads(run_cli("check", str(moved), "--json").output)
+    assert later["summary"] == original["summary"] == {"accepted": 25, "rejected": 9, "late": 6}
+    for before, after in zip(original["rows"], later["rows"]):
+        assert (after["status"], after["record"], after["deadline"]) == (before["status"], before["record"],
+                                                                          before["deadline"])
+    assert "29.12.2027" in moved.read_text(encoding="utf-8")

@@ -14,7 +14,8 @@ from outages.settings import Settings, load
 from outages.times import UTC
 
 # Each module defines `bp`, a Blueprint; they are registered in this order.
-BLUEPRINTS: list[str] = ["web.health"]
+BLUEPRINTS: list[str] = ["web.cache", "web.health", "web.feeds", "web.calendar", "web.api", "web.cap", "web.pages",
+                         "web.hooks", "web.relay"]
 
 
 @dataclass

@@ -23,11 +23,17 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def read_table(spec: str, ctx: Context):  # noqa: ANN201
-    from sheets.sources import read_source  # the Google side, loaded only by the commands that read sheets
+    return read_batch(spec, ctx).table
+
+
+def read_batch(spec: str | None, ctx: Context):  # noqa: ANN201
+    """Rows of a source (None: the configured one), with the source's write-back step if it has one."""
+    from sheets.client import SheetsError  # the Google side, loaded only by the commands that read sheets
+    from sheets.sources import open_source
 
     try:
-        return read_source(spec, ctx.settings)
-    except UnusableInput as exc:
+        return open_source(spec, ctx.settings).pull()
+    except (UnusableInput, SheetsError) as exc:
         fail(str(exc))
 
 
@@ -107,15 +113,20 @@ def _print_decisions(the_plan: Plan, only_changes: bool) -> None:
 
 
 @cli.command("sync")
-@click.option("--source", required=True, help="A CSV or XLSX export of the response sheet.")
+@click.option("--source", default=None, help="A CSV or XLSX export, a published CSV URL or gsheet:KEY[#WORKSHEET];"
+              " default: the configured source (OUTAGES_SOURCE, OUTAGES_SHEETS_KEY).")
 @pass_ctx
-def sync_command(ctx: Context, source: str) -> None:
+def sync_command(ctx: Context, source: str | None) -> None:
     """One sync of the response sheet into the store / Одна синхронізація."""
+    from sheets.client import SheetsError
+
     engine = ctx.ready_engine()
-    table = read_table(source, ctx)
+    batch = read_batch(source, ctx)
     try:
-        result = sync(engine, table, ctx.settings, ctx.now())
+        result = sync(engine, batch.table, ctx.settings, ctx.now(), after=batch.after)
     except UnusableInput as exc:
+        fail(str(exc))
+    except SheetsError as exc:  # writing verdicts back failed: the store rolled back, the next sync retries
         fail(str(exc))
     print_sync(result)
 

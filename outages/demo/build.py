@@ -5,7 +5,10 @@ Run `python -m outages.demo.build` to regenerate it; the file is committed so th
 
 from __future__ import annotations
 
+import argparse
 import csv
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 HEADERS = [
@@ -116,13 +119,35 @@ ROWS = [
 ]
 
 
-def main() -> None:
-    target = Path(__file__).with_name("responses.csv")
+# The demo's "now": the evening after the last row. --today shifts every date by whole days so that the
+# demo city is always current (times of day, and so deadlines, stay as they are).
+DEMO_DAY = date(2026, 11, 22)
+_DATE = re.compile(r"\b(\d{2})\.(\d{2})\.(\d{4})\b")
+
+
+def shifted(rows: list[tuple[str, ...]], days: int) -> list[tuple[str, ...]]:
+    def move(match: re.Match[str]) -> str:
+        day = datetime.strptime(match[0], "%d.%m.%Y") + timedelta(days=days)
+        return day.strftime("%d.%m.%Y")
+
+    return [tuple(_DATE.sub(move, cell) for cell in row) for row in rows]
+
+
+def write(target: Path, rows: list[tuple[str, ...]]) -> None:
     with target.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(HEADERS)
-        writer.writerows(ROWS)
-    print(f"{target}: {len(ROWS)} rows")
+        writer.writerows(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the demo export of the response sheet.")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("responses.csv"))
+    parser.add_argument("--today", action="store_true", help="move the dates so the last row is from yesterday")
+    args = parser.parse_args()
+    days = (date.today() - timedelta(days=1) - DEMO_DAY).days if args.today else 0
+    write(args.out, shifted(ROWS, days))
+    print(f"{args.out}: {len(ROWS)} rows" + (f", dates moved by {days} days" if days else ""))
 
 
 if __name__ == "__main__":

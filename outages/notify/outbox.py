@@ -1,19 +1,201 @@
-"""The outbox: one row per (event, recipient), written in the same transaction as the event."""
+"""The outbox: one row per (event, recipient), written in the same transaction as the event.
+
+Each row holds the finished message (subject, text, HTML, Message-ID), rendered from the record as it is at that
+change, so a retry hours later sends exactly what was true when it was queued.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from ..queries import RecordView, records_by_number
+from ..record import Kind
+from ..schema import events, outbox
 from ..settings import Settings
+from ..text import one_line
+from ..times import between, fmt
+from . import relay
+from .directory import Recipient, check_address
+from .messages import message_id, record_context, render, short_time
+from .options import MailOptions, mail_options
+from .routing import RELAY_ROLES, recipients_for
+
+log = logging.getLogger(__name__)
+
+RECORD_KINDS = ("created", "edited", "updated", "resolved")
+# Fields an official cares about when a record is edited or updated; the rest (contacts, flags) are not news.
+FIELD_UK = {
+    "executor": "виконавець", "service": "послуга", "districts": "райони", "addresses": "адреси",
+    "summary": "коротко", "cause": "причини", "impact": "наслідки для мешканців", "event_at": "час події",
+    "expected_end": "термін ліквідації", "kind": "тип", "status": "стан",
+}
 
 
 def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: datetime) -> int:
-    """Queue the messages these events cause; returns how many. (Filled in by the notifications work.)"""
-    return 0
+    """Queue the messages these events cause; returns how many."""
+    if not event_ids:
+        return 0
+    options = mail_options(settings)
+    rows: list[dict[str, Any]] = []
+    recent = [e for e in _events(conn, event_ids) if between(_news_time(e), now) <= options.news_max_age]
+    views = records_by_number(conn, sorted({e.record_number for e in recent}), now)
+    for event in recent:
+        record = views.get(event.record_number)
+        if record is not None:
+            rows.extend(_event_rows(event, record, settings, options, now))
+    return queue(conn, rows)
+
+
+def _news_time(event) -> datetime:  # noqa: ANN001
+    # "Overdue" is raised when a sync notices it; as news it dates from the expected end that passed.
+    if event.kind == "overdue":
+        return _instant((event.data or {}).get("expected_end")) or event.at
+    return event.at
+
+
+def _events(conn: Connection, ids: list[int]) -> list[Any]:
+    found = []
+    for start in range(0, len(ids), 500):
+        found += conn.execute(select(events).where(events.c.id.in_(ids[start:start + 500]))).all()
+    return sorted(found, key=lambda e: e.id)
+
+
+def queue(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; a row whose (event, recipient) or dedup key is already there is skipped, so queuing the
+    same thing twice (two workers, a re-run) never makes a second message."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+def new_row(*, dedup_key: str, kind: str, recipient: Recipient | str, role: str, rendered, msg_id: str,  # noqa: ANN001
+            now: datetime, event_id: int | None = None, record_number: int | None = None,
+            relay_required: bool = False) -> dict[str, Any]:
+    email = recipient.email if isinstance(recipient, Recipient) else recipient
+    name = recipient.name if isinstance(recipient, Recipient) else ""
+    return {
+        "dedup_key": dedup_key[:300], "event_id": event_id, "record_number": record_number, "kind": kind,
+        "recipient": email, "recipient_name": name, "role": role, "subject": rendered.subject,
+        "text_body": rendered.text, "html_body": rendered.html, "message_id": msg_id, "relay": relay_required,
+        "status": "queued", "attempts": 0, "created_at": now, "next_attempt_at": now,
+    }
+
+
+def _event_rows(event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
+                now: datetime) -> list[dict[str, Any]]:
+    kind = event.kind
+    data = event.data or {}
+    changes = _changes(data.get("changed", {}), settings)
+    districts = set(record.districts)
+    if kind == "edited":
+        if not changes:
+            return []  # only contacts or flags changed: not news for officials
+        old = data.get("changed", {}).get("districts", [None])[0]
+        districts |= set(old or [])  # a district dropped by the edit hears that it no longer applies
+    if kind == "breach" and record.kind is not Kind.EMERGENCY:
+        return []  # planned-works breaches go into the weekly digest (regulation 6.2)
+    if kind not in RECORD_KINDS + ("breach", "overdue"):
+        return []
+    extra = _extra(kind, data, record, settings)
+    rows = []
+    for recipient in recipients_for(kind, record, settings, districts=sorted(districts)):
+        dedup = f"event:{event.id}:{recipient.email.lower()}"
+        needs_relay = (record.kind is Kind.EMERGENCY and kind in RECORD_KINDS and recipient.role in RELAY_ROLES)
+        context = record_context(record, settings.tz, recipient, options.public_url, settings.city_name)
+        context.update(extra, changes=changes)
+        context.update(relay.links(options, dedup if needs_relay else None, record.number, recipient.role))
+        rows.append(new_row(
+            dedup_key=dedup, kind=kind, recipient=recipient, role=recipient.role, rendered=render(kind, context),
+            msg_id=message_id(options.domain, f"r{record.number}", f"v{event.revision}", kind,
+                              recipient=recipient.email),
+            now=now, event_id=event.id, record_number=record.number, relay_required=needs_relay,
+        ))
+    return rows
+
+
+def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settings) -> dict[str, Any]:
+    tz = settings.tz
+    old = _instant(data.get("old_expected_end"))
+    new = _instant(data.get("new_expected_end"))
+    return {
+        "old_end": fmt(old, tz), "new_end": fmt(new, tz) if new else "",
+        "old_end_short": short_time(old, tz, record.event_at), "new_end_short": short_time(new, tz, record.event_at),
+    }
+
+
+def _changes(changed: dict[str, Any], settings: Settings) -> list[dict[str, str]]:
+    out = []
+    for name, pair in changed.items():
+        if name not in FIELD_UK or not isinstance(pair, list) or len(pair) != 2:
+            continue
+        out.append({"label": FIELD_UK[name], "old": _show(pair[0], settings), "new": _show(pair[1], settings)})
+    return out
+
+
+def _show(value: Any, settings: Settings) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    moment = _instant(value) if isinstance(value, str) and len(value) >= 19 and value[4] == "-" else None
+    if moment is not None:
+        return fmt(moment, settings.tz)
+    return {"emergency": "аварійна ситуація", "planned": "планові роботи", "active": "активний",
+            "resolved": "ліквідовано"}.get(str(value), one_line(value))
+
+
+def _instant(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) -> int:  # noqa: ANN001
+    """When OUTAGES_MAIL_REPORTERS is on: tell the form's e-mail address the record number, or why its row was
+    rejected. Rejected rows make no event, so this reads the sync's plan; one message per row content."""
+    options = mail_options(settings)
+    if not options.reporters:
+        return 0
+    rows = []
+    for decision in plan.decisions:
+        sub = decision.submission
+        if decision.change == "unchanged" or sub is None or not sub.reporter_email:
+            continue
+        try:
+            address = check_address(sub.reporter_email)
+        except ValueError:
+            continue
+        accepted = decision.status == "accepted"
+        kind = "reporter_accepted" if accepted else "reporter_rejected"
+        context = {
+            "city": settings.city_name, "row": decision.row, "number": decision.record or "",
+            "action_uk": decision.action.uk if decision.action else "", "service": one_line(sub.service),
+            "deadline": decision.deadline.describe() if decision.deadline else "",
+            "errors": list(decision.errors),
+        }
+        dedup = f"reporter:{decision.content_hash}:{decision.status}:{address.lower()}"
+        rows.append(new_row(
+            dedup_key=dedup, kind=kind, recipient=address, role="reporter", rendered=render(kind, context),
+            msg_id=message_id(options.domain, "row", decision.row, decision.status, decision.content_hash[:10],
+                              recipient=address),
+            now=now, record_number=decision.record if accepted else None,
+        ))
+    return queue(conn, rows)
 
 
 def deliver_pending(engine, settings: Settings, now: datetime) -> dict[str, int]:  # noqa: ANN001
-    """Drain the outbox once: the worker (`outages run`) and `outages send` call this."""
-    return {"sent": 0, "failed": 0, "deferred": 0}
+    """Drain the outbox once: the worker (`outages run`) and `outages send` call this. Reminders, escalations
+    and periodic reports that have come due are queued first."""
+    from .sender import deliver_pending as drain
+
+    return drain(engine, settings, now)

@@ -1,0 +1,203 @@
+"""Mail commands: send, outbox, directory import/check, relay, mailcatcher."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from ..notify import directory as directory_mod
+from ..notify import relay
+from ..notify.options import mail_options
+from ..schema import delivery_attempts, outbox
+from ..settings import CONFIG_ENV, LOCAL_CONFIG, SettingsError
+from ..tables import text_table
+from ..times import fmt
+from . import Context, cli, fail
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@cli.command("send")
+@click.option("--catch", "catch_dir", type=click.Path(file_okay=False),
+              help="Demo: deliver into a local catcher writing .eml files to this folder, not the SMTP server.")
+@pass_ctx
+def send_command(ctx: Context, catch_dir: str | None) -> None:
+    """Drain the outbox once / Надіслати повідомлення з черги."""
+    from ..notify.outbox import deliver_pending
+
+    engine = ctx.ready_engine()
+    settings = ctx.settings
+    try:
+        mail_options(settings)
+    except SettingsError as exc:
+        fail(f"налаштування / setting {exc}")
+    catcher = None
+    if catch_dir:
+        from ..notify.catcher import Catcher
+
+        catcher = Catcher(Path(catch_dir), port=0).start()
+        settings.data.update(smtp_host="127.0.0.1", smtp_port=catcher.port, smtp_tls="none", smtp_user="")
+    try:
+        counts = deliver_pending(engine, settings, ctx.now())
+    finally:
+        if catcher is not None:
+            catcher.stop()
+    click.echo(f"надіслано (sent) {counts['sent']} · відкладено (deferred) {counts['deferred']}"
+               f" · не доставлено (failed) {counts['failed']} · додано до черги (queued) {counts.get('queued', 0)}")
+    if catcher is not None:
+        click.echo(f"листи / messages: {catcher.folder}")
+    with engine.connect() as conn:
+        waiting = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "queued")).scalar()
+    if waiting:
+        click.echo(f"у черзі лишається (still queued) {waiting}: див. / see `outages outbox --status queued`")
+
+
+@cli.command("outbox")
+@click.option("--status", type=click.Choice(["queued", "sent", "failed"]), help="Only messages in this state.")
+@click.option("--record", type=int, help="Only messages about this record.")
+@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table")
+@pass_ctx
+def outbox_command(ctx: Context, status: str | None, record: int | None, limit: int, fmt_: str) -> None:
+    """Messages and their delivery / Черга повідомлень і доставка."""
+    engine = ctx.ready_engine()
+    tz = ctx.settings.tz
+    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if status == "queued":
+        query = query.where(outbox.c.status.in_(("queued", "sending")))
+    elif status:
+        query = query.where(outbox.c.status == status)
+    if record is not None:
+        query = query.where(outbox.c.record_number == record)
+    with engine.connect() as conn:
+        rows = list(reversed(conn.execute(query).all()))
+        totals = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+        last = {}
+        if fmt_ == "json" and rows:
+            for a in conn.execute(select(delivery_attempts).where(
+                    delivery_attempts.c.outbox_id.in_([r.id for r in rows])).order_by(delivery_attempts.c.id)):
+                last.setdefault(a.outbox_id, []).append(a)
+    if fmt_ == "json":
+        click.echo(json.dumps([_row_json(r, last.get(r.id, []), tz) for r in rows], ensure_ascii=False, indent=1))
+        return
+    click.echo(text_table(
+        ["id", "стан", "вид", "№", "адресат", "роль", "спроб", "створено", "надіслано", "відповідь / помилка"],
+        [[r.id, r.status, r.kind, r.record_number, r.recipient, r.role, r.attempts, fmt(r.created_at, tz),
+          fmt(r.sent_at or r.failed_at, tz), _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
+    ))
+    click.echo("\n" + " · ".join(f"{k}: {v}" for k, v in sorted(totals.items())) if totals else "\nчерга порожня")
+
+
+def _row_json(row, attempts, tz) -> dict:  # noqa: ANN001
+    def iso(moment):  # noqa: ANN001, ANN202
+        return moment.astimezone(tz).isoformat() if moment else None
+
+    return {
+        "id": row.id, "status": row.status, "kind": row.kind, "record": row.record_number, "event": row.event_id,
+        "recipient": row.recipient, "role": row.role, "subject": row.subject, "message_id": row.message_id,
+        "attempts": row.attempts, "created_at": iso(row.created_at), "next_attempt_at": iso(row.next_attempt_at),
+        "sent_at": iso(row.sent_at), "failed_at": iso(row.failed_at), "answer": row.last_answer,
+        "error": row.last_error, "relay": row.relay,
+        "delivery_attempts": [{"started_at": iso(a.started_at), "finished_at": iso(a.finished_at), "result": a.result,
+                               "answer": a.answer, "error": a.error, "duration_ms": a.duration_ms}
+                              for a in attempts],
+    }
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.group("directory")
+def directory_group() -> None:
+    """The recipients' directory / Довідник адресатів."""
+
+
+@directory_group.command("check")
+@pass_ctx
+def directory_check(ctx: Context) -> None:
+    """Duplicates, bad addresses, districts and utilities nobody covers / Перевірити довідник."""
+    settings = ctx.settings
+    usable = directory_mod.load(settings)
+    problems = directory_mod.check(settings)
+    counts: dict[str, int] = {}
+    for recipient in usable:
+        counts[recipient.role] = counts.get(recipient.role, 0) + 1
+    click.echo("адресатів / recipients: " + str(len(usable)) + " ("
+               + ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) + ")")
+    if not mail_options(settings).secret_key:
+        click.echo("увага / warning: OUTAGES_SECRET_KEY не задано — листи без посилань «Інформацію передано» "
+                   "(no relay confirmation links)")
+    for problem in problems:
+        click.echo(f"ПРОБЛЕМА / problem: {problem}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("довідник у порядку / directory OK")
+
+
+@directory_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print the TOML instead of writing it.")
+@pass_ctx
+def directory_import(ctx: Context, csv_file: str, dry_run: bool) -> None:
+    """Replace the [[recipients]] of the city's TOML with a CSV / Імпортувати довідник із CSV.
+
+    Columns: email, name, role, districts, streets, services, executor. Lists are separated by «;»
+    (districts and services also by commas). Nothing is written if any line is wrong."""
+    import os
+
+    settings = ctx.settings
+    try:
+        recipients = directory_mod.read_csv(Path(csv_file), settings)
+    except directory_mod.DirectoryError as exc:
+        fail(f"довідник не імпортовано, нічого не змінено / nothing imported:\n{exc}")
+    if dry_run:
+        click.echo(directory_mod.to_toml(recipients), nl=False)
+        return
+    target = Path(os.environ.get(CONFIG_ENV) or LOCAL_CONFIG)
+    directory_mod.write_toml(target, recipients)
+    click.echo(f"імпортовано / imported {len(recipients)} адресатів → {target}")
+
+
+@cli.command("relay")
+@click.argument("record", type=int)
+@pass_ctx
+def relay_command(ctx: Context, record: int) -> None:
+    """Who confirmed relaying a record's messages / Стан передачі інформації (п. 7.6–7.7)."""
+    engine = ctx.ready_engine()
+    tz = ctx.settings.tz
+    with engine.connect() as conn:
+        rows = relay.state(conn, record)
+    if not rows:
+        click.echo(f"Запис №{record}: повідомлень із підтвердженням передачі немає")
+        return
+    click.echo(text_table(["адресат", "роль", "вид", "надіслано", "підтверджено", "стан"],
+                          [[r["recipient"], r["role"], r["kind"], fmt(r["sent_at"], tz), fmt(r["confirmed_at"], tz),
+                            r["label"]] for r in rows]))
+
+
+@cli.command("mailcatcher")
+@click.option("--dir", "folder", default="mail", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the received .eml files.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=1025, show_default=True, type=int)
+def mailcatcher_command(folder: str, host: str, port: int) -> None:
+    """A local SMTP server that writes every message to a folder (demo) / Локальний поштовий «уловлювач»."""
+    from ..notify.catcher import Catcher
+
+    catcher = Catcher(Path(folder), host=host, port=port).start()
+    click.echo(f"SMTP {host}:{catcher.port} → {catcher.folder} (Ctrl+C — зупинити / stop)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        catcher.stop()

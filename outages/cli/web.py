@@ -1,0 +1,65 @@
+"""Web commands: `serve` (gunicorn with deploy/gunicorn.conf.py, or Flask's server with --dev) and
+`publish DIR` (the site as static files). Flask is imported inside the commands, so the core CLI never loads it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import Context, cli, fail
+
+pass_ctx = click.make_pass_decorator(Context)
+
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes (default: from the config).")
+@click.option("--dev", is_flag=True, help="Flask's development server with reloading (never in production).")
+@pass_ctx
+def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) -> None:
+    """Serve the public site / Запустити публічний сайт (gunicorn)."""
+    ctx.ready_engine()  # a clear message now beats a worker crash loop later
+    click.echo(f"Сайт / site: http://{host}:{port}/   стрічки / feeds: http://{host}:{port}/feed.atom")
+    if dev:
+        from web import create_app
+
+        create_app(ctx.settings, engine=ctx.engine).run(host=host, port=port, debug=True)
+        return
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        fail("gunicorn не встановлено / gunicorn is not installed (pip install gunicorn, or use --dev)")
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    if GUNICORN_CONF.exists():
+        argv += ["--config", str(GUNICORN_CONF)]
+    if workers:
+        argv += ["--workers", str(workers)]
+    argv.append("web.wsgi:app")
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # gunicorn takes over this process: signals reach it directly
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_ctx
+def publish(ctx: Context, directory: Path) -> None:
+    """Write every page and feed as static files into DIRECTORY, switched in atomically /
+    Опублікувати сайт статичними файлами."""
+    from web import create_app
+    from web.publish import PublishError
+    from web.publish import publish as run
+
+    app = create_app(ctx.settings, engine=ctx.ready_engine())
+    try:
+        done = run(app, directory, log=lambda line: click.echo(line, err=True))
+    except PublishError as exc:
+        fail(str(exc))
+    click.echo(f"Опубліковано / published {len(done.files)} URL → {done.target} (→ {done.release.name}), "
+               f"версія даних / data version {done.version}"
+               + (f"; пропущено / skipped {len(done.skipped)}" if done.skipped else ""))

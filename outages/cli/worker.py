@@ -1,0 +1,158 @@
+"""The worker's commands: run (the long-running sync + mail process), status, doctor."""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import socket
+import sys
+import threading
+
+import click
+
+from .. import db
+from .. import worker as hub_worker
+from ..settings import SettingsError, load
+from ..times import fmt
+from . import Context, cli, fail
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@cli.command("run")
+@click.option("--once", is_flag=True, help="One cycle (sync, then mail) and exit: for cron.")
+@click.option("--source", default=None, help="Override the configured source (gsheet:KEY, a CSV URL or a file).")
+@pass_ctx
+def run_command(ctx: Context, once: bool, source: str | None) -> None:
+    """Sync every OUTAGES_SYNC_INTERVAL seconds or at a push, then send mail / Робочий процес."""
+    from sheets.client import SheetsError
+    from sheets.sources import open_source
+    from outages.parse import UnusableInput
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    engine = ctx.ready_engine()
+    stop = threading.Event()
+    try:
+        src = open_source(source, ctx.settings, stop=stop)
+    except (UnusableInput, SheetsError) as exc:
+        fail(str(exc))
+    worker = hub_worker.Worker(engine, ctx.settings, src.pull, src.label, stop=stop, echo=click.echo)
+    if not once:
+        click.echo(f"Запущено / started: {src.label}, кожні / every {ctx.settings.sync_interval:g} с;"
+                   f" процес / worker {worker.holder}")
+    raise SystemExit(worker.run(once=once))
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def status_command(ctx: Context, as_json: bool) -> None:
+    """Last sync: when, result, rows, errors, source / Стан синхронізації."""
+    engine = ctx.ready_engine()
+    state = hub_worker.status(engine, ctx.now())
+    try:
+        from sheets.sources import configured_spec
+
+        state["configured_source"] = configured_spec(ctx.settings)
+    except Exception:  # no source configured: say so below
+        state["configured_source"] = None
+    if as_json:
+        click.echo(json.dumps(state, ensure_ascii=False, indent=1))
+        return
+    tz = ctx.settings.tz
+    last, last_ok = state["last"], state["last_ok"]
+    click.echo(f"Джерело / configured source: {state['configured_source'] or 'не задано / not set'}")
+    if last is None:
+        click.echo("Синхронізацій ще не було / no sync yet: `outages sync` або / or `outages run`")
+    else:
+        verdict = "успішно / ok" if last["ok"] else "ПОМИЛКА / FAILED"
+        click.echo(f"Остання синхронізація / last sync: {_when(last['started_at'], tz)} — {verdict}"
+                   f" ({last['source']})")
+        if last["ok"]:
+            c = last["counts"]
+            click.echo(f"  рядків / rows: {last['rows']} — нових (new) {c.get('new', 0)} · оновлено (updated)"
+                       f" {c.get('updated', 0)} · ліквідовано (resolved) {c.get('resolved', 0)} · відхилено"
+                       f" (rejected) {c.get('rejected', 0)} · без змін (unchanged) {c.get('unchanged', 0)}")
+        else:
+            click.echo(f"  помилка / error: {last['error']}")
+            click.echo(f"  невдалих поспіль / failures in a row: {state['failures_since_ok']}")
+            if last_ok:
+                click.echo(f"Остання успішна / last success: {_when(last_ok['started_at'], tz)}"
+                           f" ({last_ok['rows']} рядків / rows)")
+    lock = state["lock"]
+    click.echo("Блокування / sync lease: " + (f"{lock['holder']} до / until {_when(lock['expires_at'], tz)}"
+                                             if lock["holder"] else "вільне / free"))
+    push = f", останній / last {_when(state['last_push'], tz)}" if state["last_push"] else ""
+    click.echo(f"Push-запити в черзі / pushes pending: {state['pushes_pending']}{push}")
+
+
+def _when(iso: str | None, tz) -> str:  # noqa: ANN001
+    from datetime import datetime
+
+    return fmt(datetime.fromisoformat(iso), tz) if iso else "—"
+
+
+@cli.command("doctor")
+@click.option("--source", default=None, help="Check this source instead of the configured one.")
+def doctor_command(source: str | None) -> None:
+    """Check settings, credentials, sheet access, headers, database, mail server / Перевірити налаштування."""
+    problems = 0
+
+    def say(ok: bool, what: str, detail: str = "", warning: bool = False) -> None:
+        nonlocal problems
+        mark = "✓" if ok and not warning else ("!" if ok else "✗")
+        problems += 0 if ok else 1
+        click.echo(f"{mark} {what}" + (f": {detail}" if detail else ""))
+
+    try:
+        settings = load()
+    except SettingsError as exc:
+        say(False, "налаштування / settings", f"{exc} — виправте змінну або файл налаштувань / fix it")
+        raise SystemExit(1)
+    say(True, "налаштування / settings", f"місто / city {settings.city_name}, {settings.tz.key}")
+    _check_database(settings, say)
+    from sheets.doctor import check_source
+
+    for check in check_source(settings, source):
+        say(check.ok, check.what, check.detail, check.warning)
+    _check_smtp(settings, say)
+    if problems:
+        click.echo(f"\nПроблем / problems: {problems}")
+        raise SystemExit(1)
+    click.echo("\nУсе гаразд / all good")
+
+
+def _check_database(settings, say) -> None:  # noqa: ANN001
+    try:
+        engine = db.engine_for(settings)
+        db.require_schema(engine)
+        say(True, "база даних / database", db.normalise_url(settings.database_url).split("://")[0])
+    except db.SchemaError as exc:
+        say(False, "база даних / database", str(exc))
+    except Exception as exc:  # unreachable, bad URL, missing driver
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        say(False, "база даних / database", f"недоступна / unreachable ({first}): перевірте OUTAGES_DATABASE_URL")
+
+
+def _check_smtp(settings, say) -> None:  # noqa: ANN001
+    host = settings.data.get("smtp_host")
+    if not host:
+        say(True, "поштовий сервер / mail server", "не налаштовано (OUTAGES_SMTP_HOST) / not configured",
+            warning=True)
+        return
+    tls = str(settings.data.get("smtp_tls") or "none")
+    port = int(settings.data.get("smtp_port") or {"ssl": 465, "starttls": 587}.get(tls, 1025))
+    use_ssl = tls == "ssl"
+    try:
+        cls = smtplib.SMTP_SSL if use_ssl else smtplib.SMTP
+        with cls(host, port, timeout=10) as smtp:
+            code, _ = smtp.ehlo()
+        if code != 250:
+            raise smtplib.SMTPException(f"EHLO answered {code}")
+        say(True, "поштовий сервер / mail server", f"{host}:{port} відповідає / answers EHLO")
+    except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+        say(False, "поштовий сервер / mail server",
+            f"{host}:{port} недоступний ({exc}): перевірте OUTAGES_SMTP_HOST / OUTAGES_SMTP_PORT і мережу"
+            " / the mail server does not answer")

@@ -1,0 +1,105 @@
+"""Who is told of what (regulation 7.5–7.7, PRODUCT.md), overridable per message kind in the TOML `[routing]`.
+
+Pure functions over the directory and a record, so routing is tested without a mail server.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..queries import RecordView
+from ..settings import Settings, SettingsError
+from ..text import fold
+from .directory import ROLES, Recipient, load
+
+# Regulation 7.5 (deputies, press, heads of executive bodies), 7.6 (district duty officers), 7.7 (HOA heads).
+AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_head")
+DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
+    "created": AUDIENCE,
+    "edited": AUDIENCE,
+    "updated": AUDIENCE,
+    "resolved": AUDIENCE,
+    "planned_reminder": AUDIENCE,
+    "breach": ("control", "executor"),
+    "overdue": ("control", "executor"),
+    "breach_digest": ("control", "executor"),
+    "monthly_report": ("control", "executor"),
+    "relay_escalation": ("control",),
+}
+# Those who must relay emergencies within the hour and confirm it (7.6–7.7).
+RELAY_ROLES = ("district_duty", "hoa_head")
+# Officials may see the utility's contact person and phone; HOA heads are residents, not officials.
+CONTACT_ROLES = ("deputy", "press", "executive_head", "district_duty", "control", "executor")
+
+_STREET_PREFIX = re.compile(
+    r"^(?:вул(?:иця)?|просп(?:ект)?|пров(?:улок)?|бульв(?:ар)?|бул|пл(?:оща)?|узвіз|шосе|проїзд|майдан|"
+    r"ул|str|st)\.?\s+", re.IGNORECASE)
+
+
+def routing(settings: Settings) -> dict[str, tuple[str, ...]]:
+    table = dict(DEFAULT_ROUTING)
+    raw = settings.data.get("routing", {})
+    if not isinstance(raw, dict):
+        raise SettingsError("routing: expected a [routing] table of kind = [roles]")
+    for kind, roles in raw.items():
+        if kind not in DEFAULT_ROUTING:
+            raise SettingsError(f"routing.{kind}: unknown message kind; known: {', '.join(DEFAULT_ROUTING)}")
+        if not isinstance(roles, list) or any(role not in ROLES for role in roles):
+            raise SettingsError(f"routing.{kind}: expected a list of roles from {', '.join(ROLES)}")
+        table[kind] = tuple(roles)
+    return table
+
+
+def street_key(street: str) -> str:
+    return fold(_STREET_PREFIX.sub("", fold(street)))
+
+
+def mentions_street(addresses: str, street: str) -> bool:
+    """Whether a street of the directory is among a record's addresses (case, quotes, «вул.» do not matter)."""
+    key = street_key(street)
+    if not key:
+        return False
+    return re.search(r"(?<![\w'])" + re.escape(key) + r"(?![\w'])", fold(addresses)) is not None
+
+
+def matches(recipient: Recipient, record: RecordView, districts: Iterable[str]) -> bool:
+    """Whether the record concerns this recipient, whatever the role (roles are chosen by `routing`)."""
+    if recipient.services and record.service not in recipient.services:
+        return False
+    if recipient.role == "executor" and fold(recipient.executor) != fold(record.executor):
+        return False
+    if recipient.districts and not set(recipient.districts) & set(districts):
+        return False
+    if recipient.role == "hoa_head" and recipient.streets and record.addresses.strip():
+        # Buildings known: only the HOA heads of the named streets. No addresses: the whole district is affected.
+        return any(mentions_street(record.addresses, street) for street in recipient.streets)
+    return True
+
+
+def recipients_for(kind: str, record: RecordView, settings: Settings,
+                   districts: Iterable[str] | None = None) -> list[Recipient]:
+    """The recipients of one message kind about one record, one per address. When one person holds several
+    roles, the role that must confirm the relay wins, so the message carries the link."""
+    roles = routing(settings)[kind]
+    affected = tuple(districts) if districts is not None else record.districts
+    chosen: dict[str, Recipient] = {}
+    for recipient in sorted(load(settings), key=lambda r: (r.role not in RELAY_ROLES, ROLES.index(r.role))):
+        if recipient.role in roles and matches(recipient, record, affected):
+            chosen.setdefault(recipient.email.lower(), recipient)
+    return list(chosen.values())
+
+
+def by_role(kind: str, settings: Settings, roles: Iterable[str] | None = None,
+            executor: str | None = None) -> list[Recipient]:
+    """Recipients not tied to one record (digests, reports, escalations): by role, and by utility for
+    role executor when `executor` is given."""
+    wanted = set(roles if roles is not None else routing(settings)[kind])
+    chosen: dict[str, Recipient] = {}
+    for recipient in load(settings):
+        if recipient.role not in wanted:
+            continue
+        if executor is not None and recipient.role == "executor" and fold(recipient.executor) != fold(executor):
+            continue
+        chosen.setdefault(recipient.email.lower(), recipient)
+    return list(chosen.values())

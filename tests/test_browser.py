@@ -1,0 +1,136 @@
+"""The site in a real browser: headless Chromium (Debian's package) driven by Playwright, axe-core for
+accessibility, hostile dispatcher text that must never run, and the phone-width layout.
+
+Never `playwright install` (it downloads browsers): Playwright drives /usr/bin/chromium. On a developer
+machine without it these tests skip with the reason; under CI=true they fail instead (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from web_demo import XSS, make_app, sync_demo, xss_row
+
+CHROMIUM = os.environ.get("OUTAGES_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SCREENSHOT = Path(os.environ.get("OUTAGES_SCREENSHOT_DIR", "/tmp")) / "outages-home-phone.png"
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+        resources.files("axe_playwright_python").joinpath("axe.min.js").read_text("utf-8")
+    except (ImportError, FileNotFoundError, ModuleNotFoundError) as exc:
+        return f"playwright / axe-playwright-python not installed (pip install -e '.[test]'): {exc}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    problem = _missing()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run under CI: {problem}")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """The app over the demo and a hostile row, on a loopback port. One store (SQLite) is enough here: the
+    browser is the point; the pages are tested on PostgreSQL too in test_web_pages."""
+    from outages import db
+    from outages.settings import load
+
+    monkeypatch.chdir(tmp_path)
+    settings = load({"OUTAGES_DATABASE_URL": f"sqlite:///{tmp_path / 'outages.db'}"})
+    engine = db.engine_for(settings)
+    db.upgrade(engine)
+    sync_demo(engine, settings, xss_row())
+    server = make_server("127.0.0.1", 0, make_app(engine, settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    engine.dispose()
+
+
+def axe_violations(page) -> list[str]:  # noqa: ANN001
+    page.add_script_tag(content=resources.files("axe_playwright_python").joinpath("axe.min.js").read_text("utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]]
+
+
+@pytest.mark.parametrize("path", ["/", "/outages/8", "/timeliness", "/?lang=en", "/outages/4?lang=en"])
+def test_axe_finds_no_violations(browser, site, path):  # noqa: ANN001
+    page = browser.new_page()
+    page.goto(site + path)
+    assert page.locator("h1").count() == 1
+    assert axe_violations(page) == []
+    page.close()
+
+
+def test_hostile_text_is_shown_not_run(browser, site):  # noqa: ANN001
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # The record itself, the lists that carry it, and a search that reflects the query into the form.
+    for path in ("/outages/18", "/", "/?lang=en", "/?q=" + XSS["summary"], "/?q=%22%3E%3Cimg%20src%3Dx%20onerror"
+                 "%3Dwindow.__xss%3D1%3E"):
+        page.goto(site + path)
+        assert page.evaluate("() => window.__xss") is None, path
+        assert page.evaluate("() => document.querySelectorAll('script, img, svg, iframe').length") == 0, path
+        if path == "/outages/18":
+            shown = page.inner_text("main")
+            assert XSS["summary"] in shown and "{{7*7}}" in shown
+            assert 'onerror="window.__xss=1"' in shown
+    assert page.input_value("#f-q").startswith('"><img src=x onerror')
+    assert dialogs == [] and errors == []
+    page.close()
+
+
+def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1,
+                                  java_script_enabled=False, locale="uk-UA")
+    page = context.new_page()
+    page.goto(site + "/")
+    # Nothing wider than the phone: no sideways scrolling, and text at a readable size.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    assert SCREENSHOT.stat().st_size > 10_000
+    for path in ("/timeliness", "/outages/8"):
+        page.goto(site + path)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360, path
+    page.goto(site + "/")
+    # The form is plain HTML: typing a street and pressing Enter filters, with JavaScript off.
+    page.fill("#f-q", "вулиця соборна")
+    page.press("#f-q", "Enter")
+    page.wait_for_url("**/?q=*")
+    text = page.inner_text("main")
+    assert "Знайдено записів" in text and "вул. Соборна, 12, 14" in text and "вул. Фалеєвська" not in text
+    page.select_option("#f-service", "Водопостачання")
+    page.click("button[type=submit]")
+    page.wait_for_url("**service=*")
+    # #13 (вул. Соборна, 12, 14) and the hostile row (вул. Соборна, 1) are water emergencies on that street.
+    assert "Аварії зараз (2)" in page.inner_text("main")
+    context.close()

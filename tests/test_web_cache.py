@@ -1,0 +1,183 @@
+"""The response cache as a browser, a CDN and a surge see it: validators and 304s, gzip, Cache-Control,
+a new answer as soon as the data changes or the short lifetime ends, and the last good page when the
+database is gone."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+import pytest
+from sqlalchemy import create_engine
+
+import web.cache
+from outages.sync import sync
+from rows import emergency, table, update
+from web_demo import NOW, Page, make_app, section_text, sync_demo
+
+
+@pytest.fixture
+def app(engine, settings):  # noqa: ANN001, ANN201
+    sync_demo(engine, settings)
+    return make_app(engine, settings)
+
+
+def test_validators_and_304(app):  # noqa: ANN001
+    client = app.test_client()
+    first = client.get("/")
+    assert first.status_code == 200
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag.startswith('"') and parsedate_to_datetime(modified)
+    assert first.headers["Cache-Control"].startswith("public, max-age=30, stale-while-revalidate=")
+    assert "Accept-Encoding" in first.headers["Vary"] and "Accept-Language" in first.headers["Vary"]
+    again = client.get("/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    since = client.get("/", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+    older = format_datetime(parsedate_to_datetime(modified) - timedelta(hours=1), usegmt=True)
+    assert client.get("/", headers={"If-Modified-Since": older}).status_code == 200
+    assert client.get("/", headers={"If-None-Match": '"something-else"'}).status_code == 200
+    head = client.head("/")
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == etag
+
+
+def test_gzip_when_accepted(app):  # noqa: ANN001
+    client = app.test_client()
+    plain = client.get("/timeliness")
+    packed = client.get("/timeliness", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert len(packed.data) < len(plain.data) / 2
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] != plain.headers["ETag"]  # a different representation, a different tag
+    # A client that holds either representation is told it is current.
+    assert client.get("/timeliness", headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}
+                      ).status_code == 304
+
+
+def test_a_sync_changes_the_answer_at_once(engine, settings):  # noqa: ANN001
+    sync(engine, table(emergency()), settings, NOW)
+    app = make_app(engine, settings)
+    client = app.test_client()
+    before = client.get("/")
+    assert "Порив водогону" in before.get_data(as_text=True)
+    sync(engine, table(emergency(), update(1, summary="Бригада на місці", expected_end="23.11.2026 01:00")),
+         settings, NOW)
+    after = client.get("/", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert "Бригада на місці" in section_text(after.get_data(as_text=True), "emergencies")
+
+
+def test_time_dependent_text_refreshes_after_the_short_lifetime(app):  # noqa: ANN001
+    store = app.extensions["outages_cache"]
+    ticks = [1000.0]
+    store.clock = lambda: ticks[0]
+    hub = app.extensions["outages"]
+    client = app.test_client()
+    assert "(55 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+    hub.clock = lambda: NOW + timedelta(minutes=4)
+    ticks[0] += 29  # within the lifetime: the same page, from memory
+    assert "(55 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+    ticks[0] += 2
+    assert "(59 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+
+
+def test_language_query_and_path_are_separate_entries(app):  # noqa: ANN001
+    client = app.test_client()
+    uk = client.get("/").get_data(as_text=True)
+    en = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Аварії зараз" in uk and "Emergencies now" in en
+    assert "Аварії зараз" in client.get("/", headers={"Accept-Language": "uk"}).get_data(as_text=True)
+    lifts = Page(client.get("/?service=Ліфти").get_data(as_text=True)).text
+    assert "Запис № 16" in lifts and "Запис № 13" not in lifts
+
+
+def test_the_last_good_page_is_served_when_the_database_is_gone(app):  # noqa: ANN001
+    client = app.test_client()
+    good = client.get("/")
+    client.get("/outages/13")
+    hub = app.extensions["outages"]
+    hub.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/nothing",
+                               connect_args={"connect_timeout": 2})
+    stale = client.get("/")
+    assert stale.status_code == 200 and stale.data == good.data
+    assert "Порив водогону Ø100" in Page(client.get("/outages/13").get_data(as_text=True)).text
+    # A page never rendered before cannot be made up: an error, as a reader would get it.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/outages/12").status_code == 500
+
+
+def test_feeds_and_api_are_cached_too_but_not_the_health_check(app):  # noqa: ANN001
+    client = app.test_client()
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    urls = [u for u in ("/feed.atom", "/feed.rss", "/planned.ics", "/api/v1/outages", "/api/v1/outages/13",
+                        "/api/openapi.json", "/cap/index.atom") if u in served or u == "/api/v1/outages/13"]
+    assert "/feed.atom" in urls
+    for url in urls:
+        if url == "/api/v1/outages/13" and "/api/v1/outages/<int:number>" not in served:
+            continue
+        first = client.get(url)
+        assert first.status_code == 200, url
+        assert first.headers.get("ETag") and first.headers["Cache-Control"].startswith("public"), url
+        assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304, url
+    health = client.get("/healthz")
+    assert health.status_code == 200 and "ETag" not in health.headers
+
+
+def test_memory_stays_bounded_whatever_queries_come(app, monkeypatch):  # noqa: ANN001
+    monkeypatch.setattr(web.cache, "MAX_ENTRIES", 3)
+    client = app.test_client()
+    for n in range(6):
+        assert client.get(f"/?q=вулиця{n}").status_code == 200
+    assert len(app.extensions["outages_cache"]._entries) == 3  # noqa: SLF001
+
+
+def test_repeat_requests_get_the_same_answer_from_the_fast_door(app):  # noqa: ANN001
+    client = app.test_client()
+    headers = {"Accept-Language": "en-US,en;q=0.9", "Accept-Encoding": "gzip"}
+    first = client.get("/?district=Центральний", headers=headers)  # rendered by Flask
+    second = client.get("/?district=Центральний", headers=headers)  # answered in front of Flask
+    assert second.data == first.data and gzip.decompress(second.data).startswith(b"<!doctype html>")
+    for name in ("ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Type", "Content-Encoding",
+                 "Content-Length"):
+        assert second.headers[name] == first.headers[name], name
+    assert client.get("/?district=Центральний", headers={**headers, "If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+    assert client.head("/?district=Центральний", headers=headers).data == b""
+
+
+def test_a_change_shows_within_the_version_check_interval(engine, settings):  # noqa: ANN001
+    sync(engine, table(emergency()), settings, NOW)
+    app = make_app(engine, settings)
+    store = app.extensions["outages_cache"]
+    ticks = [0.0]
+    store.clock, store.check_interval = (lambda: ticks[0]), 1.0
+    client = app.test_client()
+    assert "Порив водогону" in client.get("/").get_data(as_text=True)
+    sync(engine, table(emergency(), update(1, summary="Бригада на місці")), settings, NOW)
+    ticks[0] += 0.5  # within the second: one database read per second per worker, whatever the surge
+    assert "Бригада на місці" not in client.get("/").get_data(as_text=True)
+    ticks[0] += 0.6
+    assert "Бригада на місці" in client.get("/").get_data(as_text=True)
+
+
+def test_one_thread_renders_while_the_others_wait_or_serve_the_current_copy():
+    store = web.cache.Store(ttl=30)
+    raw = ("/", "", "uk")
+    assert store.claim(raw) and not store.claim(raw)  # the second thread must not render too
+    released = []
+
+    def waiter() -> None:
+        store.wait(raw, timeout=10)
+        released.append(True)
+
+    import threading
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive() and released == []  # still waiting for the render
+    store.release(raw)
+    thread.join(10)
+    assert released == [True] and store.claim(raw)

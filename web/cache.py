@@ -1,0 +1,316 @@
+"""The response cache that keeps the site fast when half the city opens it at once.
+
+Public GET responses (pages, feeds, calendar, API, CAP) are kept per (path, query, language) together with
+the data version they were made from: `max(events.id)`, because every change of a record writes an event.
+A request whose version still matches is answered from memory without rendering. Pages also say «5 min ago»,
+so an entry lives at most `cache_seconds` (TOML, default 30) even when nothing changed.
+
+Two doors lead to an entry. A WSGI layer in front of Flask answers repeat requests (same path, query string
+and Accept-Language as an earlier one) straight from memory: no request context, no routing, no template.
+That is what holds a surge. Everything else goes through Flask, where hooks look up or fill the cache.
+The data version is read from the database at most every `cache_check_seconds` (TOML, default 1) per
+process, so a change shows within a second while a surge costs the database one query a second per worker.
+
+Every cached answer carries a strong ETag and Last-Modified (conditional requests get 304), a Cache-Control
+a CDN can act on, and gzip when the client accepts it (compressed once per entry, not per request).
+When the database does not answer, the last good copy is served (stale-if-error) rather than an error page.
+
+Each gunicorn worker has its own cache; that costs one render per worker per change, which is nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Callable, Iterable
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.datastructures import ETags
+from werkzeug.http import parse_date, parse_etags
+
+from outages.queries import data_version
+
+from .i18n import language
+
+bp = Blueprint("cache", __name__)
+
+# Blueprints whose GET answers are public and the same for everyone (per language). Anything else (health
+# checks, duty officers' confirmation links) is never cached.
+PUBLIC_BLUEPRINTS = frozenset({"pages", "feeds", "calendar", "api", "cap"})
+MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
+MAX_BODY = 4 * 1024 * 1024
+_COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
+                 "application/cap+xml", "application/javascript")
+# Headers of the original response that are recomputed for every answer.
+_DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
+
+
+@dataclass
+class Entry:
+    version: int
+    born: float  # monotonic
+    body: bytes
+    headers: list[tuple[str, str]]
+    etag: str
+    last_modified: datetime
+    compressible: bool
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            # mtime=0: the same body always compresses to the same bytes (publish and CDNs compare them).
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+    def answer(self, ttl: int, accept_encoding: str, if_none_match: str | None, if_modified_since: str | None,
+               stale: bool = False) -> tuple[int, list[tuple[str, str]], bytes]:
+        """(status, headers, body) for a client with these request headers."""
+        gz = self.compressible and _accepts_gzip(accept_encoding)
+        etag = self.etag + ("-gz" if gz else "")
+        headers = [*self.headers, ("ETag", f'"{etag}"'),
+                   ("Last-Modified", format_datetime(self.last_modified, usegmt=True)),
+                   ("Cache-Control", f"public, max-age={ttl}, stale-while-revalidate={ttl}, stale-if-error=86400"),
+                   ("Vary", "Accept-Encoding, Accept-Language")]
+        if stale:
+            headers.append(("Warning", '110 - "Response is stale"'))
+        if _not_modified(self, etag, if_none_match, if_modified_since):
+            return 304, [h for h in headers if h[0].lower() != "content-type"], b""
+        body = self.gzipped() if gz else self.body
+        if gz:
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
+        return 200, headers, body
+
+
+def _accepts_gzip(header: str) -> bool:
+    # The common forms («gzip, deflate, br», «gzip;q=1.0») without a full parse; «gzip;q=0» refuses.
+    if "gzip" not in header:
+        return False
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _not_modified(entry: Entry, etag: str, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    if if_none_match:
+        tags: ETags = parse_etags(if_none_match)
+        # Either encoding's tag means the client holds this very content.
+        return tags.contains(etag) or tags.contains(entry.etag)
+    since = parse_date(if_modified_since) if if_modified_since else None
+    return since is not None and entry.last_modified <= since
+
+
+class Store:
+    """An LRU of entries and the data version, safe for gunicorn's threaded workers."""
+
+    def __init__(self, ttl: float, check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.check_interval = check_interval
+        self.clock = clock
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        # (path, raw query string, raw Accept-Language) -> key, so the WSGI door need not parse anything.
+        self._raw: dict[tuple, tuple] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._version: tuple[float, int] | None = None  # (checked at, version)
+        self._refreshing: dict[tuple, float] = {}  # raw key -> when a thread began re-rendering it
+
+    def get(self, key: tuple) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def get_raw(self, raw: tuple) -> Entry | None:
+        key = self._raw.get(raw)
+        return None if key is None else self.get(key)
+
+    def put(self, key: tuple, entry: Entry, raw: tuple | None = None) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+            if raw is not None:
+                if len(self._raw) >= 2 * MAX_ENTRIES:
+                    self._raw.clear()
+                self._raw[raw] = key
+
+    def version(self, read: Callable[[], int]) -> int:
+        """The data version, read again once `check_interval` has passed (raises if the database fails)."""
+        known = self._version
+        now = self.clock()
+        if known is not None and now - known[0] < self.check_interval:
+            return known[1]
+        value = read()
+        self._version = (now, value)
+        return value
+
+    def claim(self, raw: tuple) -> bool:
+        """True for the one thread that may re-render this entry now (a claim older than 30 s is void)."""
+        now = self.clock()
+        with self._lock:
+            since = self._refreshing.get(raw)
+            if since is not None and now - since < 30:
+                return False
+            self._refreshing[raw] = now
+            return True
+
+    def release(self, raw: tuple) -> None:
+        with self._lock:
+            self._refreshing.pop(raw, None)
+            self._done.notify_all()
+
+    def wait(self, raw: tuple, timeout: float) -> None:
+        """Until the thread that claimed `raw` has released it (or `timeout` seconds)."""
+        with self._lock:
+            self._done.wait_for(lambda: raw not in self._refreshing, timeout)
+
+    def fresh(self, entry: Entry, version: int | None) -> bool:
+        return (version is None or entry.version == version) and self.clock() - entry.born < self.ttl
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._raw.clear()
+            self._version = None
+
+
+class FastDoor:
+    """WSGI layer in front of Flask: a repeat request for a fresh entry is answered from memory."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET" or method == "HEAD":
+            store: Store = self.app.extensions["outages_cache"]
+            raw = _raw_key(environ)
+            entry = store.get_raw(raw)
+            if entry is None:
+                # Cold (a fresh worker in the middle of a surge): one thread renders, the others wait for
+                # its copy instead of all rendering at once and starving each other of the CPU.
+                if not store.claim(raw):
+                    store.wait(raw, timeout=10)
+                    entry = store.get_raw(raw)
+                else:
+                    try:
+                        return self.wsgi_app(environ, start_response)
+                    finally:
+                        store.release(raw)
+            if entry is not None:
+                try:
+                    version = store.version(lambda: _read_version(self.app))
+                except Exception:  # noqa: BLE001 — let the Flask door decide (it serves stale copies)
+                    version = -1
+                if store.fresh(entry, version) or not store.claim(raw):
+                    # Fresh, or another thread is already making the new copy: the current one is
+                    # served meanwhile (stale-while-revalidate), so a change or an expiry under a surge
+                    # costs one render, not one per waiting request.
+                    status, headers, body = entry.answer(
+                        int(store.ttl), environ.get("HTTP_ACCEPT_ENCODING", ""),
+                        environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE"))
+                    start_response("200 OK" if status == 200 else "304 Not Modified", headers)
+                    return [] if method == "HEAD" else [body]
+                try:
+                    return self.wsgi_app(environ, start_response)  # renders and stores (see `remember`)
+                finally:
+                    store.release(raw)
+        return self.wsgi_app(environ, start_response)
+
+
+def _raw_key(environ: dict) -> tuple:
+    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", "")
+
+
+def _read_version(app: Flask) -> int:
+    with app.extensions["outages"].engine.connect() as conn:
+        return data_version(conn)
+
+
+@bp.record_once
+def _setup(state) -> None:  # noqa: ANN001
+    app: Flask = state.app
+    data = app.extensions["outages"].settings.data
+    app.extensions["outages_cache"] = Store(ttl=float(data.get("cache_seconds", 30)),
+                                            check_interval=float(data.get("cache_check_seconds", 1)))
+    app.wsgi_app = FastDoor(app, app.wsgi_app)
+
+
+def store() -> Store:
+    return current_app.extensions["outages_cache"]
+
+
+def _key() -> tuple:
+    # ?lang= stays in the query part too: a page asked for with it carries it on in its links.
+    query = tuple(sorted(request.args.items(multi=True)))
+    return request.path, query, language()
+
+
+def _cacheable() -> bool:
+    return (request.method in ("GET", "HEAD") and request.blueprint in PUBLIC_BLUEPRINTS
+            and store().ttl > 0)
+
+
+@bp.before_app_request
+def answer_from_cache():  # noqa: ANN201
+    if not _cacheable():
+        return None
+    key = _key()
+    cache = store()
+    try:
+        version = cache.version(lambda: _read_version(current_app))
+    except Exception:  # noqa: BLE001 — the database is down: a stale page beats an error page in a blackout
+        entry = cache.get(key)
+        if entry is not None:
+            return _answer(entry, stale=True)
+        raise
+    entry = cache.get(key)
+    if entry is not None and cache.fresh(entry, version):
+        cache.put(key, entry, raw=_raw_key(request.environ))
+        return _answer(entry)
+    g.cache_key, g.cache_version = key, version
+    return None
+
+
+@bp.after_app_request
+def remember(response: Response) -> Response:
+    key = g.pop("cache_key", None)
+    if key is None or getattr(response, "_from_cache", False):
+        return response
+    if response.status_code != 200 or response.direct_passthrough or "Set-Cookie" in response.headers:
+        return response
+    body = response.get_data()
+    if len(body) > MAX_BODY:
+        return response
+    mimetype = response.mimetype or ""
+    entry = Entry(
+        version=g.pop("cache_version"), born=store().clock(), body=body,
+        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in _DROP],
+        etag=hashlib.blake2b(body, digest_size=12).hexdigest(),
+        # Whole seconds: HTTP dates have no fractions, and If-Modified-Since compares against this.
+        last_modified=datetime.now(timezone.utc).replace(microsecond=0),
+        compressible=len(body) >= 512 and mimetype.startswith(_COMPRESSIBLE),
+    )
+    store().put(key, entry, raw=_raw_key(request.environ))
+    return _answer(entry)
+
+
+def _answer(entry: Entry, stale: bool = False) -> Response:
+    status, headers, body = entry.answer(
+        int(store().ttl), request.headers.get("Accept-Encoding", ""), request.headers.get("If-None-Match"),
+        request.headers.get("If-Modified-Since"), stale=stale)
+    response = Response(body, status=status, headers=headers)
+    response._from_cache = True  # noqa: SLF001 — tells `remember` not to store this answer again
+    return response

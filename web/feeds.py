@@ -1,0 +1,112 @@
+"""/feed.rss and /feed.atom: one entry per public change of a record, newest first, same filters as `/`.
+
+Both come from one FeedGenerator. Entry ids are tag: URIs (public host, the record's first day, record number,
+event id), so a reader never sees an entry twice; every date comes from the data, so the same data always gives
+the same bytes (the response cache and ETags rely on it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, request
+from markupsafe import escape
+
+from outages.queries import list_records
+from outages.search import Filters
+from outages.times import UTC, fmt
+
+from . import hub
+from .changes import Change, change_label, changes, facts, latest_time, new_expected_end, safe_text
+from .links import absolute, authority
+
+bp = Blueprint("feeds", __name__)
+
+# Newest changes per feed: enough for a reader that polls every few hours during a city-wide blackout.
+FEED_ENTRIES = 200
+# An empty store still needs a feed date; a constant keeps the document stable.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@bp.get("/feed.rss")
+def rss() -> Response:
+    return Response(_feed("/feed.rss").rss_str(pretty=True), mimetype="application/rss+xml")
+
+
+@bp.get("/feed.atom")
+def atom() -> Response:
+    return Response(_feed("/feed.atom").atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+def _feed(path: str) -> FeedGenerator:
+    app = hub()
+    settings = app.settings
+    filters = Filters.from_args(request.args, settings)
+    with app.engine.connect() as conn:
+        every = list_records(conn, app.now())
+        recent = changes(conn, filters.apply(every))[:FEED_ENTRIES]
+    args = filters.as_args()
+    city = safe_text(settings.city_name)
+    fg = FeedGenerator()
+    fg.id(absolute(path, args))
+    fg.title(f"{city}: аварії та планові роботи" + _filter_note(args))
+    fg.subtitle("Аварійні ситуації та планові роботи на комунальних мережах: нові, оновлення, ліквідація. "
+                "Emergencies and planned works on municipal services.")
+    fg.author(name=f"{city} — Контакт-центр")
+    fg.language("uk")
+    fg.generator("outages-hub")
+    # The newest change shown, or (nothing matches the filters) the newest in the store.
+    fg.updated((recent[0].at if recent else latest_time(every) or EPOCH).astimezone(settings.tz))
+    # RSS takes the channel <link> from the last link() call: self first, the page last.
+    fg.link(href=absolute(path, args), rel="self", type="application/atom+xml" if path.endswith("atom")
+            else "application/rss+xml")
+    fg.link(href=absolute("/", args), rel="alternate", type="text/html")
+    for change in recent:
+        _entry(fg, change)
+    return fg
+
+
+def _filter_note(args: dict[str, str]) -> str:
+    parts = [args[k] for k in ("district", "service") if k in args]
+    if "q" in args:
+        parts.append(f"«{args['q']}»")
+    return " — " + ", ".join(safe_text(p) for p in parts) if parts else ""
+
+
+def _entry(fg: FeedGenerator, change: Change) -> None:
+    settings = hub().settings
+    state = change.state
+    rows = facts(state, settings)
+    moved = new_expected_end(change)
+    label_uk, _ = change_label(change)
+    title = f"№{state.number} · {label_uk}: {safe_text(state.summary) or safe_text(state.service)}"
+    if moved and moved[1] is not None:
+        title += f" — новий термін {fmt(moved[1], settings.tz)}"
+    first_day = state.first_recorded_at.astimezone(settings.tz).date().isoformat()
+    at = change.at.astimezone(settings.tz)
+
+    fe = fg.add_entry(order="append")
+    fe.id(f"tag:{authority()},{first_day}:outages/{state.number}/events/{change.event.id}")
+    fe.guid(fe.id(), permalink=False)
+    fe.title(title)
+    fe.updated(at)
+    fe.published(at)
+    fe.link(href=absolute(f"/outages/{state.number}"), rel="alternate", type="text/html")
+    fe.summary(" · ".join(value for _, _, value in rows[:4]))
+    fe.content(_html(rows, moved, settings.tz), type="html")
+    for term in (state.service, state.kind.uk, *state.districts):
+        if safe_text(term):
+            fe.category(term=safe_text(term))
+
+
+def _html(rows: list[tuple[str, str, str]], moved: tuple | None, tz) -> str:  # noqa: ANN001
+    """The entry body as HTML; markupsafe escapes every value, so dispatcher text stays text."""
+    parts = []
+    if moved:
+        old, new = (escape(fmt(moment, tz) or "—") for moment in moved)
+        parts.append(f"<p><strong>Термін змінено:</strong> {old} → {new}</p>")
+    parts.append("<dl>")
+    parts += [f"<dt>{escape(uk)}</dt><dd>{escape(value)}</dd>" for uk, _, value in rows]
+    parts.append("</dl>")
+    return "".join(parts)
