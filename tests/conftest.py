@@ -92,3 +92,19 @@ def run_cli(env):  # noqa: ANN001
         return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def fake():  # noqa: ANN201
+    """A fake Sheets API v4 on 127.0.0.1 (tests/fake_sheets) that the real gspread client talks to."""
+    from fake_sheets import fake_server
+
+    yield from fake_server()
+
+
+@pytest.fixture
+def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201
+    """The hub's settings pointed at the fake Sheets API, with a service account whose token comes from it."""
+    from fake_sheets import live_hub
+
+    yield from live_hub(fake, monkeypatch)

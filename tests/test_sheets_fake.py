@@ -9,18 +9,8 @@ import json
 import gspread
 import pytest
 import requests
-from fake_sheets import DISCOVERY_PATH, KEY, SERVED, Discovery, fake_server, live_hub
+from fake_sheets import DISCOVERY_PATH, KEY, SERVED, Discovery
 from google.oauth2.credentials import Credentials
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def test_the_discovery_document_is_googles_sheets_v4():

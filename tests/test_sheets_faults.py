@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_sheets import KEY, NOW, fake_server, live_hub
+from fake_sheets import KEY, NOW
 from sqlalchemy import func, select
 
 from outages.schema import records, sync_runs
@@ -11,16 +11,6 @@ from outages.sync import record_failure
 from sheets.client import SheetsError
 
 READ, WRITE, META, TOKEN = ("spreadsheets.values.get", "spreadsheets.batchUpdate", "spreadsheets.get", "token")
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def count(live, table) -> int:  # noqa: ANN001

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 from conftest import DEMO_CSV
-from fake_sheets import KEY, fake_server, live_hub
+from fake_sheets import KEY
 
 from outages.parse import UnusableInput
 from sheets.gsheet import GSheetSource
 from sheets.published import PublishedCSV
 from sheets.sources import FileSource, open_source
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def test_specs_pick_their_source(settings):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fake_sheets import KEY, NOW, DateCell, fake_server, live_hub
+from fake_sheets import KEY, NOW, DateCell
 from sqlalchemy import func, select
 
 from outages import queries
@@ -15,16 +15,6 @@ from outages.times import fmt
 
 HUB = ["spreadsheets.values.get"]
 HUB_WRITE = ["spreadsheets.values.get", "spreadsheets.batchUpdate"]
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def records(live):  # noqa: ANN001, ANN201

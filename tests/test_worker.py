@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from fake_sheets import KEY, NOW, DateCell, fake_server, live_hub
+from fake_sheets import KEY, NOW, DateCell
 from sqlalchemy import func, select
 
 from outages import worker as hub_worker
@@ -15,16 +15,6 @@ from outages.schema import events, records
 from outages.settings import load
 from sheets.sources import open_source
 from web.hooks import signature
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def test_the_lease_is_exclusive_and_expires(engine):

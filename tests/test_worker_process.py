@@ -14,19 +14,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from fake_sheets import KEY, fake_server, live_hub
+from fake_sheets import KEY
 
 OUTAGES = str(Path(sys.executable).with_name("outages"))
-
-
-@pytest.fixture
-def fake():  # noqa: ANN201
-    yield from fake_server()
-
-
-@pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201  (env: conftest's clean environment and database)
-    yield from live_hub(fake, monkeypatch)
 
 
 def _lines(proc: subprocess.Popen) -> "queue.Queue[str]":
