@@ -17,14 +17,15 @@ setup: $(STAMP)
 # The demo city on the embedded defaults, in ./var (nothing outside the checkout is touched): the demo export
 # (dates moved to yesterday so the city is current), the deadline report, the e-mail officials would get as .eml
 # files in var/mail (a local SMTP catcher: no mail server needed), then the site at http://127.0.0.1:5000.
+demo: export OUTAGES_SECRET_KEY ?= demo-only-not-secret
 demo: setup
 	mkdir -p var
 	$(BIN)/python -m outages.demo.build --today --out var/demo.csv
 	cd var && ../$(BIN)/outages init
 	cd var && ../$(BIN)/outages sync --source demo.csv
 	cd var && ../$(BIN)/outages report deadlines
-	cd var && OUTAGES_SECRET_KEY=demo-only ../$(BIN)/outages send --catch mail
-	cd var && OUTAGES_SECRET_KEY=demo-only ../$(BIN)/outages serve
+	cd var && ../$(BIN)/outages send --catch mail
+	cd var && ../$(BIN)/outages serve
 
 test: setup
 	$(BIN)/pytest -q
