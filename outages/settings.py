@@ -102,6 +102,7 @@ SETTINGS: list[Setting] = [
     Setting("sheets_backoff", _float, "First wait before a retry, seconds; doubled each time, with jitter."),
     Setting("sync_interval", _float, "Seconds between two syncs of `outages run`."),
     Setting("sync_lock_seconds", _float, "How long a worker's sync lock lasts if the worker dies holding it."),
+    Setting("publish_dir", _str, "`outages run` also writes the static site here after each change (and every 5 min)."),
     Setting("hook_secret", _str, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),
     # Notifications over SMTP (outages/notify; docs/notifications.md).
     Setting("smtp_host", _str, "SMTP server the hub sends through (default 127.0.0.1, the demo's `outages mailcatcher`)."),

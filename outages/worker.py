@@ -115,7 +115,8 @@ class Cycle:
 class Worker:
     def __init__(self, engine: Engine, settings: Settings, pull: Callable[[], Batch], label: str, *,
                  holder: str | None = None, clock: Callable[[], datetime] | None = None,
-                 stop: threading.Event | None = None, echo: Callable[[str], None] | None = None):
+                 stop: threading.Event | None = None, echo: Callable[[str], None] | None = None,
+                 after_cycle: Callable[[Cycle], None] | None = None):
         self.engine = engine
         self.settings = settings
         self.pull = pull
@@ -124,6 +125,7 @@ class Worker:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stop = stop or threading.Event()
         self.echo = echo or (lambda line: log.info(line))
+        self.after_cycle = after_cycle  # e.g. publishing the static site (given by the CLI: the core knows no web)
         self.cycles = 0
         self._done = threading.Condition()
 
@@ -164,6 +166,11 @@ class Worker:
             except Exception:
                 report.holder = None
         report.delivered = self._deliver()
+        if self.after_cycle is not None:
+            try:
+                self.after_cycle(report)
+            except Exception:  # publishing trouble must never stop the syncing
+                log.exception("the after-cycle step failed")
         with self._done:
             self.cycles += 1
             self._done.notify_all()

@@ -148,3 +148,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_the_worker_publishes_after_a_sync_that_changed_the_data(run_cli, tmp_path, monkeypatch):  # noqa: ANN001
+    from conftest import DEMO_CSV
+
+    site = tmp_path / "site"
+    run_cli("init")
+    monkeypatch.setenv("OUTAGES_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("OUTAGES_SMTP_PORT", "9")  # nothing listens: mail waits in the outbox, the sync goes on
+    result = run_cli("run", "--once", "--source", str(DEMO_CSV), "--publish", str(site))
+    assert result.exit_code == 0, result.output
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "Порив водогону Ø100" in home and "Олена Ковальчук" not in home
+    assert "Порив водогону Ø100" in (site / "outages" / "13" / "index.html").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ import smtplib
 import socket
 import sys
 import threading
+import time
 
 import click
 
@@ -23,8 +24,10 @@ pass_ctx = click.make_pass_decorator(Context)
 @cli.command("run")
 @click.option("--once", is_flag=True, help="One cycle (sync, then mail) and exit: for cron.")
 @click.option("--source", default=None, help="Override the configured source (gsheet:KEY, a CSV URL or a file).")
+@click.option("--publish", "publish_dir", default=None,
+              help="Also write the static site to this folder after each change (default OUTAGES_PUBLISH_DIR).")
 @pass_ctx
-def run_command(ctx: Context, once: bool, source: str | None) -> None:
+def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str | None) -> None:
     """Sync every OUTAGES_SYNC_INTERVAL seconds or at a push, then send mail / Робочий процес."""
     from sheets.client import SheetsError
     from sheets.sources import open_source
@@ -38,11 +41,35 @@ def run_command(ctx: Context, once: bool, source: str | None) -> None:
         src = open_source(source, ctx.settings, stop=stop)
     except (UnusableInput, SheetsError) as exc:
         fail(str(exc))
-    worker = hub_worker.Worker(engine, ctx.settings, src.pull, src.label, stop=stop, echo=click.echo)
+    publish_dir = publish_dir or str(ctx.settings.data.get("publish_dir") or "")
+    after = _publisher(ctx, engine, publish_dir) if publish_dir else None
+    worker = hub_worker.Worker(engine, ctx.settings, src.pull, src.label, stop=stop, echo=click.echo,
+                               after_cycle=after)
     if not once:
         click.echo(f"Запущено / started: {src.label}, кожні / every {ctx.settings.sync_interval:g} с;"
                    f" процес / worker {worker.holder}")
     raise SystemExit(worker.run(once=once))
+
+
+# Pages say «5 хв тому» and "fixed in the last 24 hours": the static copy is refreshed this often even when
+# nothing changed.
+REPUBLISH_SECONDS = 300
+
+
+def _publisher(ctx: Context, engine, directory: str):  # noqa: ANN001, ANN202
+    """After a cycle that changed the data (or every REPUBLISH_SECONDS), write the static site to `directory`."""
+    from web.publish import publish_site  # the web side, loaded only when publishing is asked for
+
+    last: dict[str, float] = {}
+
+    def after(report: hub_worker.Cycle) -> None:
+        counts = report.result.counts if report.result else {}
+        changed = any(counts.get(key) for key in ("new", "updated", "resolved", "overdue"))
+        if changed or time.monotonic() - last.get("at", float("-inf")) >= REPUBLISH_SECONDS:
+            publish_site(ctx.settings, engine, directory, log=lambda line: click.echo(line, err=True))
+            last["at"] = time.monotonic()
+
+    return after
 
 
 @cli.command("status")
