@@ -134,3 +134,52 @@ def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):  
     # #13 (вул. Соборна, 12, 14) and the hostile row (вул. Соборна, 1) are water emergencies on that street.
     assert "Аварії зараз (2)" in page.inner_text("main")
     context.close()
+
+
+def test_one_click_on_the_relay_link_confirms_but_a_link_scanner_does_not(browser, tmp_path, monkeypatch):  # noqa: ANN001
+    """Regulation 7.6: the duty officer clicks «Інформацію передано» once in the e-mail and it is recorded; a mail
+    system fetching the same link to scan it (no scripts) confirms nothing."""
+    import urllib.request
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from outages import db
+    from outages.notify import relay
+    from outages.notify.options import mail_options
+    from outages.schema import outbox
+    from outages.settings import load
+    from outages.sync import sync
+    from rows import emergency, table
+
+    monkeypatch.chdir(tmp_path)
+    settings = load({"OUTAGES_DATABASE_URL": f"sqlite:///{tmp_path / 'outages.db'}",
+                     "OUTAGES_SECRET_KEY": "relay-test-key"})
+    engine = db.engine_for(settings)
+    db.upgrade(engine)
+    now = datetime(2026, 11, 22, 12, 30, tzinfo=timezone.utc)  # 14:30 Kyiv, 25 min after the row was entered
+    sync(engine, table(emergency()), settings, now)
+    with engine.connect() as conn:
+        message = conn.execute(select(outbox).where(outbox.c.relay.is_(True), outbox.c.role == "district_duty")).first()
+    token_url = relay.links(mail_options(settings), message.dedup_key, message.record_number, message.role)["relay_url"]
+    path = token_url.split("/relay/", 1)[1]
+    server = make_server("127.0.0.1", 0, make_app(engine, settings, now=now), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/relay/{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as scanned:  # what a link scanner does
+            assert "Інформацію передано</button>" in scanned.read().decode()
+        with engine.connect() as conn:
+            assert relay.confirmation(conn, message.id) is None
+        page = browser.new_page()
+        page.goto(url)  # the officer's one click
+        page.wait_for_selector("text=Підтверджено", timeout=10_000)
+        assert "Дякуємо" in page.inner_text("body")
+        with engine.connect() as conn:
+            assert relay.confirmation(conn, message.id) is not None
+        page.close()
+    finally:
+        server.shutdown()
+        thread.join(10)
+        engine.dispose()

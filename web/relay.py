@@ -1,7 +1,8 @@
 """Relay confirmation (regulation 7.6–7.7): the signed link «Інформацію передано» and the officials' page.
 
-GET of the link shows the message and one button; the POST records the confirmation. A GET alone never
-confirms: mail systems open links to scan them, and a scanner must not confirm a relay nobody made.
+One click: the link opens a page that posts the confirmation at once in a browser (a few lines of inline
+script), and shows the same button for a browser without scripts. A bare GET never confirms: mail systems fetch
+links to scan them, and a scanner must not confirm a relay nobody made.
 The relay-state page of a record is reached only through a signed link sent to officials.
 """
 
@@ -36,8 +37,9 @@ _CONFIRM = _PAGE.replace("{% block content %}{% endblock %}", """
 {% if done %}<p class="ok">Підтверджено {{ done }}{% if who %} ({{ who }}){% endif %}. Дякуємо!</p>
 <p lang="en">Relay confirmed.</p>
 {% else %}<p>Адресат: {{ who }}. Підтвердьте, що ви довели інформацію до голів КСН / ОСББ (регламент, п. 7.6–7.7).</p>
-<form method="post"><button type="submit">Інформацію передано</button></form>
-<p lang="en">Press the button to confirm that you relayed this information.</p>{% endif %}""")
+<form method="post" id="relay-confirm"><button type="submit">Інформацію передано</button></form>
+<p lang="en">Press the button to confirm that you relayed this information.</p>
+<script>document.getElementById("relay-confirm").submit();</script>{% endif %}""")
 
 _STATE = _PAGE.replace("{% block content %}{% endblock %}", """
 <h2>Передача інформації головам КСН / ОСББ</h2>
