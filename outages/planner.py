@@ -95,6 +95,8 @@ class Plan:
     # Stored submissions no row matched: their rows were deleted or moved away. Sync parks their keys so a new
     # row later written at that position is not mistaken for an edit of them.
     gone: list[int] = field(default_factory=list)
+    # Row keys stored submissions held when the plan was made: only these can be in the way of a write.
+    held_keys: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -168,7 +170,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             accepted_hashes.setdefault(hashes[i], decision)
         decisions.append(decision)
     gone = [k.id for k in state.submissions.values() if k.row_key not in claimed and not k.row_key.startswith(PARKED)]
-    return Plan(source=table.source, decisions=decisions, gone=gone)
+    return Plan(source=table.source, decisions=decisions, gone=gone, held_keys=set(state.submissions))
 
 
 def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:

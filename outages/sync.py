@@ -241,7 +241,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
             rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
                            "verdict": d.prior.verdict | {"row": d.row}})
     _park(conn, the_plan.gone)
-    _park_taken_keys(conn, updates + rekeys + inserts)
+    _park_taken_keys(conn, [v for v in updates + rekeys + inserts if v["row_key"] in the_plan.held_keys])
     stmt = update(submissions).where(submissions.c.id == bindparam("sid"))
     if updates:
         conn.execute(stmt, updates)
