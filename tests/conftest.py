@@ -19,6 +19,9 @@ from sqlalchemy import create_engine, text
 from outages import db
 from outages.settings import Settings, load
 
+# The SMTP peer's fixtures (smtp_peer, mail_settings, directory, notify_toml) for every test module.
+pytest_plugins = ["smtp_peer"]
+
 PG_URL = os.environ.get("OUTAGES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_CSV = Path(__file__).resolve().parent.parent / "outages" / "demo" / "responses.csv"
 

@@ -14,7 +14,7 @@ from outages.schema import delivery_attempts, outbox
 from outages.settings import load
 from outages.sync import sync
 from rows import emergency, table
-from smtp_peer import DIRECTORY, SmtpPeer, mail_settings, smtp_peer, directory, notify_toml  # noqa: F401
+from smtp_peer import DIRECTORY, SmtpPeer
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)

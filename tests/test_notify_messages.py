@@ -12,7 +12,6 @@ from outages.notify.messages import render
 from outages.notify.outbox import deliver_pending
 from outages.sync import sync
 from rows import emergency, table, update
-from smtp_peer import mail_settings, smtp_peer, directory, notify_toml  # noqa: F401
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)

@@ -11,7 +11,6 @@ import pytest
 from outages.notify.outbox import deliver_pending
 from outages.sync import sync
 from rows import emergency, planned, table
-from smtp_peer import mail_settings, smtp_peer, directory, notify_toml  # noqa: F401
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")

@@ -16,7 +16,6 @@ from outages.notify.outbox import deliver_pending
 from outages.settings import load
 from outages.sync import sync
 from rows import emergency, planned, table, update, write_csv
-from smtp_peer import mail_settings, smtp_peer, directory, notify_toml  # noqa: F401
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)

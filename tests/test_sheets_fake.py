@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import gspread
-import pytest
 import requests
 from fake_sheets import DISCOVERY_PATH, KEY, SERVED, Discovery
 from google.oauth2.credentials import Credentials

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fake_sheets import KEY, NOW, DateCell
 from sqlalchemy import func, select
 

@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 from fake_sheets import KEY, NOW, DateCell
 from sqlalchemy import func, select
 

@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 from fake_sheets import KEY
 

@@ -16,18 +16,17 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort
 from lxml import etree
 
-from outages.queries import EventView, get_record, history, list_records
+from outages.queries import EventView, get_record, history
 from outages.record import Kind
-from outages.search import Filters
 from outages.times import fmt
 
 from . import hub
-from .changes import PUBLIC_KINDS, Change, area, change_label, changes, facts, latest_time, new_expected_end, \
-    published_times, safe_text, states
-from .feeds import EPOCH, FEED_ENTRIES
+from .changes import PUBLIC_KINDS, Change, area, change_label, facts, latest_time, new_expected_end, published_times, \
+    safe_text, states
+from .feeds import EPOCH, requested_changes
 from .links import absolute, authority
 
 bp = Blueprint("cap", __name__)
@@ -65,13 +64,8 @@ def message(message: str) -> Response:
 
 @bp.get("/cap/index.atom")
 def index() -> Response:
-    app = hub()
-    settings = app.settings
-    filters = Filters.from_args(request.args, settings)
-    with app.engine.connect() as conn:
-        every = list_records(conn, app.now())
-        recent = changes(conn, filters.apply(every))[:FEED_ENTRIES]
-    return Response(index_xml(recent, latest_time(every), filters.as_args()), mimetype="application/atom+xml")
+    every, recent, args = requested_changes()
+    return Response(index_xml(recent, latest_time(every), args), mimetype="application/atom+xml")
 
 
 def index_xml(recent: list[Change], latest: datetime | None, args: dict[str, str]) -> bytes:

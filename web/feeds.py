@@ -13,7 +13,7 @@ from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
-from outages.queries import list_records
+from outages.queries import RecordView, list_records
 from outages.search import Filters
 from outages.times import UTC, fmt
 
@@ -39,14 +39,20 @@ def atom() -> Response:
     return Response(_feed("/feed.atom").atom_str(pretty=True), mimetype="application/atom+xml")
 
 
-def _feed(path: str) -> FeedGenerator:
+def requested_changes() -> tuple[list[RecordView], list[Change], dict[str, str]]:
+    """All records, the newest changes of those the request's filters select, and the filters as arguments:
+    what the feeds and the CAP index are made of."""
     app = hub()
-    settings = app.settings
-    filters = Filters.from_args(request.args, settings)
+    filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
         every = list_records(conn, app.now())
         recent = changes(conn, filters.apply(every))[:FEED_ENTRIES]
-    args = filters.as_args()
+    return every, recent, filters.as_args()
+
+
+def _feed(path: str) -> FeedGenerator:
+    settings = hub().settings
+    every, recent, args = requested_changes()
     city = safe_text(settings.city_name)
     fg = FeedGenerator()
     fg.id(absolute(path, args))
