@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from .db import bulk_insert
 from .schema import events
 from .settings import Settings
 
@@ -37,14 +38,14 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
         for e in new
     ]
     if conn.dialect.name == "postgresql":
-        # Reserve the ids first, then a plain executemany: psycopg pipelines it, where RETURNING would make
-        # SQLAlchemy build one huge multi-VALUES statement that psycopg parses slowly in Python.
+        # Reserve the ids first, then COPY: RETURNING would make SQLAlchemy build one huge multi-VALUES
+        # statement that psycopg parses slowly in Python.
         ids = list(conn.execute(text(
             "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
         ), {"n": len(rows)}).scalars())
         for row, event_id in zip(rows, ids):
             row["id"] = event_id
-        conn.execute(insert(events), rows)
+        bulk_insert(conn, events, rows)
     else:
         result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
         ids = [row.id for row in result]

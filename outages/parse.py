@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from .record import Action, Kind, SheetRow, SheetTable, Submission
 from .settings import FIELDS, REQUIRED_COLUMNS, Settings
 from .text import clean, fold, one_line
-from .times import TimeError, parse_datetime
+from .times import TimeError, parse_datetime, wall_time
 
 
 class UnusableInput(Exception):
@@ -44,6 +45,7 @@ class HeaderMap:
     """Which column holds which field, found by header text (case and spacing forgiven)."""
 
     def __init__(self, table_headers: tuple[str, ...], settings: Settings):
+        self.tz = settings.tz
         by_fold: dict[str, str] = {}
         for header in table_headers:
             by_fold.setdefault(fold(header), header)
@@ -77,12 +79,29 @@ def _blank(value: Any) -> bool:
 
 
 def content_hash(row: SheetRow, headers: HeaderMap) -> str:
-    """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit)."""
-    payload = "\x1f".join(_canon(headers.get(row.values, name)) for name in _HASHED)
+    """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit).
+
+    Times count by the instant they name, not how they are written: the same sheet read as a CSV export
+    («22.11.2026 20:00») and through the API (a serial number, a datetime) is the same content."""
+    parts = []
+    for name in _HASHED:
+        value = headers.get(row.values, name)
+        parts.append(_canon_time(value, headers.tz) if name in _TIMES else _canon(value))
+    payload = "\x1f".join(parts)
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 _HASHED = tuple(name for name in FIELDS if name != "recorded_at")
+_TIMES = ("event_at", "expected_end")
+
+
+def _canon_time(value: Any, tz: ZoneInfo) -> str:
+    if _blank(value):
+        return ""
+    try:
+        return wall_time(value, tz).isoformat()
+    except (TimeError, OverflowError, ValueError):
+        return _canon(value)
 
 
 def _canon(value: Any) -> str:

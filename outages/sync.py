@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from .db import bulk_insert
 from .events import NewEvent, emit
 from .parse import read_table
 from .planner import PARKED, Decision, KnownRecord, KnownSubmission, Plan, State, plan
@@ -105,7 +106,7 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
                 updated.add(decision.record)
     # Later rows of the same sync may have changed a new record already: it is inserted as it ends up.
     if fresh:
-        conn.execute(insert(records), [rows[n] for n in sorted(fresh)])
+        bulk_insert(conn, records, [rows[n] for n in sorted(fresh)])
     changed = sorted(set(rows) - fresh)
     if changed:
         conn.execute(
@@ -247,8 +248,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
         conn.execute(stmt, updates)
     if rekeys:
         conn.execute(stmt, rekeys)
-    if inserts:
-        conn.execute(insert(submissions), inserts)
+    bulk_insert(conn, submissions, inserts)
 
 
 def _park(conn: Connection, ids: list[int]) -> None:

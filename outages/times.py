@@ -37,27 +37,43 @@ def localize(naive: datetime, tz: ZoneInfo) -> datetime:
     return aware
 
 
-def from_serial(serial: float, tz: ZoneInfo) -> datetime:
-    """A Sheets serial number (days since 1899-12-30, in the spreadsheet's zone)."""
+def _serial_wall(serial: float) -> datetime:
     naive = SERIAL_EPOCH + timedelta(days=float(serial))
     # Serial fractions carry float noise: round to the second a person typed.
-    naive = (naive + timedelta(microseconds=500_000)).replace(microsecond=0)
-    return localize(naive, tz)
+    return (naive + timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+def from_serial(serial: float, tz: ZoneInfo) -> datetime:
+    """A Sheets serial number (days since 1899-12-30, in the spreadsheet's zone)."""
+    return localize(_serial_wall(serial), tz)
 
 
 def parse_datetime(value: object, tz: ZoneInfo, *, date_only_end: bool = False) -> datetime:
-    """Parse a sheet value. Raises TimeError with a reason a dispatcher understands.
+    """Parse a sheet value into an aware time in `tz`. Raises TimeError with a reason a dispatcher understands.
 
     date_only_end: a date without a time means the end of that day (for «Термін ліквідації»).
     """
+    read = _read(value, date_only_end)
+    return read.astimezone(tz) if read.tzinfo else localize(read, tz)
+
+
+def wall_time(value: object, tz: ZoneInfo) -> datetime:
+    """The value as a naive wall-clock time in `tz`: cheap, and the same however the sheet wrote it
+    (text, serial number, datetime). Raises TimeError like parse_datetime."""
+    read = _read(value, True)
+    return read.astimezone(tz).replace(tzinfo=None) if read.tzinfo else read
+
+
+def _read(value: object, date_only_end: bool) -> datetime:
+    """A naive wall-clock time, or an aware one when the value carried its own offset."""
     if isinstance(value, datetime):
-        return value.astimezone(tz) if value.tzinfo else localize(value, tz)
+        return value
     if isinstance(value, date):
-        return _date_only(value, tz, date_only_end)
+        return _date_only(value, date_only_end)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
             raise TimeError(f"«{value}» не схоже на дату")
-        return from_serial(value, tz)
+        return _serial_wall(value)
     text = one_line(value)  # also what the error message quotes back: no control characters or surrogates
     if not text:
         raise TimeError("порожнє значення")
@@ -72,21 +88,21 @@ def parse_datetime(value: object, tz: ZoneInfo, *, date_only_end: bool = False) 
         except ValueError:
             raise TimeError(f"«{text}» — такої дати чи часу не існує (формат ДД.ММ.РРРР ГГ:ХХ)") from None
         if clock is None:
-            return _date_only(day, tz, date_only_end)
-        return localize(datetime.combine(day, clock), tz)
+            return _date_only(day, date_only_end)
+        return datetime.combine(day, clock)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise TimeError(f"«{text}» не розпізнано як дату й час (очікується ДД.ММ.РРРР ГГ:ХХ)") from None
     if len(text) <= 10:  # ISO date without a time
-        return _date_only(parsed.date(), tz, date_only_end)
-    return parsed.astimezone(tz) if parsed.tzinfo else localize(parsed, tz)
+        return _date_only(parsed.date(), date_only_end)
+    return parsed
 
 
-def _date_only(day: date, tz: ZoneInfo, date_only_end: bool) -> datetime:
+def _date_only(day: date, date_only_end: bool) -> datetime:
     if not date_only_end:
         raise TimeError(f"«{day:%d.%m.%Y}» — вказано лише дату, потрібен ще й час (ГГ:ХХ)")
-    return localize(datetime.combine(day, time(23, 59)), tz)
+    return datetime.combine(day, time(23, 59))
 
 
 def between(start: datetime, end: datetime) -> timedelta:

@@ -179,3 +179,13 @@ def test_check_predicts_exactly_what_sync_does(engine, settings):
     done = sync(engine, rows, settings, NOW).plan.as_json()
     assert predicted == done
     assert predicted["summary"] == {"accepted": 4, "rejected": 2, "late": 1}
+
+
+def test_the_same_sheet_read_as_an_export_or_through_the_api_is_the_same_content(engine, settings):
+    # An export shows times as text; the Sheets API gives serial numbers, XLSX gives datetimes.
+    sync(engine, table(emergency(), update(1)), settings, NOW)
+    as_api = emergency(recorded_at=46348.58719, event_at=46348.56944444444, expected_end=46348.83333333333)
+    as_xlsx = update(1, recorded_at=datetime(2026, 11, 22, 16, 0), expected_end=datetime(2026, 11, 22, 23, 0))
+    again = sync(engine, table(as_api, as_xlsx), settings, NOW)
+    assert again.counts["unchanged"] == 2 and again.counts["updated"] == 0
+    assert [k for _, k in event_kinds(engine)] == ["created", "updated"]
