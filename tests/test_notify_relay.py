@@ -46,6 +46,7 @@ def test_duty_officers_and_hoa_heads_get_a_link_others_do_not_and_a_click_is_rec
 
     page = client.get(path)  # opening the link (or a mail scanner doing so) confirms nothing
     assert page.status_code == 200 and "Інформацію передано</button>" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
     state_path = STATE.search(duty).group(1)
     assert "очікує підтвердження" in client.get(state_path).get_data(as_text=True)
 
