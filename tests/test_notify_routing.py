@@ -132,3 +132,13 @@ def test_a_first_import_of_old_rows_mails_only_what_is_still_news(engine, mail_s
     assert {subject for _, subject in received(smtp_peer)} == {
         "[АВАРІЯ] Водопостачання · Центральний · до 23.11 18:00 · №2",
     }
+
+
+def test_a_new_emergency_and_its_update_in_one_sync_are_announced_as_they_happened(engine, mail_settings, smtp_peer):
+    # The worker was away for a while: the report and its update arrive together.
+    sync(engine, table(emergency(), update(1)), mail_settings, NOW)
+    deliver_pending(engine, mail_settings, NOW)
+    assert sorted(subject for to, subject in received(smtp_peer) if to == "deputy@example.org") == [
+        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · до 23:00 (було 20:00) · №1",
+        "[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1",
+    ]

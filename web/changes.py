@@ -13,12 +13,12 @@ changed on the street.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
+from outages.history import states
 from outages.queries import EventView, RecordView, histories
 from outages.record import Kind
 from outages.settings import Settings
@@ -68,41 +68,6 @@ def changes(conn: Connection, records: list[RecordView]) -> list[Change]:
             out.append(Change(event=event, state=state, earlier=tuple(public[:index]), at=at))
     out.sort(key=lambda c: (c.at, c.event.id), reverse=True)
     return out
-
-
-def states(record: RecordView, public: list[EventView]) -> list[tuple[EventView, RecordView]]:
-    """(event, the record right after it) for each public event, in event order."""
-    state = record
-    out: list[tuple[EventView, RecordView]] = []
-    for event in reversed(public):
-        state = replace(state, last_changed_at=event.at, revision=event.revision)
-        if event.kind == "resolved" and state.status == "resolved":
-            state = replace(state, resolved_at=event.at)
-        out.append((event, state))
-        for name, pair in (event.data or {}).get("changed", {}).items():
-            if isinstance(pair, list) and len(pair) == 2:
-                state = _undo(state, name, pair[0])
-    out.reverse()
-    return out
-
-
-def _undo(state: RecordView, name: str, old: Any) -> RecordView:
-    try:
-        if name in ("event_at", "expected_end"):
-            return replace(state, **{name: datetime.fromisoformat(old) if old else None})
-        if name == "districts":
-            return replace(state, districts=tuple(old or ()))
-        if name == "kind":
-            return replace(state, kind=Kind(old))
-        if name == "deadline_met":
-            return replace(state, deadline=replace(state.deadline, met=bool(old)))
-        if name == "status":
-            return replace(state, status=str(old), resolved_at=state.resolved_at if old == "resolved" else None)
-        if name in ("executor", "service", "addresses", "summary", "cause", "impact"):
-            return replace(state, **{name: str(old or "")})
-    except (TypeError, ValueError):  # an unreadable old value: keep the later one rather than fail the feed
-        pass
-    return state
 
 
 # What a change is called, per event kind and record kind: (Ukrainian, English).

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..queries import RecordView, records_by_number
+from ..history import states
+from ..queries import EventView, RecordView, histories, records_by_number
 from ..record import Kind
 from ..schema import events, outbox
 from ..settings import Settings
@@ -44,12 +45,25 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     rows: list[dict[str, Any]] = []
     recent = [e for e in _events(conn, event_ids, now - options.news_max_age)
               if between(_news_time(e), now) <= options.news_max_age]
-    views = records_by_number(conn, sorted({e.record_number for e in recent}), now)
+    numbers = sorted({e.record_number for e in recent})
+    views = records_by_number(conn, numbers, now)
+    past = histories(conn, numbers, RECORD_KINDS)
     for event in recent:
         record = views.get(event.record_number)
         if record is not None:
-            rows.extend(_event_rows(event, record, settings, options, now))
+            state = _as_of(record, past.get(event.record_number, []), event.id)
+            rows.extend(_event_rows(event, state, settings, options, now))
     return queue(conn, rows)
+
+
+def _as_of(record: RecordView, changes: list[EventView], event_id: int) -> RecordView:
+    """The record right after this event (for a breach or overdue: after the last change before it). A sync that
+    brings a new record and its update together must not announce the new record with the updated end."""
+    state = record
+    for event, after in states(record, changes):
+        if event.id <= event_id:
+            state = after
+    return state
 
 
 def _news_time(event) -> datetime:  # noqa: ANN001
