@@ -140,8 +140,9 @@ class Rules:
 class Settings:
     """Effective settings. Scalars are attributes (settings.timezone); structured parts are typed."""
 
-    def __init__(self, data: Mapping[str, Any], sources: Mapping[str, str]):
+    def __init__(self, data: Mapping[str, Any], sources: Mapping[str, str], config_file: Path | None = None):
         self.data = dict(data)
+        self.config_file = config_file  # the city's TOML file in force, if any
         self.sources = dict(sources)  # key -> where its value came from (default, file, env, env file)
         try:
             self.tz = ZoneInfo(str(self.data["timezone"]))
@@ -295,7 +296,7 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{setting.env} ({origin}): {exc}") from exc
         sources[setting.key] = origin
-    return Settings(data, sources)
+    return Settings(data, sources, path)
 
 
 def _coerce(setting: Setting, raw: Any) -> Any:

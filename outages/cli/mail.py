@@ -14,7 +14,7 @@ from ..notify import directory as directory_mod
 from ..notify import relay
 from ..notify.options import mail_options
 from ..schema import delivery_attempts, outbox
-from ..settings import CONFIG_ENV, LOCAL_CONFIG, SettingsError
+from ..settings import LOCAL_CONFIG, SettingsError
 from ..tables import text_table
 from ..times import fmt
 from . import Context, cli, fail
@@ -150,8 +150,6 @@ def directory_import(ctx: Context, csv_file: str, dry_run: bool) -> None:
 
     Columns: email, name, role, districts, streets, services, executor. Lists are separated by «;»
     (districts and services also by commas). Nothing is written if any line is wrong."""
-    import os
-
     settings = ctx.settings
     try:
         recipients = directory_mod.read_csv(Path(csv_file), settings)
@@ -160,7 +158,7 @@ def directory_import(ctx: Context, csv_file: str, dry_run: bool) -> None:
     if dry_run:
         click.echo(directory_mod.to_toml(recipients), nl=False)
         return
-    target = Path(os.environ.get(CONFIG_ENV) or LOCAL_CONFIG)
+    target = settings.config_file or Path(LOCAL_CONFIG)  # the file in force, else a new ./outages.toml
     directory_mod.write_toml(target, recipients)
     click.echo(f"імпортовано / imported {len(recipients)} адресатів → {target}")
 
