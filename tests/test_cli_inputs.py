@@ -126,9 +126,12 @@ def test_records_and_the_deadline_report(run_cli, tmp_path):
                                    "--format", "json").output)
     assert [b["record"] for b in only_21st["breaches"]] == [5, 7]
     csv_out = run_cli("report", "deadlines", "--format", "csv").output.splitlines()
-    assert csv_out[0] == "executor,kind,records,on_time,late,median,worst,unit"
+    assert csv_out[0] == "executor,kind,records,on_time,late,on_time_share,median,worst,unit"
+    assert "КП «Водоканал»,emergency,3,2,1,0.6667,25.55,113.6,minutes" in csv_out
     text = run_cli("report", "deadlines").output
     assert "Порушення строків / breaches: 6" in text
+    water_line = next(line for line in text.splitlines() if line.startswith("КП «Водоканал»") and "аварія" in line)
+    assert water_line.split()[3:7] == ["3", "2", "1", "67"]  # records, on time, late, on-time %
     bad = run_cli("report", "deadlines", "--since", "2026-13-01")
     assert bad.exit_code == 2 and "--since/--until" in bad.output
 

@@ -200,16 +200,17 @@ def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: s
     if fmt_ == "json":
         click.echo(json.dumps(built.as_json(tz), ensure_ascii=False, indent=1))
         return
-    headers = ["executor", "kind", "records", "on_time", "late", "median", "worst", "unit"]
+    headers = ["executor", "kind", "records", "on_time", "late", "on_time_share", "median", "worst", "unit"]
     rows = [[line.as_json()[h] for h in headers] for line in built.lines]
     if fmt_ == "csv":
         click.echo(csv_text(headers, rows), nl=False)
         return
     period = f"{fmt(start, tz) or 'початок'} — {fmt(end, tz) if end else 'сьогодні'}"
     click.echo(f"Дотримання строків (regulation 7.2–7.3), період / period: {period}\n")
-    uk = ["виконавець", "тип", "записів", "вчасно", "із запізненням", "медіана", "найгірше", "од."]
-    click.echo(text_table(uk, [[r[0], "аварія" if r[1] == "emergency" else "планові", *r[2:7],
-                                "хв після події" if r[7] == "minutes" else "год до початку"] for r in rows]))
+    uk = ["виконавець", "тип", "записів", "вчасно", "із запізненням", "вчасно, %", "медіана", "найгірше", "од."]
+    click.echo(text_table(uk, [[r[0], "аварія" if r[1] == "emergency" else "планові", *r[2:5],
+                                f"{r[5] * 100:.0f}" if r[5] is not None else None, *r[6:8],
+                                "хв після події" if r[8] == "minutes" else "год до початку"] for r in rows]))
     click.echo(f"\nПорушення строків / breaches: {len(built.breaches)}")
     if built.breaches:
         click.echo(text_table(
