@@ -181,3 +181,13 @@ def test_one_thread_renders_while_the_others_wait_or_serve_the_current_copy():
     store.release(raw)
     thread.join(10)
     assert released == [True] and store.claim(raw)
+
+
+def test_pages_forbid_scripts_and_keep_that_when_served_from_the_cache(app):  # noqa: ANN001
+    client = app.test_client()
+    for attempt in range(2):  # rendered, then answered from the cache
+        page = client.get("/")
+        assert "script-src 'none'" in page.headers["Content-Security-Policy"], attempt
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+    feed = client.get("/feed.atom")
+    assert "Content-Security-Policy" not in feed.headers and feed.headers["X-Content-Type-Options"] == "nosniff"

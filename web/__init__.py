@@ -37,7 +37,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["outages"] = Hub(settings=settings, engine=engine or db.engine_for(settings))
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(name).bp)
+    # Registered after the blueprints so it runs before the cache's hook, and cached answers carry the headers.
+    app.after_request(_security_headers)
     return app
+
+
+# The public pages need no script at all and only the site's own stylesheet: dispatcher text that slipped past
+# escaping could still not run. A blueprint that needs more (relay) sets its own policy first.
+PUBLIC_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+              "frame-ancestors 'none'; form-action 'self'")
+
+
+def _security_headers(response):  # noqa: ANN001, ANN202
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PUBLIC_CSP)
+    return response
 
 
 def hub() -> Hub:

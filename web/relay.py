@@ -8,6 +8,9 @@ The relay-state page of a record is reached only through a signed link sent to o
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from flask import Blueprint, abort, render_template, request
 
 from outages.notify import relay
@@ -26,7 +29,16 @@ def private(response):  # noqa: ANN001, ANN201
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Content-Security-Policy"] = RELAY_CSP
     return response
+
+
+# Only the one-click script of relay/confirm.html may run (allowed by its hash), and only the page's own style.
+CONFIRM_SCRIPT = 'document.getElementById("relay-confirm").submit();'
+RELAY_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
+    "script-src 'sha256-" + base64.b64encode(hashlib.sha256(CONFIRM_SCRIPT.encode()).digest()).decode() + "'"
+)
 
 
 
@@ -54,7 +66,8 @@ def confirm(token: str):  # noqa: ANN201
                                  request.headers.get("User-Agent", ""))
         record = get_record(conn, message.record_number, h.now())
     return render_template(
-        "relay/confirm.html", title="Інформацію передано", record=record, contact=None,
+        "relay/confirm.html", confirm_script=CONFIRM_SCRIPT, title="Інформацію передано", record=record,
+        contact=None,
         expected_end=fmt(record.expected_end, tz) if record else "",
         done=fmt(done.confirmed_at, tz) if done else "", who=message.recipient_name or message.recipient,
     )
