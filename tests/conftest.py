@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -111,3 +113,20 @@ def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201
     from fake_sheets import live_hub
 
     yield from live_hub(fake, monkeypatch)
+
+
+# The evening after the demo export's last row: what the feed, API and CAP tests look at.
+DEMO_NOW = datetime(2026, 11, 22, 23, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
+
+
+@pytest.fixture
+def demo_client(settings, engine):  # noqa: ANN001, ANN201
+    """A test client of the app over the synced demo export, its clock pinned at DEMO_NOW."""
+    from outages.sync import sync
+    from sheets.files import read_file
+    from web import create_app
+
+    sync(engine, read_file(DEMO_CSV), settings, DEMO_NOW)
+    app = create_app(settings, engine=engine)
+    app.extensions["outages"].clock = lambda: DEMO_NOW
+    return app.test_client()

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DEMO_CSV
+from conftest import DEMO_NOW
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from outages.sync import sync
-from sheets.files import read_file
-from web import create_app
 
-KYIV = ZoneInfo("Europe/Kyiv")
-NOW = datetime(2026, 11, 22, 23, 0, tzinfo=KYIV)
+NOW = DEMO_NOW
 DOC = "urn:outages-openapi"
 
 
 @pytest.fixture
-def client(settings, engine):  # noqa: ANN001, ANN201
-    sync(engine, read_file(DEMO_CSV), settings, NOW)
-    app = create_app(settings, engine=engine)
-    app.extensions["outages"].clock = lambda: NOW
-    return app.test_client()
+def client(demo_client):  # noqa: ANN001, ANN201
+    return demo_client
 
 
 @pytest.fixture

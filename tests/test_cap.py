@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import DEMO_CSV
+from conftest import DEMO_CSV, DEMO_NOW
 from lxml import etree
 
 from outages.queries import history
@@ -18,18 +17,15 @@ from sheets.files import read_file
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")
-NOW = datetime(2026, 11, 22, 23, 0, tzinfo=KYIV)
+NOW = DEMO_NOW
 SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "data" / "cap12.xsd")))
 CAP = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 CAP_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
 
 @pytest.fixture
-def client(settings, engine):  # noqa: ANN001, ANN201
-    sync(engine, read_file(DEMO_CSV), settings, NOW)
-    app = create_app(settings, engine=engine)
-    app.extensions["outages"].clock = lambda: NOW
-    return app.test_client()
+def client(demo_client):  # noqa: ANN001, ANN201
+    return demo_client
 
 
 def index(client, query=""):  # noqa: ANN001, ANN201

@@ -42,22 +42,22 @@ def links(options: MailOptions, dedup_key: str | None, record_number: int, role:
     return out
 
 
-def read_confirm_token(options: MailOptions, token: str) -> str | None:
-    signer = _signer(options, CONFIRM_SALT)
+def _read(options: MailOptions, salt: str, token: str, kind: type) -> Any:
+    """The signed value, or None for a forged, foreign or wrongly typed token (or no secret key)."""
+    signer = _signer(options, salt)
     try:
         value = signer.loads(token) if signer else None
     except BadSignature:
         return None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def read_confirm_token(options: MailOptions, token: str) -> str | None:
+    return _read(options, CONFIRM_SALT, token, str)
 
 
 def read_state_token(options: MailOptions, token: str) -> int | None:
-    signer = _signer(options, STATE_SALT)
-    try:
-        value = signer.loads(token) if signer else None
-    except BadSignature:
-        return None
-    return value if isinstance(value, int) else None
+    return _read(options, STATE_SALT, token, int)
 
 
 def message_for(conn: Connection, dedup_key: str) -> Any:
