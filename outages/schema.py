@@ -192,3 +192,24 @@ sync_requests = Table(
     Column("handled_at", UTCDateTime),
     Index("ix_sync_requests_handled", "handled_at"),
 )
+
+
+# ---- Issue 10 (sync at scale, migration 0004_sync_scale): tables and columns go here. ----
+
+
+# ---- Issue 8 (addresses as data, migration 0005_addresses): tables go here. ----
+
+
+# ---- Issue 8 (public pages at scale, migration 0006_pages): tables go here. ----
+
+
+# ---- Issue 9 (delivery, migration 0007_delivery): tables go here. ----
+
+
+# ---- Issue 9 (mail words and threads, migration 0008_mail_threads): tables go here. ----
+
+
+# ---- Issue 12 (verdicts, migration 0009_verdicts): tables go here. ----
+
+
+# ---- Issue 11 (subscriptions, migration 0010_subscriptions): tables go here. ----
