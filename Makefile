@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup tools demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Java and the Nu HTML checker, nginx: what the tests need beyond Python (.ci/tools installs what is missing).
+tools:
+	bash .ci/tools
 
 # The demo city on the embedded defaults, in ./var (nothing outside the checkout is touched): the demo export
 # (dates moved to yesterday so the city is current), the deadline report, the e-mail officials would get as .eml
@@ -27,12 +31,14 @@ demo: setup
 	cd var && ../$(BIN)/outages send --catch mail
 	cd var && ../$(BIN)/outages serve
 
-test: setup
+test: setup tools
 	$(BIN)/pytest -q
 
-bench: setup
+bench: setup tools
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/web_bench.py
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/sheets_bench.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .tools

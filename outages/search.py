@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from sqlalchemy import ColumnElement, Connection, exists, select
+
 from .queries import RecordView
+from .schema import record_districts, records
 from .settings import Settings
 from .text import fold
 
@@ -66,6 +69,29 @@ class Filters:
 
     def apply(self, records: Iterable[RecordView]) -> list[RecordView]:
         return [r for r in records if self.matches(r)]
+
+    def sql_conditions(self, conn: Connection) -> list[ColumnElement]:
+        """The filters as SQL conditions on `records`, for lists read a page at a time."""
+        out: list[ColumnElement] = []
+        if self.districts:
+            # EXISTS probes the (record_number, district) key per candidate row: cheap on every section's range.
+            out.append(exists().where(record_districts.c.record_number == records.c.number,
+                                      record_districts.c.district.in_(self.districts)))
+        if self.services:
+            out.append(records.c.service.in_(self.services))
+        if self.query:
+            out.append(self._query_condition(conn))
+        return out
+
+    def _query_condition(self, conn: Connection) -> ColumnElement:
+        # Street search keeps `street_key`'s forgiving match by reading only (number, addresses) once; the
+        # address index of issue 8 (record_addresses) replaces this with a condition of its own.
+        wanted = street_key(self.query)
+        if not wanted:
+            return records.c.number.is_not(None)
+        numbers = [n for n, text in conn.execute(select(records.c.number, records.c.addresses))
+                   if wanted in street_key(text)]
+        return records.c.number.in_(numbers)
 
     def as_args(self) -> dict[str, str]:
         """The same filters as query arguments (for links to feeds)."""

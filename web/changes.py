@@ -84,6 +84,17 @@ def change_label(change: Change) -> tuple[str, str]:
     return ("Ліквідовано", "Resolved")
 
 
+def said(change: Change) -> str:
+    """What this change says in its own words: an update's or resolution's «Коротка інформація» (the record keeps
+    its first summary as the headline), else the headline."""
+    data = change.event.data or {}
+    text = data.get("text") or ""
+    if not text and change.event.kind in ("updated", "resolved"):
+        pair = (data.get("changed") or {}).get("summary")  # events written before updates kept their own text
+        text = pair[1] if isinstance(pair, list) and len(pair) == 2 and pair[1] else ""
+    return safe_text(text) or safe_text(change.state.summary)
+
+
 def new_expected_end(change: Change) -> tuple[datetime | None, datetime | None] | None:
     """(old, new) expected end when this change moved it."""
     pair = (change.event.data or {}).get("changed", {}).get("expected_end")
