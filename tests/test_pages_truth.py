@@ -156,3 +156,49 @@ def test_planned_works_today_counts_works_under_way_today(engine, settings):  # 
                                recorded_at="18.11.2026 09:10")), settings, NOW)
     text = text_of(make_app(engine, settings), "/")
     assert "Аварій зараз: 0 · Планових робіт сьогодні: 2 · на 14 днів: 2" in text
+
+
+def test_the_migration_restores_overwritten_headlines_and_indexes_districts(database_url, env):  # noqa: ANN001
+    """Before 0006 an update's «Коротка інформація» replaced the record's summary. The migration puts the first one
+    back (the old value of the first update that changed it; a later correction of the first row wins) and writes
+    record_districts for every record, on both databases."""
+    from alembic import command
+    from sqlalchemy import create_engine, insert, text
+
+    from outages import db
+    from outages.schema import events, records
+
+    engine = create_engine(db.normalise_url(database_url))
+    config = db._alembic_config(engine)  # noqa: SLF001 — the hub's own Alembic setup, stopped one step short
+    command.upgrade(config, "0005_addresses")
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=KYIV)
+    base = {"executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання", "addresses": "",
+            "cause": "", "impact": "", "event_at": at, "expected_end": None, "first_recorded_at": at,
+            "last_changed_at": at, "status": "active", "deadline_met": True, "contact_name": "", "contact_phone": "",
+            "reporter_email": "", "revision": 2}
+    with engine.begin() as conn:
+        conn.execute(insert(records), [
+            base | {"number": 1, "districts": ["Центральний", "Заводський"], "summary": "Бригада на місці"},
+            base | {"number": 2, "districts": ["Корабельний"], "summary": "Ремонт завершено"},
+            base | {"number": 3, "districts": ["Інгульський"], "summary": "Ніхто не оновлював"},
+        ])
+        event = {"at": at, "created_at": at, "revision": 2}
+        conn.execute(insert(events), [
+            event | {"record_number": 1, "kind": "updated",
+                     "data": {"changed": {"summary": ["Порив водогону", "Бригада на місці"]}}},
+            event | {"record_number": 2, "kind": "updated",
+                     "data": {"changed": {"summary": ["Порив", "Ремонт триває"]}}},
+            event | {"record_number": 2, "kind": "edited",
+                     "data": {"changed": {"summary": ["Ремонт триває", "Порив каналізації"]}}},
+            event | {"record_number": 2, "kind": "resolved",
+                     "data": {"changed": {"summary": ["Порив каналізації", "Ремонт завершено"]}}},
+        ])
+    command.upgrade(config, "0006_pages")
+    with engine.connect() as conn:
+        summaries = dict(conn.execute(select(records.c.number, records.c.summary)).all())
+        places = sorted(conn.execute(select(record_districts.c.record_number, record_districts.c.district)).all())
+        assert conn.execute(text("SELECT count(*) FROM record_districts")).scalar() == 4
+    assert summaries == {1: "Порив водогону", 2: "Порив каналізації", 3: "Ніхто не оновлював"}
+    assert places == [(1, "Заводський"), (1, "Центральний"), (2, "Корабельний"), (3, "Інгульський")]
+    command.downgrade(config, "0005_addresses")
+    engine.dispose()

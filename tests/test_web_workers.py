@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -62,25 +63,36 @@ def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, 
         assert booted.acquire(timeout=30) and booted.acquire(timeout=30), "".join(lines)
         for path in ("/", "/en/outages/8", "/feed.atom"):
             url = f"http://127.0.0.1:{port}{path}"
-            status, first = _get(url)
-            assert status == 200
-            answers: list[tuple[int, dict[str, str]]] = []
-            with ThreadPoolExecutor(max_workers=10) as pool:
-                # At least 20 requests; more (up to 200) only until both workers have answered some.
-                while len(answers) < 200:
-                    answers += pool.map(lambda _: _get(url, first["ETag"]), range(20))
-                    if len(_workers(lines, path)) >= 2:
-                        break
+            # Until both workers have rendered the page themselves (a worker still starting takes no requests).
+            firsts = _until_both(lambda: _get(url), lines, path, 200)
+            assert {status for status, _ in firsts} == {200}
+            assert len({h["ETag"] for _, h in firsts}) == 1, "two workers made two different pages"
+            etag = firsts[0][1]["ETag"]
+            answers = _until_both(lambda: _get(url, etag), lines, path, 304)
+            assert len(answers) >= 20
             assert [status for status, _ in answers] == [304] * len(answers)
-            assert {h["ETag"] for _, h in answers} == {first["ETag"]}
+            assert {h["ETag"] for _, h in answers} == {etag}
             # (Werkzeug leaves Last-Modified out of the 304s Flask itself makes; the fast door keeps it.)
-            assert {h.get("Last-Modified") for _, h in answers} - {None} == {first["Last-Modified"]}
-            assert len(_workers(lines, path)) == 2, "".join(lines)
+            assert {h.get("Last-Modified") for _, h in answers} - {None} == {firsts[0][1]["Last-Modified"]}
+            assert len(_workers(lines, path, 304)) == 2, "".join(lines)
     finally:
         process.terminate()
         process.wait(20)
 
 
-def _workers(lines: list[str], path: str) -> set[str]:
-    """Worker process ids that answered 304 for this path, from the access log."""
-    return {m.group(1) for line in list(lines) if (m := re.match(rf"<?(\d+)>? 304 {re.escape(path)}$", line.strip()))}
+def _until_both(call, lines: list[str], path: str, status: int) -> list:  # noqa: ANN001
+    """Batches of 20 concurrent requests until both workers have answered `status` for `path` (60 s at most)."""
+    answers: list = []
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        while time.monotonic() < deadline:
+            answers += pool.map(lambda _: call(), range(20))
+            if len(_workers(lines, path, status)) >= 2:
+                break
+    return answers
+
+
+def _workers(lines: list[str], path: str, status: int) -> set[str]:
+    """Worker process ids that answered `status` for this path, from the access log."""
+    return {m.group(1) for line in list(lines)
+            if (m := re.match(rf"<?(\d+)>? {status} {re.escape(path)}$", line.strip()))}
