@@ -159,15 +159,15 @@ def test_a_row_edited_after_its_verdict_gets_a_new_verdict(live):
     result, _ = live.sync()
     assert live.calls() == HUB_WRITE and result.counts["rejected"] == 1
     assert live.fake.row(KEY, 5)["Номер"] == 4
-    assert live.fake.row(KEY, 5)["Статус обробки"] == ("Відхилено: Не заповнено: час настання події (ДД.ММ.РРРР ГГ:ХХ);"
-                                                         " Запис №4 залишено без змін")
+    assert live.fake.row(KEY, 5)["Статус обробки"] == ("Відхилено: Не заповнено: час настання події"
+                                                         " (ДД.ММ.РРРР ГГ:ХХ); Запис №4 залишено без змін")
     assert records(live)[4].status == "resolved"  # the record is as it was
 
     live.fake.set_cell(KEY, 5, "Час настання події", DateCell.of(
         (records(live)[4].event_at.astimezone(live.settings.tz) + timedelta(minutes=5)).replace(tzinfo=None)))
     result, _ = live.sync()
     assert result.counts["updated"] == 1
-    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно (внесено через 24 хв)"
+    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно (внесено через 19 хв)"
     assert event_kinds(live)[-1] == "edited"
 
 
