@@ -148,7 +148,7 @@ def directory_check(ctx: Context) -> None:
     for recipient in usable:
         counts[recipient.role] = counts.get(recipient.role, 0) + 1
     click.echo("адресатів / recipients: " + str(len(usable)) + " ("
-               + ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) + ")")
+               + ", ".join(f"{word(ROLE, role)} {n}" for role, n in sorted(counts.items())) + ")")
     if not mail_options(settings).secret_key:
         click.echo("увага / warning: OUTAGES_SECRET_KEY не задано — листи без посилань «Інформацію передано» "
                    "(no relay confirmation links)")
