@@ -21,8 +21,8 @@ def test_the_demo_directory_covers_every_district_and_utility(run_cli):
     assert result.exit_code == 0, result.output
     counted = result.output.splitlines()[0]
     assert counted.startswith("адресатів / recipients: 24 (контроль Контакт-центру (control) 2, ")
-    for role, n in (("deputy", 2), ("district_duty", 4), ("executive_head", 3), ("executor", 6), ("hoa_head", 6),
-                    ("press", 1)):  # each role in Ukrainian, its code in brackets
+    for role, n in (("deputy", 2), ("district_duty", 4), ("executive_head", 3), ("executor", 6),
+                    ("hoa_department", 1), ("hoa_head", 5), ("press", 1)):  # in Ukrainian, the code in brackets
         assert f"{ROLE_UK[role]} ({role}) {n}" in counted
     assert "directory OK" in result.output
 

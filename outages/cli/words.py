@@ -17,6 +17,7 @@ MESSAGE_KIND = {
     "relay_reminder": "нагадування про передачу", "relay_escalation": "передачу не підтверджено",
     "breach_digest": "тижневий звіт про порушення", "monthly_report": "місячний звіт",
     "reporter_accepted": "автору: прийнято", "reporter_rejected": "автору: відхилено",
+    "overdue_reminder": "нагадування про забутий запис", "digest": "зведення змін",
 }
 # «контроль (Контакт-центр) (control)» would stack brackets: the CLI says it without them.
 ROLE = {**ROLE_UK, "control": "контроль Контакт-центру", "reporter": "автор рядка форми"}
