@@ -83,7 +83,8 @@ def test_doctor_warns_of_empty_links_secrets_and_says_what_each_breaks(live, run
     for name, value in (("PUBLIC_URL", "https://hub.example.org"), ("SECRET_KEY", "k"), ("HOOK_SECRET", "h")):
         monkeypatch.setenv(f"OUTAGES_{name}", value)
     out = run_cli("doctor")
-    assert out.exit_code == 0 and "OUTAGES_" not in out.output.replace("OUTAGES_SMTP_HOST", "")
+    assert out.exit_code == 0
+    assert not [name for name in ("OUTAGES_PUBLIC_URL", "OUTAGES_SECRET_KEY", "OUTAGES_HOOK_SECRET") if name in out.output]
 
 
 def test_serve_on_a_busy_port_says_so_in_one_sentence_and_exits_1(run_cli):
