@@ -34,6 +34,14 @@ STATUS_MAX = 2000  # a cell holds 50,000 characters; a verdict that long helps n
 
 def verdict_text(d: Decision, rules: Rules) -> str:
     """What the dispatcher reads in «Статус обробки»."""
+    text = _verdict_text(d, rules)
+    if d.status == "accepted" and d.notes:  # e.g. «вулицю «…» не знайдено в довіднику міста»
+        text = "; ".join([text, *d.notes])
+        text = text if len(text) <= STATUS_MAX else text[: STATUS_MAX - 1] + "…"
+    return text
+
+
+def _verdict_text(d: Decision, rules: Rules) -> str:
     if d.status != "accepted":
         text = "Відхилено: " + "; ".join(d.errors or ["причину не вказано"])
         return text if len(text) <= STATUS_MAX else text[: STATUS_MAX - 1] + "…"

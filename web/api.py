@@ -51,7 +51,8 @@ def outages() -> Response:
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
         every = list_records(conn, app.now())
-    chosen = [r for r in filters.apply(every)
+        selected = filters.apply(every, conn)
+    chosen = [r for r in selected
               if (status == "all" or r.status == status) and (kind is None or r.kind.value == kind)]
     chosen.sort(key=lambda r: r.number, reverse=True)
     page = chosen[offset:offset + limit]

@@ -60,7 +60,7 @@ def index():  # noqa: ANN201
     p = presenter()
     filters = Filters.from_args(request.args, h.settings)
     with h.engine.connect() as conn:
-        records = filters.apply(list_records(conn, p.now))
+        records = filters.records(conn, p.now)
         groups = group(records, p.now)
         # Only a record that was updated can have a moved expected end: skip the query for the rest.
         updated = [r.number for section in groups.sections() for r in section[2] if r.revision > 1]

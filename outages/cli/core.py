@@ -48,6 +48,13 @@ def init(ctx: Context) -> None:
     url = make_url(db.normalise_url(ctx.settings.database_url)).render_as_string(hide_password=True)
     state = "вже актуальна / already current" if before == after else f"{before or 'порожня / empty'} → {after}"
     click.echo(f"База даних / database {url}: {state}")
+    # Addresses are read with the city's street catalogue: after a change of [[streets]] (or an upgrade from a
+    # store without parsed addresses) every record's are read again, so search sees what the catalogue says.
+    from outages.address_index import reindex
+
+    with ctx.engine.begin() as conn:
+        count = reindex(conn, ctx.settings.streets)
+    click.echo(f"Адреси перечитано / addresses re-read: {count}")
 
 
 @cli.command("config")
@@ -107,7 +114,8 @@ def _print_decisions(the_plan: Plan, only_changes: bool) -> None:
             timing = ""
             if d.deadline is not None:
                 timing = " · " + d.deadline.describe()
-            click.echo(f"рядок {d.row}: прийнято №{d.record} ({d.action.uk if d.action else ''}){timing}")
+            notes = "".join(f" · {note}" for note in d.notes)
+            click.echo(f"рядок {d.row}: прийнято №{d.record} ({d.action.uk if d.action else ''}){timing}{notes}")
         else:
             click.echo(f"рядок {d.row}: ВІДХИЛЕНО — " + "; ".join(d.errors))
 
