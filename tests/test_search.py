@@ -151,5 +151,11 @@ def test_the_verdict_names_a_street_the_city_does_not_know(engine, settings):  #
                                 emergency(addresses="вул. Соборна, 7", recorded_at="22.11.2026 14:06")),
                   settings, NOW)
     texts = [verdict_text(d, settings.rules) for d in result.plan.decisions]
-    assert texts == ["Прийнято, №1, вчасно; вулицю «вул. Незнайома» не знайдено в довіднику міста",
-                     "Прийнято, №2, вчасно"]
+    assert texts[0].startswith("Прийнято, №1, вчасно")
+    assert texts[0].endswith("; вулицю «вул. Незнайома» не знайдено в довіднику міста")
+    assert texts[1].startswith("Прийнято, №2, вчасно") and "довіднику" not in texts[1]
+    # the next sync, the row unchanged, says the same
+    again = sync(engine, table(emergency(addresses="вул. Незнайома, 3; вул. Соборна, 5"),
+                               emergency(addresses="вул. Соборна, 7", recorded_at="22.11.2026 14:06")),
+                 settings, NOW)
+    assert [verdict_text(d, settings.rules) for d in again.plan.decisions] == texts
