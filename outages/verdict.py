@@ -3,8 +3,9 @@ reporter's confirmation mail all show, and the pieces every rejection reason is 
 
 A verdict is made only from what a decision keeps in the store (status, kind, action, record, deadline, errors,
 notes such as a street the city's catalogue lacks), so a row that has not changed shows the same text on every
-sync. Rejection reasons are written where the problem is found (parse, rules, planner) with the helpers below, so that each one quotes the refused value the
-same way, shows times the same way and offers what would be accepted.
+sync. Rejection reasons are written where the problem is found (parse, rules, planner) with the helpers below,
+so that each one quotes the refused value the same way, shows times the same way and offers what would be
+accepted.
 """
 
 from __future__ import annotations
