@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from .record import Deadline, Kind
 from .rules import is_overdue
@@ -66,8 +66,10 @@ def _view(row: Any, now: datetime) -> RecordView:
 
 def list_records(conn: Connection, now: datetime, *, active_only: bool = False,
                  since: datetime | None = None, until: datetime | None = None,
-                 where: Sequence[ColumnElement] = ()) -> list[RecordView]:
-    query = select(records).where(*where).order_by(records.c.number)
+                 where: ColumnElement[bool] | None = None) -> list[RecordView]:
+    query = select(records).order_by(records.c.number)
+    if where is not None:  # e.g. a street search (outages.search.Filters.where)
+        query = query.where(where)
     if active_only:
         query = query.where(records.c.status == "active")
     if since is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from outages import address_index
 from outages.queries import EventView, RecordView, get_record, history, last_change, page_records
 from outages.search import Filters
 
@@ -77,10 +78,13 @@ def outage(number: str) -> Response:
         with app.engine.connect() as conn:
             record = get_record(conn, int(number), app.now())
             events = history(conn, record.number) if record else []
+            parsed = address_index.stored(conn, [record.number])[record.number] if record else []
     if record is None:
         return _error(404, f"Запису №{safe_text(number)[:20]} немає", f"No record number {safe_text(number)[:20]}")
     body = outage_json(record)
     body["history"] = [_event_json(e) for e in events if e.kind in PUBLIC_KINDS]
+    body["parsed_addresses"] = [{"street": safe_text(i.street), "known": i.known, "whole": i.whole,
+                                 "houses": [span.as_json() for span in i.spans]} for i in parsed]
     return _json(body)
 
 

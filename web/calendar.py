@@ -17,7 +17,6 @@ from flask import Blueprint, Response, request
 from icalendar import Calendar, Event, Timezone
 
 from outages.queries import RecordView, planned_works
-from outages.record import Kind
 from outages.search import Filters
 from outages.times import UTC
 

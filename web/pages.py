@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from outages import report
+from outages.address_index import condition, stored
+from outages.answer import answer
 from outages.queries import (
     SECTIONS, data_changed_at, get_record, histories, history, list_records, planned_between, section_counts,
     section_page,
@@ -155,12 +157,22 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
                    "upcoming": counts["upcoming"]}
         changes, news = _moves(conn, [r for section in sections for r in section[3]])
         changed_at = data_changed_at(conn)
+        said = address_answer(conn, filters, p, h.settings)
     return render_template(
         "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
         settings=h.settings, feed_args=filters.as_args(), feeds=FEEDS, scope=scope, scope_kind=kind,
         prefix=prefix, changed_at=changed_at, slug_of=slug_of, total=sum(counts.values()),
-        list_args=_list_args(filters, kind),
+        list_args=_list_args(filters, kind), answer=said,
     )
+
+
+def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None:  # noqa: ANN001
+    """The one line above the list when `q` names a house (or names no street the city knows)."""
+    query = filters.address(conn)
+    if query is None:
+        return None
+    covering = list_records(conn, p.now, where=condition(query)) if query.house is not None else []
+    return answer(query, covering, p.now, p.tz, p.lang, p.service)
 
 
 @bp.get("/sections/<section>", defaults={"page": 1})
@@ -225,8 +237,9 @@ def record(number: int):  # noqa: ANN201
             abort(404)
         events = history(conn, number)
         changed_at = data_changed_at(conn)
+        parsed = stored(conn, [number])[number]
     return render_template("record.html", p=p, r=found, events=timeline(found, events), changes=end_changes(events),
-                           settings=h.settings, changed_at=changed_at)
+                           settings=h.settings, changed_at=changed_at, parsed=parsed)
 
 
 @bp.get("/timeliness")
