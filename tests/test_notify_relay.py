@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.sync import sync
 from rows import emergency, planned, table
 from web import create_app

@@ -28,7 +28,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @pass_ctx
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
-    from ..notify.outbox import deliver_pending
+    from ..notify.sender import deliver_pending
 
     engine = ctx.ready_engine()
     settings = ctx.settings
@@ -55,6 +55,11 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         waiting = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "queued")).scalar()
     if waiting:
         click.echo(f"у черзі лишається (still queued) {waiting}: див. / see `outages outbox --status queued`")
+    # A script or cron must see that mail did not go: a message that failed or had to wait exits non-zero.
+    if counts["failed"] or counts["deferred"]:
+        click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {counts['failed']}, відкладено"
+                   f" {counts['deferred']} — причини: `outages outbox --status failed` / `--status queued`", err=True)
+        raise SystemExit(1)
 
 
 @cli.command("outbox")

@@ -11,19 +11,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..history import states
 from ..queries import EventView, RecordView, histories, records_by_number
 from ..record import Kind
-from ..schema import events, outbox
+from ..schema import events
 from ..settings import Settings
 from ..text import one_line
 from ..times import between, fmt
 from . import relay
-from .directory import Recipient, check_address
+from .directory import check_address
 from .messages import message_id, record_context, render, short_time
 from .options import MailOptions, mail_options
+from .queue import new_row, queue
 from .routing import RELAY_ROLES, recipients_for
 
 log = logging.getLogger(__name__)
@@ -78,29 +78,6 @@ def _events(conn: Connection, ids: list[int], since: datetime) -> list[Any]:
     wanted = set(ids)
     query = select(events).where(events.c.id.between(min(ids), max(ids)), events.c.at >= since).order_by(events.c.id)
     return [e for e in conn.execute(query) if e.id in wanted]
-
-
-def queue(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert outbox rows; a row whose (event, recipient) or dedup key is already there is skipped, so queuing the
-    same thing twice (two workers, a re-run) never makes a second message."""
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
-
-
-def new_row(*, dedup_key: str, kind: str, recipient: Recipient | str, role: str, rendered, msg_id: str,  # noqa: ANN001
-            now: datetime, event_id: int | None = None, record_number: int | None = None,
-            relay_required: bool = False) -> dict[str, Any]:
-    email = recipient.email if isinstance(recipient, Recipient) else recipient
-    name = recipient.name if isinstance(recipient, Recipient) else ""
-    return {
-        "dedup_key": dedup_key[:300], "event_id": event_id, "record_number": record_number, "kind": kind,
-        "recipient": email, "recipient_name": name, "role": role, "subject": rendered.subject,
-        "text_body": rendered.text, "html_body": rendered.html, "message_id": msg_id, "relay": relay_required,
-        "status": "queued", "attempts": 0, "created_at": now, "next_attempt_at": now,
-    }
 
 
 def _event_rows(event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
@@ -206,11 +183,3 @@ def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) 
             now=now, record_number=decision.record if accepted else None,
         ))
     return queue(conn, rows)
-
-
-def deliver_pending(engine, settings: Settings, now: datetime) -> dict[str, int]:  # noqa: ANN001
-    """Drain the outbox once: the worker (`outages run`) and `outages send` call this. Reminders, escalations
-    and periodic reports that have come due are queued first."""
-    from .sender import deliver_pending as drain
-
-    return drain(engine, settings, now)

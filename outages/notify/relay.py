@@ -20,6 +20,7 @@ from ..times import between, fmt, minutes
 from .directory import ROLE_UK
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .routing import CONTACT_ROLES, recipients_for
 
 CONFIRM_SALT = "outages.relay.confirm"
@@ -120,8 +121,6 @@ def _unconfirmed(stamp_column, older_than: datetime):  # noqa: ANN001, ANN202
 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
     """Queue the reminders and escalations that have come due; returns how many messages."""
-    from .outbox import new_row, queue  # outbox imports this module for links
-
     rows: list[dict[str, Any]] = []
     tz = settings.tz
     # Reminders, unless the escalation is already due (then the escalation says it all).

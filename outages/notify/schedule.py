@@ -21,6 +21,7 @@ from ..text import fold
 from ..times import fmt, localize
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .routing import by_role, recipients_for, routing
 
 MONTHS_UK = ("січень", "лютий", "березень", "квітень", "травень", "червень", "липень", "серпень", "вересень",
@@ -28,8 +29,6 @@ MONTHS_UK = ("січень", "лютий", "березень", "квітень",
 
 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
-    from .outbox import queue
-
     rows = planned_reminders(conn, settings, options, now)
     rows += weekly_digest(conn, settings, options, now)
     rows += monthly_report(conn, settings, options, now)
@@ -41,8 +40,6 @@ def _at(day: date, hour: int, settings: Settings) -> datetime:
 
 
 def planned_reminders(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    from .outbox import new_row
-
     soon = conn.execute(select(records.c.number, records.c.event_at, records.c.first_recorded_at).where(
         records.c.status == "active", records.c.kind == Kind.PLANNED.value,
         records.c.event_at > now, records.c.event_at <= now + timedelta(days=2),
@@ -81,8 +78,6 @@ def _failed(conn: Connection, since: datetime, until: datetime) -> list[dict[str
 
 
 def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    from .outbox import new_row
-
     today = now.astimezone(settings.tz).date()
     monday = today - timedelta(days=today.weekday())
     until = _at(monday, 0, settings)
@@ -127,8 +122,6 @@ def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, no
 
 
 def monthly_report(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    from .outbox import new_row
-
     today = now.astimezone(settings.tz).date()
     first = today.replace(day=1)
     if now < _at(first, options.report_hour, settings):
