@@ -34,6 +34,8 @@ NOTIFY_DEFAULTS: dict[str, Any] = {
     # An event older than this when it is queued is history, not news: it is not mailed. A first sync of a sheet
     # with months of rows must not send officials every old emergency (the breach reports still count them).
     "news_max_hours": 72,
+    "relay_link_days": 7,  # a relay link (and a relay-state link) stops working this many days after it was made
+    "digest_hour": 8,  # daily digests go out from this hour (city time); hourly ones at the top of each hour
 }
 
 
@@ -63,6 +65,9 @@ class MailOptions:
     drain_budget: float
     drain_interval: float
     news_max_age: timedelta
+    relay_link_age: timedelta
+    digest_hour: int
+    hotline: str
 
     @property
     def domain(self) -> str:
@@ -111,6 +116,9 @@ def mail_options(settings: Settings) -> MailOptions:
         drain_budget=float(notify["drain_budget_seconds"]),
         drain_interval=float(notify["drain_interval_seconds"]),
         news_max_age=timedelta(hours=notify["news_max_hours"]),
+        relay_link_age=timedelta(days=notify["relay_link_days"]),
+        digest_hour=int(notify["digest_hour"]),
+        hotline=str(data.get("hotline") or ""),
     )
     if options.smtp_timeout <= 0 or options.smtp_data_timeout <= 0:
         raise SettingsError(f"notify.smtp_timeout = {notify['smtp_timeout']}, notify.smtp_data_timeout ="

@@ -12,20 +12,22 @@ from sqlalchemy import Engine
 
 from ..settings import Settings
 from ..times import UTC
-from . import relay, schedule
+from . import digest, relay, schedule
 from .drain import drain
 from .options import mail_options
 from .transport import SmtpTransport
 
 
 def queue_due(engine: Engine, settings: Settings, now: datetime) -> int:
-    """Queue the relay reminders and escalations, planned-works reminders, digests and reports that are due."""
+    """Queue the relay reminders and escalations, reminders (planned works, forgotten records), the recipients'
+    digests and the periodic reports that are due."""
     options = mail_options(settings)
     # Interval arithmetic (the relay's 45/60 minutes) in UTC: on a zone's wall clock `now - 45 min` is off by an
     # hour across a DST change.
     now = now.astimezone(UTC)
     with engine.begin() as conn:
-        return relay.enqueue_due(conn, settings, options, now) + schedule.enqueue_due(conn, settings, options, now)
+        return (relay.enqueue_due(conn, settings, options, now) + schedule.enqueue_due(conn, settings, options, now)
+                + digest.enqueue_due(conn, settings, options, now))
 
 
 def deliver_pending(engine: Engine, settings: Settings, now: datetime | None = None, *,
