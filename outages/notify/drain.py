@@ -72,7 +72,7 @@ def drain(engine: Engine, transport: Transport, *, stop: threading.Event | None 
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     try:
         while not over():
-            batch = claim(engine, worker, transport.policy, clock())
+            batch = claim(engine, worker, transport.policy, clock(), transport.channel)
             if not batch:
                 break
             if not _deliver_batch(engine, transport, worker, batch, clock, over, stop, counts):
@@ -86,11 +86,13 @@ def drain(engine: Engine, transport: Transport, *, stop: threading.Event | None 
     return counts
 
 
-def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime) -> list[Claimed]:
+def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, channel: str = "email") -> list[Claimed]:
     claimable = or_(
         and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
         and_(outbox.c.status == "sending", outbox.c.claimed_at < now - policy.claim_lease),  # its drain died
     )
+    if "channel" in outbox.c:  # once the outbox holds other media, each drain takes its transport's rows only
+        claimable = and_(outbox.c.channel == channel, claimable)
     with engine.begin() as conn:
         pick = (select(outbox.c.id).where(claimable).order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(policy.batch_size))
