@@ -81,3 +81,11 @@ def test_status_shows_a_stalled_delivery_plainly(engine, mail_settings, smtp_pee
     after = run_cli("status")
     assert "ЗАВИСЛА" not in after.output and "Пошта в черзі / mail due: 5" in after.output
     assert "остання надіслана / last sent —" in after.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("notify_toml", ["[notify]\nclaim_lease_minutes = 1\n"])
+def test_run_refuses_to_start_with_a_lease_one_message_could_outlast(engine, mail_settings, run_cli):
+    result = run_cli("run")
+    assert result.exit_code == 2
+    assert "Помилка / Error: налаштування / setting notify.claim_lease_minutes: 1 min не довше" in result.output

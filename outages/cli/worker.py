@@ -12,6 +12,7 @@ import click
 
 from .. import db
 from .. import worker as hub_worker
+from ..notify.options import mail_options
 from ..settings import SettingsError, load
 from ..times import fmt
 from . import Context, cli, fail
@@ -37,6 +38,10 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     engine = ctx.ready_engine()
+    try:
+        mail_options(ctx.settings)  # the mail lane reads them: a bad [notify] value stops the start, named
+    except SettingsError as exc:
+        fail(f"налаштування / setting {exc}")
     stop = threading.Event()
     try:
         src = open_source(source, ctx.settings, stop=stop)
@@ -122,7 +127,6 @@ def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
     from datetime import timedelta
 
     from ..notify.drain import state as delivery_state
-    from ..notify.options import mail_options
 
     try:
         timeout = mail_options(ctx.settings).smtp_timeout
@@ -223,7 +227,6 @@ def _check_smtp(settings, say) -> None:  # noqa: ANN001
     password must show here, not as mail that never leaves."""
     from dataclasses import replace
 
-    from ..notify.options import mail_options
     from ..notify.transport import LoginRefused, SmtpTransport, TransportError
 
     host = settings.data.get("smtp_host")
