@@ -5,11 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import Connection
 
 from outages import report
 from outages.address_index import condition, stored
-from outages.addresses import AddressQuery
 from outages.answer import answer
 from outages.queries import get_record, histories, history, list_records
 from outages.record import Kind
@@ -64,10 +62,9 @@ def index():  # noqa: ANN201
     p = presenter()
     filters = Filters.from_args(request.args, h.settings)
     with h.engine.connect() as conn:
-        address = filters.address(conn)
-        records = filters.records(conn, p.now, address)
+        records = filters.records(conn, p.now)
         groups = group(records, p.now)
-        said = address_answer(conn, address, p)
+        said = address_answer(conn, filters, p, h.settings)
         # Only a record that was updated can have a moved expected end: skip the query for the rest.
         updated = [r.number for section in groups.sections() for r in section[2] if r.revision > 1]
         changes = {n: end_changes(events) for n, events in histories(conn, updated, ("updated",)).items()}
@@ -77,8 +74,9 @@ def index():  # noqa: ANN201
     )
 
 
-def address_answer(conn: Connection, query: AddressQuery | None, p: Presenter) -> str | None:
+def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None:  # noqa: ANN001
     """The one line above the list when `q` names a house (or names no street the city knows)."""
+    query = filters.address(conn)
     if query is None:
         return None
     covering = list_records(conn, p.now, where=condition(query)) if query.house is not None else []
