@@ -58,6 +58,12 @@ class HeaderMap:
                 self.header_of[field_name] = found
             elif field_name in REQUIRED_COLUMNS:
                 missing.append(f"«{wanted}» (setting columns.{field_name})")
+        # The fingerprint covers the columns the content hash reads; the mapping and the zone are its key, so a
+        # change of either makes every row be hashed afresh.
+        self.fingerprinted = tuple(self.header_of.get(name, "\x00" + name) for name in _HASHED)
+        self.fingerprint_key = hashlib.blake2b(
+            "\x1f".join((str(self.tz), *self.fingerprinted)).encode("utf-8", "surrogatepass"), digest_size=32,
+        ).digest()
         if missing:
             raise UnusableInput(
                 "У таблиці немає обов'язкових стовпців: " + ", ".join(missing)
@@ -92,6 +98,22 @@ def content_hash(row: SheetRow, headers: HeaderMap) -> str:
 
 
 _HASHED = tuple(name for name in FIELDS if name != "recorded_at")
+
+
+def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
+    """A cheap digest of the row's raw cells, taken before any parsing.
+
+    Equal fingerprints mean equal content hashes (the same cells, read through the same columns in the same zone),
+    so a row whose fingerprint the store already holds skips parsing and canonical hashing altogether. Different
+    fingerprints prove nothing (the same time may be written two ways): such a row is hashed as before. A value's
+    type is part of it, since «46348.5» as text and as a serial number are different times."""
+    values = row.values
+    payload = "\x1f".join([
+        v if type(v) is str else ("" if v is None else f"\x00{type(v).__name__}:{v!r}")
+        for v in map(values.get, headers.fingerprinted)
+    ])
+    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16,
+                           key=headers.fingerprint_key).hexdigest()
 _TIMES = ("event_at", "expected_end")
 
 

@@ -10,13 +10,14 @@ content is an edit of the submission that was there; otherwise it is new.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from . import rules
-from .parse import HeaderMap, content_hash, is_blank, parse_row
-from .record import Action, Deadline, Kind, SheetTable, Submission
+from .parse import HeaderMap, content_hash, is_blank, parse_row, raw_fingerprint
+from .record import Action, Deadline, Kind, SheetRow, SheetTable, Submission
 from .settings import Settings
 
 
@@ -32,7 +33,15 @@ class KnownSubmission:
     action: str | None
     record_number: int | None
     first_recorded_at: datetime | None
-    verdict: dict[str, Any]
+    stored_verdict: dict[str, Any] | str  # as the store gave it: JSON text is decoded only when read
+    raw_hash: str | None = None  # raw_fingerprint of the row when it was last read (None: stored before issue 10)
+    row_number: int | None = None  # the sheet row it was last seen in (also the verdict's "row")
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        if isinstance(self.stored_verdict, str):
+            self.stored_verdict = json.loads(self.stored_verdict)
+        return self.stored_verdict
 
 
 @dataclass
@@ -71,6 +80,7 @@ class Decision:
     submission: Submission | None = None
     prior: KnownSubmission | None = None  # the stored submission this row is (None for a new row)
     first_recorded_at: datetime | None = None
+    raw_hash: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -119,8 +129,24 @@ class Plan:
 
 
 def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings) -> Plan:
-    rows = [row for row in table.rows if not is_blank(row, headers)]
-    hashes = [content_hash(row, headers) for row in rows]
+    # A row whose raw cells are what its position held last time has the content hash stored then: only changed
+    # and new rows pay for canonical hashing (and, below, for parsing).
+    rows: list[SheetRow] = []
+    prints: list[str] = []
+    hashes: list[str] = []
+    known_at = state.submissions.get
+    for row in table.rows:
+        raw = raw_fingerprint(row, headers)
+        known = known_at(row.identity)
+        if known is not None and known.raw_hash == raw:
+            digest = known.content_hash  # stored rows are never blank
+        elif is_blank(row, headers):
+            continue
+        else:
+            digest = content_hash(row, headers)
+        rows.append(row)
+        prints.append(raw)
+        hashes.append(digest)
     input_hashes = set(hashes)
     claimed: set[str] = set()  # row_keys of stored submissions already matched to a row
     match: list[KnownSubmission | None] = [None] * len(rows)
@@ -166,6 +192,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
         else:
             sub = parse_row(row, headers, settings)
             decision = _decide(sub, hashes[i], known, state, settings)
+        decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work
         if decision.status == "accepted":
             accepted_hashes.setdefault(hashes[i], decision)
         decisions.append(decision)
@@ -174,16 +201,35 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
 
 
 def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:
-    verdict = known.verdict
-    deadline = verdict.get("deadline")
-    return Decision(
-        row=number, key=key, content_hash=digest, status=verdict["status"], change="unchanged",
-        kind=Kind(verdict["kind"]) if verdict.get("kind") else None,
-        action=Action(verdict["action"]) if verdict.get("action") else None,
-        record=verdict.get("record"),
-        deadline=Deadline(**deadline) if deadline else None,
-        errors=list(verdict.get("errors", [])), prior=known, first_recorded_at=known.first_recorded_at,
-    )
+    return _Stored(number, key, digest, known)
+
+
+class _Stored(Decision):
+    """An unchanged row: the decision stored for it. Status, action and number come from the store's columns; the
+    rest of the verdict (kind, deadline, reasons) is decoded only when something reads it, since an unchanged
+    re-sync of a year's sheet needs the details of few rows, if any."""
+
+    def __init__(self, number: int, key: str, digest: str, known: KnownSubmission):  # noqa: D107
+        self.row, self.key, self.content_hash, self.change = number, key, digest, "unchanged"
+        self.status = known.status
+        self.action = Action(known.action) if known.action else None
+        self.record = known.record_number
+        self.submission, self.prior, self.first_recorded_at, self.raw_hash = None, known, known.first_recorded_at, None
+        self._details: dict[str, Any] = {}
+
+    def _detail(self, name: str) -> Any:
+        if name not in self._details:
+            verdict = self.prior.verdict
+            deadline = verdict.get("deadline")
+            self._details.setdefault("kind", Kind(verdict["kind"]) if verdict.get("kind") else None)
+            self._details.setdefault("deadline", Deadline(**deadline) if deadline else None)
+            self._details.setdefault("errors", list(verdict.get("errors", [])))
+        return self._details[name]
+
+    kind = property(lambda self: self._detail("kind"), lambda self, v: self._details.__setitem__("kind", v))
+    deadline = property(lambda self: self._detail("deadline"),
+                        lambda self, v: self._details.__setitem__("deadline", v))
+    errors = property(lambda self: self._detail("errors"), lambda self, v: self._details.__setitem__("errors", v))
 
 
 def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection, Engine, String, Text, bindparam, cast, func, insert, select, type_coerce, update,
+)
 
 from .db import bulk_insert
 from .events import NewEvent, emit
@@ -32,11 +34,15 @@ class SyncResult:
 
 def load_state(conn: Connection) -> State:
     state = State()
-    for row in conn.execute(select(
+    # Every stored submission is read on every sync: the verdict comes as JSON text (decoded only for the rows
+    # that need it) and the time without SQLAlchemy's per-row conversion, which cost more than the rest together.
+    for sid, key, digest, status, action, number, first, verdict, raw, row in conn.execute(select(
         submissions.c.id, submissions.c.row_key, submissions.c.content_hash, submissions.c.status,
-        submissions.c.action, submissions.c.record_number, submissions.c.first_recorded_at, submissions.c.verdict,
+        submissions.c.action, submissions.c.record_number, type_coerce(submissions.c.first_recorded_at, String),
+        cast(submissions.c.verdict, Text), submissions.c.raw_hash, submissions.c.row_number,
     )):
-        state.submissions[row.row_key] = KnownSubmission(*row)
+        state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
+                                                 raw, row)
     for row in conn.execute(select(
         records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
         records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
@@ -44,6 +50,15 @@ def load_state(conn: Connection) -> State:
         state.records[row.number] = KnownRecord(*row)
     state.next_number = (conn.execute(select(func.max(records.c.number))).scalar() or 0) + 1
     return state
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A stored instant as SQLite (naive UTC text) or PostgreSQL (aware datetime) gives it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def check(engine: Engine | None, table: SheetTable, settings: Settings) -> Plan:
@@ -229,18 +244,23 @@ def _json(value: Any) -> Any:
 def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
     inserts, updates, rekeys = [], [], []
     for d in the_plan.decisions:
+        if d.change == "unchanged" and d.prior is not None:
+            if d.prior.row_key == d.key and d.prior.raw_hash == d.raw_hash and d.prior.row_number == d.row:
+                continue  # the common case of a re-sync: nothing to write, nothing to build
         values = {
             "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
             "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
-            "first_recorded_at": d.first_recorded_at, "last_seen_at": now,
+            "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
         }
         if d.prior is None:
             inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
         elif d.change != "unchanged":
             updates.append(values | {"sid": d.prior.id})
-        elif d.prior.row_key != d.key or d.prior.verdict.get("row") != d.row:
+        else:
+            # Moved, or the same content written differently (an export after the API): remember the cells as
+            # they are now, so the next read of them is recognised without hashing.
             rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
-                           "verdict": d.prior.verdict | {"row": d.row}})
+                           "verdict": d.prior.verdict | {"row": d.row}, "raw_hash": d.raw_hash})
     _park(conn, the_plan.gone)
     _park_taken_keys(conn, [v for v in updates + rekeys + inserts if v["row_key"] in the_plan.held_keys])
     stmt = update(submissions).where(submissions.c.id == bindparam("sid"))

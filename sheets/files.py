@@ -68,13 +68,19 @@ def _table(source: str, grid: list[list[Any]]) -> SheetTable:
     if not grid or not any(_cell(v) for v in grid[0]):
         raise UnusableInput(f"{source}: немає рядка заголовків / no header row")
     headers = tuple(_cell(v).strip() for v in grid[0])
+    # The first column of each (non-empty) header holds its value; the rest are never read.
+    keep: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        if header and header not in keep:
+            keep[header] = index
+    names, positions = tuple(keep), tuple(keep.values())
+    width = max(positions, default=-1) + 1
     rows = []
+    # A year's sheet is 100k rows of this loop: one zip per row instead of a test per cell.
     for offset, cells in enumerate(grid[1:], start=2):
-        values: dict[str, Any] = {}
-        for header, value in zip(headers, cells):
-            if header and header not in values:
-                values[header] = value
-        rows.append(SheetRow(number=offset, values=values))
+        if len(cells) < width:
+            cells = list(cells) + [None] * (width - len(cells))
+        rows.append(SheetRow(number=offset, values=dict(zip(names, [cells[i] for i in positions]))))
     return SheetTable(source=source, headers=headers, rows=tuple(rows))
 
 
