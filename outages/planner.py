@@ -128,7 +128,8 @@ class Plan:
         return {"rows": [d.as_json() for d in self.decisions], "summary": self.summary()}
 
 
-def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings) -> Plan:
+def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings, now: datetime | None = None) -> Plan:
+    """One decision per non-blank row. `now`: the clock a stamp may not be later than (None: not checked)."""
     # A row whose raw cells are what its position held last time has the content hash stored then: only changed
     # and new rows pay for canonical hashing (and, below, for parsing).
     rows: list[SheetRow] = []
@@ -191,7 +192,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             )
         else:
             sub = parse_row(row, headers, settings)
-            decision = _decide(sub, hashes[i], known, state, settings)
+            decision = _decide(sub, hashes[i], known, state, settings, now)
         decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work
         if decision.status == "accepted":
             accepted_hashes.setdefault(hashes[i], decision)
@@ -233,14 +234,14 @@ class _Stored(Decision):
 
 
 def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
-            settings: Settings) -> Decision:
+            settings: Settings, now: datetime | None) -> Decision:
     # The first time a row was seen is its recorded time, whatever Google's timestamp says after an edit.
     first = known.first_recorded_at if known and known.first_recorded_at else sub.recorded_at
     if first is not None:
         sub.recorded_at = first
     decision = Decision(row=sub.row, key=sub.key, content_hash=digest, status="rejected", change="rejected",
                         kind=sub.kind, action=sub.action, submission=sub, prior=known, first_recorded_at=first)
-    errors = list(sub.errors) + rules.problems(sub, settings.rules)
+    errors = list(sub.errors) + rules.problems(sub, settings.rules, now, settings.tz)
     if not errors:
         if sub.action is Action.NEW:
             errors = _new(decision, sub, known, state, settings)

@@ -61,13 +61,13 @@ def _utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def check(engine: Engine | None, table: SheetTable, settings: Settings) -> Plan:
-    """What sync would decide, writing nothing (engine None: an empty store)."""
+def check(engine: Engine | None, table: SheetTable, settings: Settings, now: datetime | None = None) -> Plan:
+    """What sync would decide at `now`, writing nothing (engine None: an empty store)."""
     headers = read_table(table, settings)
     if engine is None:
-        return plan(table, headers, State(), settings)
+        return plan(table, headers, State(), settings, now)
     with engine.connect() as conn:
-        return plan(table, headers, load_state(conn), settings)
+        return plan(table, headers, load_state(conn), settings, now)
 
 
 def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
@@ -76,7 +76,7 @@ def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
     headers = read_table(table, settings)
     with engine.begin() as conn:
         _lock_for_sync(conn)
-        the_plan = plan(table, headers, load_state(conn), settings)
+        the_plan = plan(table, headers, load_state(conn), settings, now)
         event_ids = apply(conn, the_plan, now, settings)
         overdue_ids = flag_overdue(conn, now, settings)
         counts = the_plan.changes() | {"overdue": len(overdue_ids)}

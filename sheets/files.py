@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,11 @@ def table_from_csv(data: bytes, source: str) -> SheetTable:
             f"{source}: файл не в кодуванні UTF-8 (байт {exc.start}); експортуйте «CSV UTF-8» з Google Таблиць"
             " / the file is not UTF-8"
         ) from None
+    # The csv module refuses a whole file over one field beyond 128 KiB. A cell that long is refused by the parser
+    # for its row alone (parse.MAX_CELL_CHARS), so the reader must let it through. The limit is process-wide; a
+    # bigger one harms no other reader.
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(min(sys.maxsize, max(len(text), 1 << 20)))
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count) if first_line else ","
     try:

@@ -175,7 +175,7 @@ def test_a_failing_sync_leaves_the_store_unchanged(engine, settings):
 def test_check_predicts_exactly_what_sync_does(engine, settings):
     rows = table(emergency(), planned(recorded_at="22.11.2026 09:00"), update(1), update(9), resolve(2,
                  executor="АТ «Обленерго»"), emergency(kind="Щось"))
-    predicted = check(engine, rows, settings).as_json()
+    predicted = check(engine, rows, settings, NOW).as_json()
     done = sync(engine, rows, settings, NOW).plan.as_json()
     assert predicted == done
     assert predicted["summary"] == {"accepted": 4, "rejected": 2, "late": 1}

@@ -12,7 +12,7 @@ import time
 
 import click
 
-from .. import db
+from .. import db, redact
 from .. import worker as hub_worker
 from ..settings import SettingsError, load
 from ..times import fmt
@@ -35,6 +35,7 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    redact.install()  # a published sheet's token or a password in a URL never reaches the log
     engine = ctx.ready_engine()
     stop = threading.Event()
     try:
