@@ -19,7 +19,7 @@ from .settings import Settings
 KINDS = ("created", "edited", "updated", "resolved", "breach", "overdue")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     record_number: int
     kind: str

@@ -139,12 +139,15 @@ def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
     Equal fingerprints mean equal content hashes (the same cells, read through the same columns in the same zone),
     so a row whose fingerprint the store already holds skips parsing and canonical hashing altogether. Different
     fingerprints prove nothing (the same time may be written two ways): such a row is hashed as before. A value's
-    type is part of it, since «46348.5» as text and as a serial number are different times."""
-    values = row.values
-    payload = "\x1f".join([
-        v if type(v) is str else ("" if v is None else f"\x00{type(v).__name__}:{v!r}")
-        for v in map(values.get, headers.fingerprinted)
-    ])
+    type is part of it, since «46348.5» as text and as a serial number are different times. None and "" differ
+    here, though they are the same content: that only costs a hash."""
+    cells = tuple(map(row.values.get, headers.fingerprinted))
+    try:
+        payload = "\x1f".join(cells)  # an export: text only
+    except TypeError:
+        # Numbers, datetimes or empty cells (the Sheets API, XLSX): repr tells 46348.5 from «46348.5», and never
+        # contains a raw \x1f, so it cannot equal a joined payload.
+        payload = repr(cells)
     return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16,
                            key=headers.fingerprint_key).hexdigest()
 _TIMES = ("event_at", "expected_end")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from . import rules
 from .parse import HeaderMap, content_hash, is_blank, parse_row, raw_fingerprint
@@ -56,16 +56,61 @@ class KnownRecord:
     deadline_met: bool
 
 
+class LazyRecords(dict):
+    """The store's records, read on first use: a sync where no row changed never needs them."""
+
+    def __init__(self, load: Callable[[], dict[int, KnownRecord]]):
+        super().__init__()
+        self._load: Callable[[], dict[int, KnownRecord]] | None = load
+
+    def _fill(self) -> None:
+        if self._load is not None:
+            load, self._load = self._load, None
+            super().update(load())
+
+    def get(self, key: int, default: Any = None) -> Any:
+        self._fill()
+        return super().get(key, default)
+
+    def __getitem__(self, key: int) -> KnownRecord:
+        self._fill()
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: int, value: KnownRecord) -> None:
+        self._fill()
+        super().__setitem__(key, value)
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __iter__(self):  # noqa: ANN204
+        self._fill()
+        return super().__iter__()
+
+    def values(self):  # noqa: ANN201
+        self._fill()
+        return super().values()
+
+    def items(self):  # noqa: ANN201
+        self._fill()
+        return super().items()
+
+
 @dataclass
 class State:
     """What the planner needs from the store (loaded by sync.load_state)."""
 
     submissions: dict[str, KnownSubmission] = field(default_factory=dict)  # by row_key
-    records: dict[int, KnownRecord] = field(default_factory=dict)
+    records: dict[int, KnownRecord] = field(default_factory=dict)  # a LazyRecords when read from the store
     next_number: int = 1
 
 
-@dataclass
+@dataclass(slots=True)  # one per row: a year's sheet is 100k of them
 class Decision:
     row: int
     key: str

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from .db import bulk_insert
 from .events import NewEvent, emit
 from .parse import read_table
-from .planner import PARKED, Decision, KnownRecord, KnownSubmission, Plan, State, plan
+from .planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
 from .record import Action, SheetTable
 from .rules import is_overdue
 from .schema import events, records, submissions, sync_runs
@@ -43,11 +43,14 @@ def load_state(conn: Connection) -> State:
     )):
         state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
                                                  raw, row)
-    for row in conn.execute(select(
-        records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
-        records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
-    )):
-        state.records[row.number] = KnownRecord(*row)
+
+    def load_records() -> dict[int, KnownRecord]:  # called by the planner inside this connection's use, if at all
+        return {row.number: KnownRecord(*row) for row in conn.execute(select(
+            records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
+            records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
+        ))}
+
+    state.records = LazyRecords(load_records)
     state.next_number = (conn.execute(select(func.max(records.c.number))).scalar() or 0) + 1
     return state
 
@@ -242,33 +245,45 @@ def _json(value: Any) -> Any:
 
 
 def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
-    inserts, updates, rekeys = [], [], []
+    # Rows are built and written a chunk at a time: a first sync of a year's sheet would otherwise hold 100k
+    # parameter dicts (and their verdicts) at once.
+    writes = []
     for d in the_plan.decisions:
         if d.change == "unchanged" and d.prior is not None:
             if d.prior.row_key == d.key and d.prior.raw_hash == d.raw_hash and d.prior.row_number == d.row:
                 continue  # the common case of a re-sync: nothing to write, nothing to build
-        values = {
-            "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
-            "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
-            "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
-        }
-        if d.prior is None:
-            inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
-        elif d.change != "unchanged":
-            updates.append(values | {"sid": d.prior.id})
-        else:
-            # Moved, or the same content written differently (an export after the API): remember the cells as
-            # they are now, so the next read of them is recognised without hashing.
-            rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
-                           "verdict": d.prior.verdict | {"row": d.row}, "raw_hash": d.raw_hash})
+        writes.append(d)
     _park(conn, the_plan.gone)
-    _park_taken_keys(conn, [v for v in updates + rekeys + inserts if v["row_key"] in the_plan.held_keys])
+    _park_taken_keys(conn, [{"row_key": d.key} | ({"sid": d.prior.id} if d.prior is not None else {})
+                            for d in writes if d.key in the_plan.held_keys])
     stmt = update(submissions).where(submissions.c.id == bindparam("sid"))
-    if updates:
-        conn.execute(stmt, updates)
-    if rekeys:
-        conn.execute(stmt, rekeys)
-    bulk_insert(conn, submissions, inserts)
+    for start in range(0, len(writes), SAVE_CHUNK):
+        inserts, updates, rekeys = [], [], []
+        for d in writes[start:start + SAVE_CHUNK]:
+            if d.prior is not None and d.change == "unchanged":
+                # Moved, or the same content written differently (an export after the API): remember the cells
+                # as they are now, so the next read of them is recognised without hashing.
+                rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
+                               "verdict": d.prior.verdict | {"row": d.row}, "raw_hash": d.raw_hash})
+                continue
+            values = {
+                "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
+                "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
+                "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
+            }
+            if d.prior is None:
+                inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
+            else:
+                updates.append(values | {"sid": d.prior.id})
+        if updates:
+            conn.execute(stmt, updates)
+        if rekeys:
+            conn.execute(stmt, rekeys)
+        if inserts:
+            bulk_insert(conn, submissions, inserts)
+
+
+SAVE_CHUNK = 5000
 
 
 def _park(conn: Connection, ids: list[int]) -> None:

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from outages.parse import UnusableInput
 from outages.record import SheetRow, SheetTable
@@ -49,10 +49,10 @@ def table_from_csv(data: bytes, source: str) -> SheetTable:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count) if first_line else ","
     try:
-        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        # Row by row into the table: the whole grid of lists is never held beside it.
+        return _table(source, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UnusableInput(f"{source}: не вдається розібрати CSV: {exc} / malformed CSV") from None
-    return _table(source, grid)
 
 
 def table_from_xlsx(data: bytes, source: str, worksheet: str | None = None) -> SheetTable:
@@ -70,10 +70,12 @@ def table_from_xlsx(data: bytes, source: str, worksheet: str | None = None) -> S
     return _table(source, grid)
 
 
-def _table(source: str, grid: list[list[Any]]) -> SheetTable:
-    if not grid or not any(_cell(v) for v in grid[0]):
+def _table(source: str, grid: Iterable[list[Any]]) -> SheetTable:
+    lines = iter(grid)
+    first = next(lines, None)
+    if not first or not any(_cell(v) for v in first):
         raise UnusableInput(f"{source}: немає рядка заголовків / no header row")
-    headers = tuple(_cell(v).strip() for v in grid[0])
+    headers = tuple(_cell(v).strip() for v in first)
     # The first column of each (non-empty) header holds its value; the rest are never read.
     keep: dict[str, int] = {}
     for index, header in enumerate(headers):
@@ -82,11 +84,17 @@ def _table(source: str, grid: list[list[Any]]) -> SheetTable:
     names, positions = tuple(keep), tuple(keep.values())
     width = max(positions, default=-1) + 1
     rows = []
+    # The same utility, service, district or cause repeats in thousands of rows: one string object each, not one
+    # per cell (a year's sheet is a third smaller in memory).
+    seen: dict[Any, Any] = {}
+    share = seen.setdefault
     # A year's sheet is 100k rows of this loop: one zip per row instead of a test per cell.
-    for offset, cells in enumerate(grid[1:], start=2):
+    for offset, cells in enumerate(lines, start=2):
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))
-        rows.append(SheetRow(number=offset, values=dict(zip(names, [cells[i] for i in positions]))))
+        picked = [cells[i] for i in positions]
+        rows.append(SheetRow(number=offset, values=dict(zip(names, [
+            share(v, v) if type(v) is str and len(v) <= 64 else v for v in picked]))))
     return SheetTable(source=source, headers=headers, rows=tuple(rows))
 
 
