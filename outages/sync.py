@@ -123,8 +123,9 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             if decision.change == "update":
                 updated.add(decision.record)
     # Later rows of the same sync may have changed a new record already: it is inserted as it ends up.
-    if fresh:
-        bulk_insert(conn, records, [rows[n] for n in sorted(fresh)])
+    ordered = sorted(fresh)
+    for start in range(0, len(ordered), SAVE_CHUNK):  # in chunks, like the submissions below
+        bulk_insert(conn, records, [rows[n] for n in ordered[start:start + SAVE_CHUNK]])
     changed = sorted(set(rows) - fresh)
     if changed:
         conn.execute(
