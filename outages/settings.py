@@ -119,6 +119,7 @@ SETTINGS: list[Setting] = [
             "2d or a number of hours (default 24h)."),
     Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
+    Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
 
 # Fields of the record, in sheet order; the keys of [columns].

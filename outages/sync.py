@@ -265,7 +265,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
                 # Moved, or the same content written differently (an export after the API): remember the cells
                 # as they are now, so the next read of them is recognised without hashing.
                 rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
-                               "verdict": d.prior.verdict | {"row": d.row}, "raw_hash": d.raw_hash})
+                               "verdict": d.prior.decoded() | {"row": d.row}, "raw_hash": d.raw_hash})
                 continue
             values = {
                 "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,

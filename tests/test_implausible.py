@@ -68,7 +68,7 @@ def test_each_implausible_row_is_refused_with_its_reason_and_the_others_are_acce
     synced = run_cli("sync", "--source", str(sheet))
     assert synced.exit_code == 0, synced.output
     for number, (_, reason) in enumerate(REJECTED, start=3):
-        assert f"рядок {number}: ВІДХИЛЕНО" in synced.output and reason in synced.output
+        assert f"рядок {number}: Відхилено: " in synced.output and reason in synced.output
     # Only the two plausible rows became records; nothing of the refused ones reached the store.
     assert stored_summaries(env["OUTAGES_DATABASE_URL"]) == ["Порив водогону", "Заміна трансформатора"]
 

@@ -58,10 +58,10 @@ def test_reporters_hear_the_record_number_or_why_their_row_was_rejected_once(eng
         deliver_pending(engine, settings, NOW)
     accepted = smtp_peer.to("ivan@example.org")
     assert [m["Subject"] for m in accepted] == ["[ПРИЙНЯТО] №1 · Нове повідомлення · Водопостачання"]
-    assert "запис №1" in plain(accepted[0]) and "внесено через 26 хв після події" in plain(accepted[0])
+    assert "запис №1" in plain(accepted[0]) and "Прийнято, №1, вчасно (внесено через 26 хв)" in plain(accepted[0])
     rejected = smtp_peer.to("petro@example.org")
     assert [m["Subject"] for m in rejected] == ["[ВІДХИЛЕНО] Рядок 3 форми не прийнято"]
-    assert "Марс" in plain(rejected[0])
+    assert "Відхилено: Невідомий район «Марс»: оберіть «Заводський»" in plain(rejected[0])
     assert [m["Subject"] for m in smtp_peer.to("olena@example.org")] == ["[ПРИЙНЯТО] №1 · Оновлення"]
     # Officials still get their messages; the reporter's address appears in none of them.
     for message in smtp_peer.messages():
@@ -76,13 +76,15 @@ def test_the_demo_send_writes_eml_files_a_newcomer_can_open(run_cli, tmp_path):
         assert run_cli("sync", "--source", source).exit_code == 0
         result = run_cli("send", "--catch", str(tmp_path / "mail"))
     assert result.exit_code == 0, result.output
-    assert "надіслано (sent) 7" in result.output  # the demo directory: 2 deputies, press, ЖКГ, duty, 2 HOA
+    # The demo directory: the deputy for housing (not the one for infrastructure), press, ЖКГ, the duty officer,
+    # the ОСББ of Соборна (not Адміральська) and the HOA department.
+    assert "надіслано (sent) 6" in result.output
     files = sorted((tmp_path / "mail").glob("*.eml"))
-    assert len(files) == 7
+    assert len(files) == 6
     subjects = {email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"] for f in files}
-    assert subjects == {"[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1"}
+    assert subjects == {"[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"}
     listed = run_cli("outbox")
-    assert "sent: 7" in listed.output
+    assert listed.output.splitlines()[-1] == "надіслано (sent): 6"
 
 
 def test_the_notifications_migration_goes_down_and_up_again(engine):
