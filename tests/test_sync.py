@@ -190,3 +190,20 @@ def test_the_same_sheet_read_as_an_export_or_through_the_api_is_the_same_content
     again = sync(engine, table(as_api, as_xlsx), settings, NOW)
     assert again.counts["unchanged"] == 2 and again.counts["updated"] == 0
     assert [k for _, k in event_kinds(engine)] == ["created", "updated"]
+
+
+def test_rows_are_recognised_by_their_cells_and_by_their_content_alike(engine, settings):
+    rows = table(emergency(), update(1), planned())
+    sync(engine, rows, settings, NOW)
+    with engine.begin() as conn:  # as stored before fingerprints existed (migration 0004)
+        conn.execute(submissions.update().values(raw_hash=None))
+    again = sync(engine, rows, settings, NOW)
+    assert again.counts["unchanged"] == 3 and again.counts["new"] == again.counts["updated"] == 0
+    # Different cells, same content (spaces a phone added): still the same submission, and no event.
+    spaced = table(emergency(summary="Порив  водогону "), update(1), planned())
+    assert sync(engine, spaced, settings, NOW).counts["unchanged"] == 3
+    with engine.connect() as conn:
+        prints = dict(conn.execute(select(submissions.c.row_number, submissions.c.raw_hash)).all())
+    assert None not in prints.values()
+    assert sync(engine, spaced, settings, NOW).counts["unchanged"] == 3
+    assert [k for _, k in event_kinds(engine)] == ["created", "updated", "created"]
