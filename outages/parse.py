@@ -84,9 +84,9 @@ class HeaderMap:
         # The fingerprint covers the columns the content hash reads; the mapping and the zone are its key, so a
         # change of either makes every row be hashed afresh.
         self.fingerprinted = tuple(self.header_of.get(name, "\x00" + name) for name in _HASHED)
-        self.fingerprint_key = hashlib.blake2b(
+        self.fingerprint_hasher = hashlib.blake2b(digest_size=16, key=hashlib.blake2b(
             "\x1f".join((str(self.tz), *self.fingerprinted)).encode("utf-8", "surrogatepass"), digest_size=32,
-        ).digest()
+        ).digest())
         if missing:
             raise UnusableInput(
                 "У таблиці немає обов'язкових стовпців: " + ", ".join(missing)
@@ -152,8 +152,9 @@ def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
         # Numbers, datetimes or empty cells (the Sheets API, XLSX): repr tells 46348.5 from «46348.5», and never
         # contains a raw \x1f, so it cannot equal a joined payload.
         payload = repr(cells)
-    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16,
-                           key=headers.fingerprint_key).hexdigest()
+    digest = headers.fingerprint_hasher.copy()  # keyed once per table, copied per row
+    digest.update(payload.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 _TIMES = ("event_at", "expected_end")
 
 

@@ -25,7 +25,7 @@ from . import verdict
 PARKED = "parked:"
 
 
-@dataclass
+@dataclass(slots=True)  # one per stored submission, read on every sync
 class KnownSubmission:
     id: int
     row_key: str
@@ -185,44 +185,51 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
     # A row whose raw cells are what its position held last time has the content hash stored then: only changed
     # and new rows pay for canonical hashing (and, below, for parsing).
     rows: list[SheetRow] = []
+    keys: list[str] = []
     prints: list[str] = []
     hashes: list[str] = []
+    match: list[KnownSubmission | None] = []
+    claimed: set[str] = set()  # row_keys of stored submissions already matched to a row
     known_at = state.submissions.get
     for row in table.rows:
+        key = row.identity
         raw = raw_fingerprint(row, headers)
-        known = known_at(row.identity)
+        known = known_at(key)
         if known is not None and known.raw_hash == raw:
+            # Pass 1, the quick way: the same cells where they were, so the same content.
             digest = known.content_hash  # stored rows are never blank
+            claimed.add(key)
         elif is_blank(row, headers):
             continue
         else:
             digest = content_hash(row, headers)
+            known = None
         rows.append(row)
+        keys.append(key)
         prints.append(raw)
         hashes.append(digest)
-    input_hashes = set(hashes)
-    claimed: set[str] = set()  # row_keys of stored submissions already matched to a row
-    match: list[KnownSubmission | None] = [None] * len(rows)
-    by_hash: dict[str, list[KnownSubmission]] = {}
-    for known in state.submissions.values():
-        by_hash.setdefault(known.content_hash, []).append(known)
-
-    # Pass 1: rows that are exactly where and what they were.
-    for i, row in enumerate(rows):
-        known = state.submissions.get(row.identity)
+        match.append(known)
+    unmatched = [i for i, known in enumerate(match) if known is None]
+    # Pass 1 for the other rows: exactly where and what they were.
+    for i in unmatched:
+        known = known_at(keys[i])
         if known is not None and known.content_hash == hashes[i]:
             match[i] = known
             claimed.add(known.row_key)
     # Pass 2: rows that moved (same content elsewhere), then edits in place.
     edited: list[bool] = [False] * len(rows)
-    for i, row in enumerate(rows):
-        if match[i] is not None:
-            continue
+    unmatched = [i for i in unmatched if match[i] is None]
+    if unmatched:
+        input_hashes = set(hashes)
+        by_hash: dict[str, list[KnownSubmission]] = {}
+        for known in state.submissions.values():
+            by_hash.setdefault(known.content_hash, []).append(known)
+    for i in unmatched:
         moved = next((k for k in by_hash.get(hashes[i], []) if k.row_key not in claimed), None)
         if moved is not None:
             match[i] = moved
         else:
-            known = state.submissions.get(row.identity)
+            known = known_at(keys[i])
             if known is not None and known.row_key not in claimed and known.content_hash not in input_hashes:
                 match[i], edited[i] = known, True
         if match[i] is not None:
@@ -233,7 +240,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
     for i, row in enumerate(rows):
         known = match[i]
         if known is not None and not edited[i]:
-            decision = _unchanged(row.number, row.identity, hashes[i], known)
+            decision = _Stored(row.number, keys[i], hashes[i], known)
         elif hashes[i] in accepted_hashes:
             first = accepted_hashes[hashes[i]]
             decision = Decision(
@@ -254,8 +261,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
                 rules=settings.rules)
 
 
-def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:
-    return _Stored(number, key, digest, known)
+_ACTIONS: dict[str | None, Action] = {action.value: action for action in Action}
 
 
 class _Stored(Decision):
@@ -263,10 +269,12 @@ class _Stored(Decision):
     rest of the verdict (kind, deadline, reasons) is decoded only when something reads it, since an unchanged
     re-sync of a year's sheet needs the details of few rows, if any."""
 
+    __slots__ = ("_details",)
+
     def __init__(self, number: int, key: str, digest: str, known: KnownSubmission):  # noqa: D107
         self.row, self.key, self.content_hash, self.change = number, key, digest, "unchanged"
         self.status = known.status
-        self.action = Action(known.action) if known.action else None
+        self.action = _ACTIONS.get(known.action)  # a dict, not Action(…): this runs for every row of the sheet
         self.record = known.record_number
         self.submission, self.prior, self.first_recorded_at, self.raw_hash = None, known, known.first_recorded_at, None
         self._details: dict[str, Any] = {}

@@ -40,7 +40,7 @@ def load_state(conn: Connection) -> State:
         submissions.c.id, submissions.c.row_key, submissions.c.content_hash, submissions.c.status,
         submissions.c.action, submissions.c.record_number, type_coerce(submissions.c.first_recorded_at, String),
         cast(submissions.c.verdict, Text), submissions.c.raw_hash, submissions.c.row_number,
-    )):
+    )).all():  # all at once: row-by-row fetching costs more than the rows
         state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
                                                  raw, row)
 

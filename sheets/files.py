@@ -89,10 +89,11 @@ def _table(source: str, grid: Iterable[list[Any]]) -> SheetTable:
     seen: dict[Any, Any] = {}
     share = seen.setdefault
     # A year's sheet is 100k rows of this loop: one zip per row instead of a test per cell.
+    every = positions == tuple(range(len(headers)))  # no empty or repeated header: take the cells as they are
     for offset, cells in enumerate(lines, start=2):
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))
-        picked = [cells[i] for i in positions]
+        picked = cells if every else [cells[i] for i in positions]
         rows.append(SheetRow(number=offset, values=dict(zip(names, [
             share(v, v) if type(v) is str and len(v) <= 64 else v for v in picked]))))
     return SheetTable(source=source, headers=headers, rows=tuple(rows))
