@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from . import rules
+from .addresses import ParsedAddresses, parse_addresses
 from .parse import HeaderMap, content_hash, is_blank, parse_row, raw_fingerprint
 from .record import Action, Deadline, Kind, SheetRow, SheetTable, Submission
 from .settings import Rules, Settings
@@ -127,9 +128,11 @@ class Decision:
     prior: KnownSubmission | None = None  # the stored submission this row is (None for a new row)
     first_recorded_at: datetime | None = None
     raw_hash: str | None = None
+    addresses: ParsedAddresses | None = None  # the row's «Адреси» as read, when it gives any
+    notes: list[str] = field(default_factory=list)  # accepted, but worth the dispatcher's attention
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "row": self.row,
             "status": self.status,
             "kind": self.kind.value if self.kind else None,
@@ -138,6 +141,9 @@ class Decision:
             "deadline": self.deadline.as_json() if self.deadline else None,
             "errors": list(self.errors),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
     @property
     def late(self) -> bool:
@@ -277,6 +283,7 @@ class _Stored(Decision):
         self.action = _ACTIONS.get(known.action)  # a dict, not Action(…): this runs for every row of the sheet
         self.record = known.record_number
         self.submission, self.prior, self.first_recorded_at, self.raw_hash = None, known, known.first_recorded_at, None
+        self.addresses = None
         self._details: dict[str, Any] = {}
 
     def _detail(self, name: str) -> Any:
@@ -286,12 +293,14 @@ class _Stored(Decision):
             self._details.setdefault("kind", Kind(verdict["kind"]) if verdict.get("kind") else None)
             self._details.setdefault("deadline", Deadline(**deadline) if deadline else None)
             self._details.setdefault("errors", list(verdict.get("errors", [])))
+            self._details.setdefault("notes", list(verdict.get("notes", [])))
         return self._details[name]
 
     kind = property(lambda self: self._detail("kind"), lambda self, v: self._details.__setitem__("kind", v))
     deadline = property(lambda self: self._detail("deadline"),
                         lambda self, v: self._details.__setitem__("deadline", v))
     errors = property(lambda self: self._detail("errors"), lambda self, v: self._details.__setitem__("errors", v))
+    notes = property(lambda self: self._detail("notes"), lambda self, v: self._details.__setitem__("notes", v))
 
 
 def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
@@ -315,6 +324,11 @@ def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: 
             # A broken edit leaves the record as it was; say so, and keep the link for the next edit.
             decision.record = known.record_number
             decision.errors.append(f"Запис №{known.record_number} залишено без змін")
+    elif sub.addresses:
+        decision.addresses = parse_addresses(sub.addresses, settings.streets)
+        if settings.streets:  # a city without a catalogue would get this note on every row
+            decision.notes = [f"вулицю «{name}» не знайдено в довіднику міста"
+                              for name in decision.addresses.unknown_streets]
     return decision
 
 

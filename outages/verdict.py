@@ -1,10 +1,11 @@
 """The verdict on a form row: the one text the dispatcher's sheet, `outages check` (table and JSON) and the
 reporter's confirmation mail all show, and the pieces every rejection reason is written with.
 
-A verdict is made only from what a decision keeps in the store (status, kind, action, record, deadline, errors),
-so a row that has not changed shows the same text on every sync. Rejection reasons are written where the
-problem is found (parse, rules, planner) with the helpers below, so that each one quotes the refused value the
-same way, shows times the same way and offers what would be accepted.
+A verdict is made only from what a decision keeps in the store (status, kind, action, record, deadline, errors,
+notes such as a street the city's catalogue lacks), so a row that has not changed shows the same text on every
+sync. Rejection reasons are written where the problem is found (parse, rules, planner) with the helpers below,
+so that each one quotes the refused value the same way, shows times the same way and offers what would be
+accepted.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def open_records(executor: str, numbers: list[int]) -> str:
 
 def text(decision: Decision, rules: Rules) -> str:
     """The verdict on one row, in the words the dispatcher reads in «Статус обробки»."""
+    said = _text(decision, rules)
+    if decision.status == "accepted" and decision.notes:  # «вулицю «…» не знайдено в довіднику міста»
+        said = "; ".join([said, *decision.notes])
+        said = said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"
+    return said
+
+
+def _text(decision: Decision, rules: Rules) -> str:
     if decision.status != "accepted":
         said = "Відхилено: " + "; ".join(decision.errors or ["причину не вказано"])
         return said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"

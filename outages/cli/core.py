@@ -49,6 +49,13 @@ def init(ctx: Context) -> None:
     url = make_url(db.normalise_url(ctx.settings.database_url)).render_as_string(hide_password=True)
     state = "вже актуальна / already current" if before == after else f"{before or 'порожня / empty'} → {after}"
     click.echo(f"База даних / database {url}: {state}")
+    # Addresses are read with the city's street catalogue: after a change of [[streets]] (or an upgrade from a
+    # store without parsed addresses) every record's are read again, so search sees what the catalogue says.
+    from outages.address_index import reindex
+
+    with ctx.engine.begin() as conn:
+        count = reindex(conn, ctx.settings.streets)
+    click.echo(f"Адреси перечитано / addresses re-read: {count}")
 
 
 @cli.command("config")

@@ -33,7 +33,7 @@ def state_line(record, tz, today) -> str:  # noqa: ANN001
     emergency = record.kind is Kind.EMERGENCY
     if record.status == "resolved":
         done = when(record.resolved_at, tz, today)
-        return f"ліквідовано{', ' + done if done else ''}" if emergency else f"завершено{', ' + done if done else ''}"
+        return ("ліквідовано" if emergency else "завершено") + (f", {done}" if done else "")
     if emergency:
         return f"триває, термін {when(record.expected_end, tz, today, 'до')}" if record.expected_end else "триває"
     return f"заплановано {span(record.event_at, record.expected_end, tz, today)}"

@@ -59,7 +59,10 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
         record = views.get(event.record_number)
         if record is not None:
             state = _as_of(record, past.get(event.record_number, []), event.id)
-            event_rows, event_items = _event_rows(event, state, settings, options, now, asked)
+            # An emergency that has ended by now (a late sync, a first import) is told, but nobody is asked to relay
+            # it any more.
+            ended = record.status == "resolved"
+            event_rows, event_items = _event_rows(event, state, settings, options, now, asked, ended)
             rows.extend(event_rows)
             items.extend(event_items)
     if items:
@@ -138,7 +141,8 @@ def new_row(*, dedup_key: str, kind: str, recipient: Recipient | str, role: str,
 
 
 def _event_rows(event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
-                now: datetime, asked: dict[tuple[int, str], datetime]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                now: datetime, asked: dict[tuple[int, str], datetime],
+                ended: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The outbox rows of one event, and the digest items of the recipients who chose a digest."""
     kind = event.kind
     data = event.data or {}
@@ -161,7 +165,8 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
         dedup = f"event:{event.id}:{recipient.email.lower()}"
         relay_role = record.kind is Kind.EMERGENCY and kind in RECORD_KINDS and recipient.role in RELAY_ROLES
         pair = (record.number, recipient.email.lower())
-        needs_relay = relay_role and pair not in asked  # one relay request per (record, recipient)
+        needs_relay = relay_role and not ended and pair not in asked  # one request per (record, recipient)
+        relay_role = relay_role and (needs_relay or pair in asked)
         how = cadence(recipient, kind, record.kind, settings, relay=needs_relay)
         if how != "now":
             items.append({"dedup_key": dedup, "recipient": recipient.email, "recipient_name": recipient.name,
