@@ -85,7 +85,7 @@ def test_update_changes_the_expected_end_and_keeps_history_then_resolve_closes(e
     result = sync(engine, table(emergency(), update(1), resolve(1)), settings, NOW)
     assert result.counts["resolved"] == 1
     rec = record(engine, 1)
-    assert rec.status == "resolved" and rec.resolved_at == datetime(2026, 11, 22, 18, 40, tzinfo=KYIV)
+    assert rec.status == "resolved" and rec.resolved_at == datetime(2026, 11, 22, 17, 50, tzinfo=KYIV)
     late_update = sync(engine, table(emergency(), update(1), resolve(1),
                                      update(1, recorded_at="22.11.2026 19:30", expected_end="23.11.2026 08:00")), settings, NOW)
     assert late_update.plan.decisions[-1].status == "rejected"
