@@ -233,6 +233,8 @@ record_addresses = Table(
     Column("suffix", String(20), nullable=False, default=""),
     Index("ix_record_addresses_street", "street_key", "lo"),
     Index("ix_record_addresses_record", "record_number"),
+    # Search looks up the streets records name that the catalogue lacks: an index-only read, not a table scan.
+    Index("ix_record_addresses_unknown", "known", "street_key", "street"),
 )
 
 
