@@ -10,7 +10,7 @@ import time
 
 import click
 
-from .. import db
+from .. import db, redact
 from .. import worker as hub_worker
 from ..notify.options import mail_options
 from ..settings import SettingsError, load
@@ -37,6 +37,7 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    redact.install()  # a published sheet's token or a password in a URL never reaches the log
     engine = ctx.ready_engine()
     try:
         mail_options(ctx.settings)  # the mail lane reads them: a bad [notify] value stops the start, named
