@@ -28,7 +28,8 @@ def test_the_headline_stays_what_happened_and_each_update_has_its_own_text_and_t
                        update(1, recorded_at="22.11.2026 16:00", summary="Бригада на місці, розкопка"),
                        update(1, recorded_at="22.11.2026 18:30", summary="Замінено 3 м труби",
                               expected_end="23.11.2026 02:00"),
-                       resolve(1, recorded_at="22.11.2026 19:00", summary="Воду подано")), settings, NOW)
+                       resolve(1, recorded_at="22.11.2026 19:00", event_at="22.11.2026 18:40",
+                               summary="Воду подано")), settings, NOW)
     with engine.connect() as conn:
         said = [(e.kind, e.data.get("text")) for e in history(conn, 1)]
     assert said == [("created", None), ("updated", "Бригада на місці, розкопка"),
@@ -69,7 +70,7 @@ def test_summary_line_and_data_changed_time_come_from_the_data(engine, settings)
     assert pages[0].data == pages[1].data and pages[0].headers["ETag"] == pages[1].headers["ETag"]
     text = Page(pages[0].get_data(as_text=True)).text
     assert "Аварій зараз: 5 · Планових робіт сьогодні: 0 · на 14 днів: 8" in text
-    assert "Дані оновлено: 22.11.2026 20:00" in text  # the sync that wrote the last change
+    assert "Дані оновлено: 22.11.2026 22:10" in text  # the sync that wrote the last change (web_demo.SYNCED)
 
 
 @pytest.mark.parametrize("query, expected", [

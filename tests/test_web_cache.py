@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 import web.cache
 from outages.sync import sync
 from rows import emergency, table, update
-from web_demo import NOW, Page, make_app, section_text, sync_demo
+from web_demo import NOW, SYNCED, Page, make_app, section_text, sync_demo
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_validators_and_304(app):  # noqa: ANN001
     first = client.get("/")
     assert first.status_code == 200
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert etag.startswith('"') and parsedate_to_datetime(modified) == NOW  # when the data changed (the sync)
+    assert etag.startswith('"') and parsedate_to_datetime(modified) == SYNCED  # when the data changed (the sync)
     assert first.headers["Cache-Control"].startswith("public, max-age=30, stale-while-revalidate=")
     assert "Accept-Encoding" in first.headers["Vary"] and "Accept-Language" in first.headers["Vary"]
     again = client.get("/", headers={"If-None-Match": etag})
