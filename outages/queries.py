@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
+from .display import any_long, current_cap, shorten, shorten_all
 from .record import Deadline, Kind
 from .rules import is_overdue
 from .schema import events, records
@@ -37,6 +38,8 @@ class RecordView:
     revision: int
     overdue: bool
     contact: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # A text field was cut to the display cap (outages.display); the store keeps the full text.
+    shortened: bool = field(default=False, compare=False)
 
     def public_json(self, tz) -> dict[str, Any]:  # noqa: ANN001
         def iso(moment: datetime | None) -> str | None:
@@ -53,10 +56,14 @@ class RecordView:
 
 
 def _view(row: Any, now: datetime) -> RecordView:
+    # Public output (a web request, outages.display.capped) shows at most the display cap of each text field.
+    cap = current_cap()
+    texts = (row.addresses, row.summary, row.cause, row.impact)
+    addresses, summary, cause, impact = (shorten(text, cap) for text in texts)
     return RecordView(
         number=row.number, kind=Kind(row.kind), status=row.status, executor=row.executor, service=row.service,
-        districts=tuple(row.districts), addresses=row.addresses, summary=row.summary, cause=row.cause,
-        impact=row.impact, event_at=row.event_at, expected_end=row.expected_end,
+        districts=tuple(row.districts), addresses=addresses, summary=summary, cause=cause,
+        impact=impact, shortened=any_long(texts, cap), event_at=row.event_at, expected_end=row.expected_end,
         first_recorded_at=row.first_recorded_at, last_changed_at=row.last_changed_at, resolved_at=row.resolved_at,
         deadline=Deadline(met=row.deadline_met, delay_minutes=row.delay_minutes, lead_hours=row.lead_hours),
         revision=row.revision, overdue=is_overdue(row.status, row.expected_end, now),
@@ -100,11 +107,18 @@ class EventView:
     at: datetime
     revision: int
     data: dict[str, Any]
+    shortened: bool = field(default=False, compare=False)
+
+
+def _event(r: Any) -> EventView:
+    # Update texts and changed fields, shortened like the record's own (see _view).
+    cap = current_cap()
+    return EventView(r.id, r.record_number, r.kind, r.at, r.revision, shorten_all(r.data, cap), any_long(r.data, cap))
 
 
 def history(conn: Connection, number: int) -> list[EventView]:
     query = select(events).where(events.c.record_number == number).order_by(events.c.id)
-    return [EventView(r.id, r.record_number, r.kind, r.at, r.revision, r.data) for r in conn.execute(query)]
+    return [_event(r) for r in conn.execute(query)]
 
 
 def histories(conn: Connection, numbers: list[int], kinds: tuple[str, ...] | None = None) -> dict[int, list[EventView]]:
@@ -115,7 +129,7 @@ def histories(conn: Connection, numbers: list[int], kinds: tuple[str, ...] | Non
         if kinds is not None:
             query = query.where(events.c.kind.in_(kinds))
         for r in conn.execute(query):
-            out[r.record_number].append(EventView(r.id, r.record_number, r.kind, r.at, r.revision, r.data))
+            out[r.record_number].append(_event(r))
     return out
 
 

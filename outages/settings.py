@@ -121,6 +121,9 @@ SETTINGS: list[Setting] = [
             "2d or a number of hours (default 24h)."),
     Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
+    Setting("display_max_chars", _int, "Longest text of one field (summary, cause, impact, addresses, an update) "
+            "shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
+            "store keeps the full text."),
     Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
 

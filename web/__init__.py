@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import Engine
 
-from outages import db
+from outages import db, display
 from outages.settings import Settings, load
 from outages.times import UTC
 
@@ -39,6 +39,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.register_blueprint(import_module(name).bp)
     # The pages again under /en/: the English site has its own addresses, which the static copy can hold too.
     app.register_blueprint(import_module("web.pages").bp, url_prefix="/en", name="pages_en")
+    # Everything the site shows (pages, feeds, API) is read in a request with the display cap on (outages.display).
+    app.before_request(lambda: setattr(g, "display_cap", display.enter(settings.display_max_chars)))
+    app.teardown_request(lambda _error: display.leave(g.pop("display_cap", None)))
     # Registered after the blueprints so it runs before the cache's hook, and cached answers carry the headers.
     app.after_request(_security_headers)
     return app

@@ -67,6 +67,8 @@ EN: dict[str, str] = {
     "Запис": "Record",
     "Історія": "History",
     "Стрічки цього запису": "Feeds for this record",
+    "Довгий текст скорочено (позначено «…»); повний текст зберігається в хабі.":
+        "Long text is shortened (marked «…»); the hub keeps the full text.",
     "Стрічки для цього вибору": "Feeds for this selection",
     "Запис у JSON": "Record as JSON",
     "Усі записи у JSON": "All records as JSON",

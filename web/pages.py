@@ -239,7 +239,8 @@ def record(number: int):  # noqa: ANN201
         changed_at = data_changed_at(conn)
         parsed = stored(conn, [number])[number]
     return render_template("record.html", p=p, r=found, events=timeline(found, events), changes=end_changes(events),
-                           settings=h.settings, changed_at=changed_at, parsed=parsed)
+                           settings=h.settings, changed_at=changed_at, parsed=parsed,
+                           shortened=found.shortened or any(e.shortened for e in events))
 
 
 @bp.get("/timeliness")

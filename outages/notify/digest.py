@@ -82,7 +82,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         dedup = f"{kind}:{address}:{last}"
         single = entries[0]["number"] if len(entries) == 1 and kind == "overdue_reminder" else None
         inserted = queue(conn, [new_row(dedup_key=dedup, kind=kind, recipient=recipient, role=recipient.role,
-                                        rendered=render(kind, context),
+                                        rendered=render(kind, context, limit=settings.display_max_chars),
                                         msg_id=message_id(options.domain, kind, last, recipient=recipient.email),
                                         now=now, record_number=single)], tz)
         if not inserted:

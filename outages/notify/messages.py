@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from ..display import current_cap, shorten_all
 from ..queries import RecordView
 from ..record import Kind
 from ..text import clean, one_line
@@ -69,9 +70,12 @@ def plural(count: int, one: str, few: str, many: str) -> str:
     return f"{count} {word}"
 
 
-def render(kind: str, context: dict[str, Any]) -> Rendered:
+def render(kind: str, context: dict[str, Any], *, limit: int | None = None) -> Rendered:
+    """`limit`: settings.display_max_chars; every text in the context (record fields, update texts, changes) is
+    shortened to it here, the one place every message passes (the store keeps the full text)."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
+    context = shorten_all(context, limit if limit is not None else current_cap())
     text_env, html_env = _environments()
     context = {"hotline": "", "hotline_tel": "", "role": "", **context}  # reports and verdicts name no role
     subject = one_line(text_env.get_template(f"{kind}.subject.txt").render(context))

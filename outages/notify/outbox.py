@@ -136,7 +136,8 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
         context.update(relay.links(options, record.number, recipient.email, recipient.role, relay=relay_role,
                                    now=asked.get(pair, now)))
         rows.append(new_row(
-            dedup_key=dedup, kind=kind, recipient=recipient, role=recipient.role, rendered=render(kind, context),
+            dedup_key=dedup, kind=kind, recipient=recipient, role=recipient.role,
+            rendered=render(kind, context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, f"r{record.number}", f"v{event.revision}", kind,
                               recipient=recipient.email),
             now=now, event_id=event.id, record_number=record.number, relay_required=needs_relay,
@@ -215,7 +216,8 @@ def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) 
         }
         dedup = f"reporter:{decision.content_hash}:{decision.status}:{address.lower()}"
         rows.append(new_row(
-            dedup_key=dedup, kind=kind, recipient=address, role="reporter", rendered=render(kind, context),
+            dedup_key=dedup, kind=kind, recipient=address, role="reporter",
+            rendered=render(kind, context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, "row", decision.row, decision.status, decision.content_hash[:10],
                               recipient=address),
             now=now, record_number=decision.record if accepted else None,

@@ -187,7 +187,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
                        role=message.role)
         rows.append(new_row(
             dedup_key=f"relay-reminder:{message.id}", kind="relay_reminder", recipient=message.recipient,
-            role=message.role, rendered=render("relay_reminder", context),
+            role=message.role, rendered=render("relay_reminder", context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, "relay", message.id, "reminder", recipient=message.recipient),
             now=now, record_number=record.number,
         ))
@@ -222,7 +222,8 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         context = dict(entries[0], entries=entries, missing_total=sum(len(e["missing"]) for e in entries))
         rows.append(new_row(
             dedup_key=f"relay-escalation:{last}:{address}", kind="relay_escalation",
-            recipient=control, role=control.role, rendered=render("relay_escalation", context),
+            recipient=control, role=control.role,
+            rendered=render("relay_escalation", context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, "relay", last, "escalation", recipient=control.email),
             now=now, record_number=entries[0]["number"] if len(entries) == 1 else None,
         ))

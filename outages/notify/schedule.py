@@ -80,7 +80,7 @@ def planned_reminders(conn: Connection, settings: Settings, options: MailOptions
                                      hotline=options.hotline)
             rows.append(new_row(
                 dedup_key=dedup, kind="planned_reminder", recipient=recipient, role=recipient.role,
-                rendered=render("planned_reminder", context),
+                rendered=render("planned_reminder", context, limit=settings.display_max_chars),
                 msg_id=message_id(options.domain, f"r{number}", "reminder", start.strftime("%Y%m%d%H%M"),
                                   recipient=recipient.email),
                 now=now, record_number=number,
@@ -178,7 +178,8 @@ def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, no
                    "failed": failed if recipient.role == "control" else []}
         rows.append(new_row(
             dedup_key=f"digest:{iso.year}-W{iso.week:02d}:{recipient.email.lower()}", kind="breach_digest",
-            recipient=recipient, role=recipient.role, rendered=render("breach_digest", context),
+            recipient=recipient, role=recipient.role,
+            rendered=render("breach_digest", context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, "digest", f"{iso.year}W{iso.week:02d}", recipient=recipient.email),
             now=now,
         ))
@@ -215,7 +216,8 @@ def monthly_report(conn: Connection, settings: Settings, options: MailOptions, n
         }
         rows.append(new_row(
             dedup_key=f"monthly:{previous:%Y-%m}:{recipient.email.lower()}", kind="monthly_report",
-            recipient=recipient, role=recipient.role, rendered=render("monthly_report", context),
+            recipient=recipient, role=recipient.role,
+            rendered=render("monthly_report", context, limit=settings.display_max_chars),
             msg_id=message_id(options.domain, "monthly", f"{previous:%Y%m}", recipient=recipient.email), now=now,
         ))
     return rows
