@@ -118,6 +118,15 @@ SETTINGS: list[Setting] = [
             "2d or a number of hours (default 24h)."),
     Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
+    # Residents' channels (issue 11; docs/subscriptions.md).
+    Setting("telegram_bot_token", _str, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
+            secret=True),
+    Setting("telegram_channel", _str, "The city's Telegram channel (@name or -100… id) the bot posts every public "
+            "record to; empty: no channel posts."),
+    Setting("telegram_api_url", _str, "Base URL of the Telegram Bot API (a test server can stand in for it)."),
+    Setting("quiet_hours", _str, "City-time hours when residents get no planned-works news (emergencies still go), "
+            "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
+    Setting("subscribe_limit", _int, "Sign-ups one client address may make per hour on /subscribe (default 5)."),
 ]
 
 # Fields of the record, in sheet order; the keys of [columns].
