@@ -244,6 +244,15 @@ subscriptions = Table(
     Index("ix_subscriptions_street", "street_key"),
 )
 
+# Sign-ups on /subscribe by client address, for the hourly limit per client (kept 7 days, like unconfirmed ones).
+subscribe_requests = Table(
+    "subscribe_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_subscribe_requests_client", "client", "at"),
+)
+
 # Events whose per-subscriber messages are still to be written (outages/notify/fanout.py): the sync writes a row
 # here, never the thousand messages, so a popular street cannot lengthen a sync.
 fanouts = Table(

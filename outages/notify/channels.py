@@ -69,14 +69,15 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
 def row(*, channel: str, dedup_key: str, kind: str, recipient: str, role: str, text: str, payload: dict[str, Any],
         now: datetime, record_number: int | None = None, event_id: int | None = None,
         depends_on: int | None = None, subscription_id: int | None = None, subject: str = "",
-        html: str = "") -> dict[str, Any]:
-    """An outbox row of a non-mail channel (the mail columns hold a readable copy for `outages outbox`)."""
+        html: str = "", msg_id: str = "", not_before: datetime | None = None) -> dict[str, Any]:
+    """An outbox row of any channel. For Telegram and webhooks the mail columns hold a readable copy for
+    `outages outbox`, and `message_id` the dedup key (the idempotency key a webhook receiver sees)."""
     return {
         "dedup_key": dedup_key[:300], "event_id": event_id, "record_number": record_number, "kind": kind,
         "recipient": recipient, "recipient_name": "", "role": role, "subject": subject or kind, "text_body": text,
-        "html_body": html, "message_id": dedup_key[:300], "relay": False, "status": "queued", "attempts": 0,
-        "created_at": now, "next_attempt_at": now, "channel": channel, "payload": payload,
-        "depends_on": depends_on, "subscription_id": subscription_id,
+        "html_body": html, "message_id": (msg_id or dedup_key)[:300], "relay": False, "status": "queued",
+        "attempts": 0, "created_at": now, "next_attempt_at": not_before or now, "channel": channel,
+        "payload": payload, "depends_on": depends_on, "subscription_id": subscription_id,
     }
 
 
@@ -85,6 +86,15 @@ def put(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
     new = _insert(conn, outbox, values)
     found = conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == values["dedup_key"])).scalar_one()
     return found, new
+
+
+def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping any whose dedup key or (event, recipient) is already there."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
 
 
 def _insert(conn: Connection, table, values: dict[str, Any]) -> bool:  # noqa: ANN001

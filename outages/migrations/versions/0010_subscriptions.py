@@ -43,6 +43,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_subscriptions_street", "subscriptions", ["street_key"])
     op.create_table(
+        "subscribe_requests",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("client", sa.String(100), nullable=False),
+        sa.Column("at", TS, nullable=False),
+    )
+    op.create_index("ix_subscribe_requests_client", "subscribe_requests", ["client", "at"])
+    op.create_table(
         "fanouts",
         sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), primary_key=True, autoincrement=False),
         sa.Column("created_at", TS, nullable=False),
@@ -61,6 +68,8 @@ def downgrade() -> None:
     op.drop_table("bot_updates")
     op.drop_index("ix_fanouts_pending", table_name="fanouts")
     op.drop_table("fanouts")
+    op.drop_index("ix_subscribe_requests_client", table_name="subscribe_requests")
+    op.drop_table("subscribe_requests")
     op.drop_index("ix_subscriptions_street", table_name="subscriptions")
     op.drop_table("subscriptions")
     op.drop_index("ix_outbox_channel_due", table_name="outbox")
