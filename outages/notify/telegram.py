@@ -29,8 +29,9 @@ DEFAULT_API_URL = "https://api.telegram.org"
 # Telegram's limits (its FAQ): about 20 messages a minute to one channel or group, about one a second to a chat.
 CHANNEL_RATE = (20, 60.0)
 CHAT_RATE = (1, 1.0)
-# Connect, read. A read may take a while on a busy Bot API, but never as long as a worker's lease.
-TIMEOUT = (5.0, 10.0)
+OVERALL_RATE = (30, 1.0)  # about 30 messages a second from one bot, all chats together
+# Connect, read: one call ends within 9 s, so a stopping worker can let it finish and still exit within 10 s.
+TIMEOUT = (3.0, 6.0)
 # Long polling for getUpdates: Telegram holds the request open this long when nothing is pending.
 POLL_SECONDS = 20
 
@@ -105,23 +106,30 @@ class RateLimit:
     """Telegram's flood limits kept locally, per target, so the drain defers a row instead of earning a 429.
     A 429 that comes anyway (another process, another bot) is still honoured through `retry_after`."""
 
-    def __init__(self, channel: tuple[int, float] = CHANNEL_RATE, chat: tuple[int, float] = CHAT_RATE):
-        self.channel, self.chat = channel, chat
+    def __init__(self, channel: tuple[int, float] = CHANNEL_RATE, chat: tuple[int, float] = CHAT_RATE,
+                 overall: tuple[int, float] = OVERALL_RATE):
+        self.channel, self.chat, self.overall = channel, chat, overall
         self._sent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def wait_for(self, target: str) -> float:
         """0 and the send is counted, or the seconds until `target` may receive again."""
-        count, seconds = self.channel if target.startswith(("@", "-")) else self.chat
+        limit = self.channel if target.startswith(("@", "-")) else self.chat
         now = time.monotonic()
         with self._lock:
-            recent = self._sent.setdefault(target, deque())
-            while recent and now - recent[0] >= seconds:
-                recent.popleft()
-            if len(recent) >= count:
-                return seconds - (now - recent[0])
-            recent.append(now)
+            wait = max(self._wait(target, limit, now), self._wait("", self.overall, now))
+            if wait > 0:
+                return wait
+            self._sent[target].append(now)
+            self._sent[""].append(now)
             return 0.0
+
+    def _wait(self, key: str, limit: tuple[int, float], now: float) -> float:
+        count, seconds = limit
+        recent = self._sent.setdefault(key, deque())
+        while recent and now - recent[0] >= seconds:
+            recent.popleft()
+        return seconds - (now - recent[0]) if len(recent) >= count else 0.0
 
 
 class TelegramTransport:
@@ -175,5 +183,6 @@ class TelegramTransport:
         self.api.close()
 
     def abort(self) -> None:
-        # A Bot API call ends within TIMEOUT; closing the session makes a call in progress fail sooner.
-        self.api.close()
+        # Deliberately nothing: a post cut short after Telegram accepted it would be posted again at the next
+        # start (the Bot API has no idempotency key). A call ends within TIMEOUT; the lane waits that long.
+        pass
