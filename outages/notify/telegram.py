@@ -169,8 +169,8 @@ class TelegramTransport:
             return Sent(answer=f"edited message {post}", peer_ref=post)
         wait = self.limit.wait_for(delivery.target)
         if wait > 0:
-            raise PeerError(f"Telegram: flood limit of {delivery.target}, next in {wait:.1f} s",
-                            retry_after=wait, answer="local rate limit")
+            raise PeerError(f"Telegram: flood limit (20 a minute to a channel, 1 a second to a chat, 30 a second"
+                            f" in all), next in {wait:.1f} s", retry_after=wait, answer="local rate limit")
         if method == "reply":
             params["reply_parameters"] = {"message_id": int(post or 0), "allow_sending_without_reply": True}
         result = self.api.call("sendMessage", params)
