@@ -34,6 +34,11 @@ class Catalog:
     def names(self) -> list[str]:
         return [entry.name for entry in self.entries]
 
+    @property
+    def spellings(self) -> dict[str, str]:
+        """Every accepted spelling (folded) → its proper name: what a mistyped name is compared against."""
+        return dict(self._index)
+
     def lookup(self, text: str) -> str | None:
         return self._index.get(fold(text))
 

@@ -11,6 +11,7 @@ from .record import Action, Kind, SheetRow, SheetTable, Submission
 from .settings import FIELDS, REQUIRED_COLUMNS, Settings
 from .text import clean, fold, one_line
 from .times import TimeError, parse_datetime, wall_time
+from .verdict import quote, suggest
 
 
 class UnusableInput(Exception):
@@ -35,6 +36,9 @@ FIELD_UK = {
     "summary": "коротка інформація", "cause": "причини виникнення", "impact": "наслідки для мешканців",
     "expected_end": "термін ліквідації", "event_at": "час настання події",
 }
+# What a mistyped kind or action is compared against: every accepted spelling, offered by its form name.
+_KIND_NAMES = {spelling: kind.uk for spelling, kind in KINDS.items()}
+_ACTION_NAMES = {spelling: action.uk for spelling, action in ACTIONS.items() if spelling}
 _REFERENCE = re.compile(r"^(?:№|n|no\.?|#)?\s*(\d{1,9})(?:\.0+)?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Districts come comma-separated from Google Forms checkboxes; people also use ';' and new lines.
@@ -123,13 +127,11 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
         sub.kind = KINDS.get(raw_kind)
         if sub.kind is None:
             sub.invalid.add("kind")
-            sub.errors.append(f"Невідомий тип «{one_line(get('kind'))}»: оберіть «Аварійна ситуація» або «Планові роботи»")
+            sub.errors.append(f"Невідомий тип {quote(get('kind'))}: {suggest(get('kind'), _KIND_NAMES)}")
     raw_action = fold(get("action"))
     sub.action = ACTIONS.get(raw_action)
     if sub.action is None:
-        sub.errors.append(
-            f"Невідома дія «{one_line(get('action'))}»: оберіть «Нове повідомлення», «Оновлення» або «Ліквідовано»"
-        )
+        sub.errors.append(f"Невідома дія {quote(get('action'))}: {suggest(get('action'), _ACTION_NAMES)}")
 
     raw_ref = one_line(get("reference"))
     if raw_ref:
@@ -138,14 +140,15 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
             sub.reference = int(match[1])
         else:
             sub.invalid.add("reference")
-            sub.errors.append(f"Номер повідомлення «{raw_ref}» має бути цілим числом, наприклад 42")
+            sub.errors.append(f"Номер повідомлення {quote(raw_ref)} має бути цілим числом, наприклад 42")
 
     sub.executor = one_line(get("executor"))
     if sub.executor and settings.utilities:
         known = settings.utilities.lookup(sub.executor)
         if known is None:
             sub.invalid.add("executor")
-            sub.errors.append(f"Невідомий виконавець «{sub.executor}»: його немає в довіднику міста")
+            sub.errors.append(f"Невідомий виконавець {quote(sub.executor)} (немає в довіднику міста):"
+                              f" {suggest(sub.executor, settings.utilities.spellings)}")
         else:
             sub.executor = known
     sub.service = one_line(get("service"))
@@ -153,9 +156,7 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
         known = settings.services.lookup(sub.service)
         if known is None:
             sub.invalid.add("service")
-            sub.errors.append(
-                f"Невідома послуга «{sub.service}»; можливі: {', '.join(settings.services.names)}"
-            )
+            sub.errors.append(f"Невідома послуга {quote(sub.service)}: {suggest(sub.service, settings.services.spellings)}")
         else:
             sub.service = known
     districts = []
@@ -165,9 +166,7 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
         known = settings.districts.lookup(part)
         if known is None:
             sub.invalid.add("districts")
-            sub.errors.append(
-                f"Невідомий район «{one_line(part)}»; можливі: {', '.join(settings.districts.names)}"
-            )
+            sub.errors.append(f"Невідомий район {quote(part)}: {suggest(part, settings.districts.spellings)}")
         elif known not in districts:
             districts.append(known)
     sub.districts = tuple(districts)

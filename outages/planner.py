@@ -17,7 +17,8 @@ from typing import Any
 from . import rules
 from .parse import HeaderMap, content_hash, is_blank, parse_row
 from .record import Action, Deadline, Kind, SheetTable, Submission
-from .settings import Settings
+from .settings import Rules, Settings
+from . import verdict
 
 
 PARKED = "parked:"
@@ -97,6 +98,12 @@ class Plan:
     gone: list[int] = field(default_factory=list)
     # Row keys stored submissions held when the plan was made: only these can be in the way of a write.
     held_keys: set[str] = field(default_factory=set)
+    rules: Rules | None = None  # the deadlines the verdicts are stated against
+
+    def verdict(self, decision: Decision) -> str:
+        """The one verdict text of a row (outages/verdict.py): what the sheet, check and the reporter's mail show."""
+        assert self.rules is not None, "plans are made by plan(), which sets the rules"
+        return verdict.text(decision, self.rules)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -115,7 +122,7 @@ class Plan:
         return counts
 
     def as_json(self) -> dict[str, Any]:
-        return {"rows": [d.as_json() for d in self.decisions], "summary": self.summary()}
+        return {"rows": [d.as_json() | {"verdict": self.verdict(d)} for d in self.decisions], "summary": self.summary()}
 
 
 def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings) -> Plan:
@@ -170,7 +177,8 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             accepted_hashes.setdefault(hashes[i], decision)
         decisions.append(decision)
     gone = [k.id for k in state.submissions.values() if k.row_key not in claimed and not k.row_key.startswith(PARKED)]
-    return Plan(source=table.source, decisions=decisions, gone=gone, held_keys=set(state.submissions))
+    return Plan(source=table.source, decisions=decisions, gone=gone, held_keys=set(state.submissions),
+                rules=settings.rules)
 
 
 def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:
@@ -231,17 +239,25 @@ def _new(decision: Decision, sub: Submission, known: KnownSubmission | None, sta
     return []
 
 
+def _open_records(executor: str, state: State) -> str:
+    numbers = sorted(n for n, r in state.records.items() if r.executor == executor and r.status != "resolved")
+    return verdict.open_records(executor, numbers)
+
+
 def _follow_up(decision: Decision, sub: Submission, known: KnownSubmission | None, state: State) -> list[str]:
     number = sub.reference
     assert number is not None and sub.action is not None
     record = state.records.get(number)
     if record is None:
+        if sub.executor:
+            return [f"Повідомлення №{number} не знайдено — {_open_records(sub.executor, state)}"]
         return [f"Повідомлення №{number} не знайдено: перевірте номер, який хаб присвоїв новому повідомленню"]
     if sub.executor and sub.executor != record.executor:
-        return [f"Повідомлення №{number} подав інший виконавець ({record.executor}): перевірте номер"]
+        return [f"Повідомлення №{number} подав інший виконавець ({record.executor}): перевірте номер"
+                f" — {_open_records(sub.executor, state)}"]
     resolved_by_this_row = known is not None and known.record_number == number and known.action == Action.RESOLVE
     if record.status == "resolved" and not resolved_by_this_row:
-        return [f"Повідомлення №{number} уже закрито як ліквідоване; про нову подію надішліть нове повідомлення"]
+        return [f"Повідомлення №{number} уже закрито як ліквідоване — про нову подію надішліть нове повідомлення"]
     errors = rules.update_problems(sub, record.event_at)
     if errors:
         return errors

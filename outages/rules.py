@@ -11,6 +11,7 @@ from .parse import FIELD_UK
 from .record import Action, Deadline, Kind, Submission
 from .settings import Rules
 from .times import between, hours, minutes
+from .verdict import TIME_FORMAT, quote, when
 
 
 def deadline(kind: Kind, recorded_at: datetime, event_at: datetime, rules: Rules) -> Deadline:
@@ -29,14 +30,14 @@ def problems(sub: Submission, rules: Rules) -> list[str]:
     """What makes this submission unacceptable on its own (the store adds what needs history)."""
     errors: list[str] = []
     if sub.action is Action.NEW or sub.action is None:
-        missing = [FIELD_UK.get(name, name) for name in rules.required_fields
-                   if _empty(getattr(sub, name)) and name not in sub.invalid]
+        missing = [FIELD_UK.get(name, name) + (f" ({TIME_FORMAT})" if name in _TIMES else "")
+                   for name in rules.required_fields if _empty(getattr(sub, name)) and name not in sub.invalid]
         if missing:
             errors.append("Не заповнено: " + ", ".join(missing))
         if sub.action is Action.NEW and sub.reference is not None:
             errors.append(
-                "Для нового повідомлення номер не вказують: його присвоює хаб. "
-                "Щоб змінити запис, оберіть дію «Оновлення»"
+                f"Для нового повідомлення номер не вказують (вказано {quote(sub.reference)}): його присвоює хаб."
+                " Щоб змінити запис, оберіть дію «Оновлення»"
             )
         errors.extend(_time_order(sub, rules))
     else:
@@ -52,22 +53,34 @@ def _time_order(sub: Submission, rules: Rules) -> list[str]:
     skew = timedelta(minutes=rules.clock_skew_minutes)
     if sub.kind is Kind.EMERGENCY and sub.event_at and sub.recorded_at:
         if between(sub.recorded_at, sub.event_at) > skew:
-            errors.append("Час настання аварії пізніший за час внесення: аварія не може статися в майбутньому")
+            errors.append(
+                f"Час настання аварії ({when(sub.event_at)}) пізніший за час внесення ({when(sub.recorded_at)}):"
+                f" аварія не може статися в майбутньому — вкажіть час, коли вона сталася, не пізніше"
+                f" {when(sub.recorded_at)}"
+            )
     if sub.event_at and sub.expected_end and between(sub.event_at, sub.expected_end) < timedelta(0):
-        errors.append("Термін ліквідації раніший за час настання події")
+        errors.append(
+            f"Термін ліквідації ({when(sub.expected_end)}) раніший за час настання події ({when(sub.event_at)}):"
+            f" вкажіть термін, не раніший за {when(sub.event_at)}"
+        )
     return errors
 
 
 def update_problems(sub: Submission, event_at: datetime) -> list[str]:
     """An update's new expected end must not precede the record's event."""
     if sub.expected_end is not None and between(event_at, sub.expected_end) < timedelta(0):
-        return ["Новий термін ліквідації раніший за час настання події"]
+        event = when(event_at.astimezone(sub.expected_end.tzinfo))  # the store may hand it back in UTC
+        return [f"Новий термін ліквідації ({when(sub.expected_end)}) раніший за час настання події ({event}):"
+                f" вкажіть термін, не раніший за {event}"]
     return []
 
 
 def is_overdue(status: str, expected_end: datetime | None, now: datetime) -> bool:
     """An active record whose expected end has passed without an update or a resolution."""
     return status == "active" and expected_end is not None and between(expected_end, now) > timedelta(0)
+
+
+_TIMES = ("recorded_at", "event_at", "expected_end")
 
 
 def _empty(value: object) -> bool:

@@ -101,7 +101,7 @@ def _read(value: object, date_only_end: bool) -> datetime:
 
 def _date_only(day: date, date_only_end: bool) -> datetime:
     if not date_only_end:
-        raise TimeError(f"«{day:%d.%m.%Y}» — вказано лише дату, потрібен ще й час (ГГ:ХХ)")
+        raise TimeError(f"«{day:%d.%m.%Y}» — вказано лише дату, потрібен ще й час: {day:%d.%m.%Y} ГГ:ХХ")
     return datetime.combine(day, time(23, 59))
 
 

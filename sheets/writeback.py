@@ -11,7 +11,6 @@ Rows left without a decision (cleared, or emptied by a sort) lose stale hub cell
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from outages.parse import content_hash, read_table
 from outages.planner import Decision
-from outages.record import Action
+from outages import verdict
 from outages.schema import submissions
 from outages.settings import Rules, Settings
 from outages.sync import SyncResult
@@ -29,30 +28,9 @@ from .gsheet import Snapshot, record_number, row_key
 if TYPE_CHECKING:
     from .gsheet import GSheetSource
 
-STATUS_MAX = 2000  # a cell holds 50,000 characters; a verdict that long helps nobody
-
-
 def verdict_text(d: Decision, rules: Rules) -> str:
-    """What the dispatcher reads in «Статус обробки»."""
-    if d.status != "accepted":
-        text = "Відхилено: " + "; ".join(d.errors or ["причину не вказано"])
-        return text if len(text) <= STATUS_MAX else text[: STATUS_MAX - 1] + "…"
-    n = d.record
-    if d.action is Action.UPDATE:
-        return f"Прийнято: оновлення №{n}"
-    if d.action is Action.RESOLVE:
-        return f"Прийнято: №{n} ліквідовано"
-    deadline = d.deadline
-    if deadline is None:
-        return f"Прийнято, №{n}"
-    if deadline.met:
-        return f"Прийнято, №{n}, вчасно"
-    if deadline.delay_minutes is not None:
-        late = max(1, math.ceil(deadline.delay_minutes - rules.emergency_max_delay_minutes - 1e-9))
-        return f"Прийнято, №{n}, запізнення {late} хв"
-    lead = deadline.lead_hours or 0.0
-    return (f"Прийнято, №{n}, запізнення: повідомлено за {lead:.0f} год до початку робіт"
-            f" замість {rules.planned_min_lead_hours:g}")
+    """What the dispatcher reads in «Статус обробки»: the one verdict text (outages/verdict.py)."""
+    return verdict.text(d, rules)
 
 
 def number_of(d: Decision) -> int | None:

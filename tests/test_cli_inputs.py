@@ -64,7 +64,7 @@ def test_a_broken_row_is_rejected_and_every_other_row_is_processed(run_cli, tmp_
     path = write_csv(tmp_path / "rows.csv", emergency(), emergency(event_at="вчора", summary="Інша"), planned())
     result = run_cli("sync", "--source", path)
     assert result.exit_code == 0
-    assert "рядок 3: ВІДХИЛЕНО — Час настання події: «вчора» не розпізнано" in result.output
+    assert "рядок 3: Відхилено: Час настання події: «вчора» не розпізнано" in result.output
     assert "нових (new) 2" in result.output and "відхилено (rejected) 1" in result.output
 
 
@@ -77,13 +77,16 @@ def test_check_json_has_the_pinned_shape_and_saves_nothing(run_cli, env, tmp_pat
     data = json.loads(result.output)
     assert data["summary"] == {"accepted": 3, "rejected": 1, "late": 1}
     assert data["rows"][0] == {"row": 2, "status": "accepted", "kind": "emergency", "action": "new", "record": 1,
-                               "deadline": {"met": True, "delay_minutes": 25.55, "lead_hours": None}, "errors": []}
+                               "deadline": {"met": True, "delay_minutes": 25.55, "lead_hours": None}, "errors": [],
+                               "verdict": "Прийнято, №1, вчасно (внесено через 26 хв)"}
     assert data["rows"][1]["deadline"] == {"met": False, "delay_minutes": None, "lead_hours": 48.0}
+    assert data["rows"][1]["verdict"] == "Прийнято, №2: повідомлено за 48 год до початку — на 24 год пізніше норми (72 год)"
     assert data["rows"][2] == {"row": 4, "status": "accepted", "kind": "emergency", "action": "update", "record": 1,
-                               "deadline": None, "errors": []}
+                               "deadline": None, "errors": [], "verdict": "Прийнято: оновлення №1"}
     rejected = data["rows"][3]
     assert rejected["status"] == "rejected" and rejected["record"] is None and rejected["deadline"] is None
     assert rejected["errors"] == ["Невідомий тип «Пожежа»: оберіть «Аварійна ситуація» або «Планові роботи»"]
+    assert rejected["verdict"] == "Відхилено: Невідомий тип «Пожежа»: оберіть «Аварійна ситуація» або «Планові роботи»"
     run_cli("init")
     assert counts(env["OUTAGES_DATABASE_URL"]) == (0, 0)
 

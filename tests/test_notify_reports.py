@@ -58,10 +58,10 @@ def test_reporters_hear_the_record_number_or_why_their_row_was_rejected_once(eng
         deliver_pending(engine, settings, NOW)
     accepted = smtp_peer.to("ivan@example.org")
     assert [m["Subject"] for m in accepted] == ["[ПРИЙНЯТО] №1 · Нове повідомлення · Водопостачання"]
-    assert "запис №1" in plain(accepted[0]) and "внесено через 26 хв після події" in plain(accepted[0])
+    assert "запис №1" in plain(accepted[0]) and "Прийнято, №1, вчасно (внесено через 26 хв)" in plain(accepted[0])
     rejected = smtp_peer.to("petro@example.org")
     assert [m["Subject"] for m in rejected] == ["[ВІДХИЛЕНО] Рядок 3 форми не прийнято"]
-    assert "Марс" in plain(rejected[0])
+    assert "Відхилено: Невідомий район «Марс»: оберіть «Заводський»" in plain(rejected[0])
     assert [m["Subject"] for m in smtp_peer.to("olena@example.org")] == ["[ПРИЙНЯТО] №1 · Оновлення"]
     # Officials still get their messages; the reporter's address appears in none of them.
     for message in smtp_peer.messages():

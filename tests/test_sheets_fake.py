@@ -76,6 +76,6 @@ def test_a_dispatcher_client_reads_and_writes_through_batch_get_and_batch_update
                                      params={"ranges": [f"'{title}'!I2", f"'{title}'!Q2:R2"],
                                              "valueRenderOption": "UNFORMATTED_VALUE"}).json()
     assert got["valueRanges"][0]["values"] == [["Заміна засувки Ø300 (уточнено)"]]
-    assert got["valueRanges"][1]["values"] == [[1, "Прийнято, №1, вчасно"]]
+    assert got["valueRanges"][1]["values"] == [[1, "Прийнято, №1, вчасно (повідомлено за 121 год до початку)"]]
     result, _ = live.sync()
     assert result.counts["updated"] == 1 and live.calls() == ["spreadsheets.values.get"]

@@ -23,7 +23,7 @@ def test_a_burst_of_429_is_waited_out(live):
     result, _ = live.sync()
     assert result.counts["new"] == 17
     assert live.calls() == [META, READ, READ, READ, READ, WRITE]
-    assert live.fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно"
+    assert live.fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно (повідомлено за 121 год до початку)"
 
 
 def test_500s_on_the_write_are_retried_and_written_once(live):

@@ -54,15 +54,15 @@ def test_first_sync_writes_every_verdict_in_one_request_then_nothing(live):
     assert live.calls() == ["spreadsheets.get", "spreadsheets.values.get", "spreadsheets.batchUpdate"]
     assert live.fake.header(KEY)[-2:] == ["Номер", "Статус обробки"]
     shown = live.shown()
-    assert shown[0] == (1, "Прийнято, №1, вчасно")
-    assert shown[3] == (4, "Прийнято, №4, вчасно")
-    assert shown[4] == (5, "Прийнято, №5, запізнення 81 хв")
+    assert shown[0] == (1, "Прийнято, №1, вчасно (повідомлено за 121 год до початку)")
+    assert shown[3] == (4, "Прийнято, №4, вчасно (внесено через 24 хв)")
+    assert shown[4] == (5, "Прийнято, №5: внесено через 110 хв після події — на 80 хв пізніше норми (30 хв)")
     assert shown[5] == (4, "Прийнято: оновлення №4")
     assert shown[7] == (4, "Прийнято: №4 ліквідовано")
-    assert shown[11][1] == "Прийнято, №9, запізнення: повідомлено за 50 год до початку робіт замість 72"
-    assert ("", "Відхилено: Не заповнено: час настання події") in shown
-    assert ("", "Відхилено: Невідомий район «Південний»; можливі: Заводський, Інгульський, Корабельний,"
-                " Центральний") in shown
+    assert shown[11][1] == "Прийнято, №9: повідомлено за 50 год до початку — на 22 год пізніше норми (72 год)"
+    assert ("", "Відхилено: Не заповнено: час настання події (ДД.ММ.РРРР ГГ:ХХ)") in shown
+    assert ("", "Відхилено: Невідомий район «Південний»: оберіть «Заводський», «Інгульський», «Корабельний»"
+                " або «Центральний»") in shown
     check_verdicts_belong(live)
 
     again, batch = live.sync()
@@ -95,7 +95,7 @@ def test_a_new_form_row_costs_one_read_and_one_small_write(live):
     result, batch = live.sync()
     assert result.counts["new"] == 1 and live.calls() == HUB_WRITE
     assert live.fake.row(KEY, row)["Номер"] == 18
-    assert live.fake.row(KEY, row)["Статус обробки"] == "Прийнято, №18, вчасно"
+    assert live.fake.row(KEY, row)["Статус обробки"] == "Прийнято, №18, вчасно (внесено через 15 хв)"
     (body,) = live.writes()
     assert len(body["requests"]) == 1 and batch.stats["cells_written"] == 2
 
@@ -153,21 +153,21 @@ def test_rows_sorted_between_read_and_write_are_put_right_by_the_next_sync(live)
 
 def test_a_row_edited_after_its_verdict_gets_a_new_verdict(live):
     live.sync()
-    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно"
+    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно (внесено через 24 хв)"
     live.fake.set_cell(KEY, 5, "Час настання події", "")  # the dispatcher cleared the event time
     live.fake.set_cell(KEY, 5, "Позначка часу", DateCell.of(NOW.replace(tzinfo=None)))  # Google re-stamps
     result, _ = live.sync()
     assert live.calls() == HUB_WRITE and result.counts["rejected"] == 1
     assert live.fake.row(KEY, 5)["Номер"] == 4
-    assert live.fake.row(KEY, 5)["Статус обробки"] == ("Відхилено: Не заповнено: час настання події;"
-                                                         " Запис №4 залишено без змін")
+    assert live.fake.row(KEY, 5)["Статус обробки"] == ("Відхилено: Не заповнено: час настання події"
+                                                         " (ДД.ММ.РРРР ГГ:ХХ); Запис №4 залишено без змін")
     assert records(live)[4].status == "resolved"  # the record is as it was
 
     live.fake.set_cell(KEY, 5, "Час настання події", DateCell.of(
         (records(live)[4].event_at.astimezone(live.settings.tz) + timedelta(minutes=5)).replace(tzinfo=None)))
     result, _ = live.sync()
     assert result.counts["updated"] == 1
-    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно"
+    assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно (внесено через 19 хв)"
     assert event_kinds(live)[-1] == "edited"
 
 
@@ -194,7 +194,7 @@ def test_credentials_from_a_file_and_a_named_worksheet(fake, env, monkeypatch, t
     out = run_cli("sync", "--source", f"gsheet:{KEY}#Відповіді форми (1)")
     assert out.exit_code == 0, out.output
     assert "нових (new) 17" in out.output
-    assert fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно"
+    assert fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно (повідомлено за 121 год до початку)"
     # Without --source the configured sheet is used.
     again = run_cli("sync")
     assert "без змін (unchanged) 34" in again.output
@@ -234,7 +234,7 @@ def test_hub_columns_are_found_by_header_wherever_they_are(live, monkeypatch):
     live.settings = load()
     live._source = open_source(None, live.settings)
     live.sync()
-    assert live.fake.row(KEY, 2)["Результат"] == "Прийнято, №1, вчасно"
+    assert live.fake.row(KEY, 2)["Результат"] == "Прийнято, №1, вчасно (повідомлено за 121 год до початку)"
     assert live.fake.row(KEY, 2)["Номер"] == 1
     assert live.fake.row(KEY, 2)["Примітка диспетчера"] == "перевірити"
     assert live.fake.header(KEY)[16:] == ["Результат", "Примітка диспетчера", "Номер"]

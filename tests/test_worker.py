@@ -86,7 +86,7 @@ def test_a_push_brings_a_new_form_row_in_within_seconds(live, monkeypatch):
         worker.stop.set()
         thread.join(timeout=10)
     assert latency < 5, latency
-    assert live.fake.row(KEY, row)["Статус обробки"] == "Прийнято, №18, вчасно"
+    assert live.fake.row(KEY, row)["Статус обробки"] == "Прийнято, №18, вчасно (внесено через 10 хв)"
     assert not thread.is_alive()
 
 

@@ -50,7 +50,7 @@ def test_the_worker_process_syncs_and_stops_cleanly_on_sigterm(live):
         lines = _lines(proc)
         seen = _wait_for(lines, "синхронізовано / synced", timeout=60)
         assert any("нових (new) 17" in line for line in seen), seen
-        assert live.fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно"
+        assert live.fake.row(KEY, 2)["Статус обробки"] == "Прийнято, №1, вчасно (повідомлено за 121 год до початку)"
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0

@@ -103,13 +103,7 @@ def _print_decisions(the_plan: Plan, only_changes: bool) -> None:
     for d in the_plan.decisions:
         if only_changes and d.change == "unchanged":
             continue
-        if d.status == "accepted":
-            timing = ""
-            if d.deadline is not None:
-                timing = " · " + d.deadline.describe()
-            click.echo(f"рядок {d.row}: прийнято №{d.record} ({d.action.uk if d.action else ''}){timing}")
-        else:
-            click.echo(f"рядок {d.row}: ВІДХИЛЕНО — " + "; ".join(d.errors))
+        click.echo(f"рядок {d.row}: {the_plan.verdict(d)}")
 
 
 @cli.command("sync")

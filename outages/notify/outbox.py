@@ -197,6 +197,7 @@ def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) 
             "action_uk": decision.action.uk if decision.action else "", "service": one_line(sub.service),
             "deadline": decision.deadline.describe() if decision.deadline else "",
             "errors": list(decision.errors),
+            "verdict": plan.verdict(decision),  # word for word what the sheet's «Статус обробки» shows
         }
         dedup = f"reporter:{decision.content_hash}:{decision.status}:{address.lower()}"
         rows.append(new_row(
