@@ -135,3 +135,18 @@ def test_an_update_is_handled_once_even_when_polled_twice(engine, bot_settings, 
     assert bot_api.pending_updates() == 0
     drain(engine, TelegramTransport(options), now=NOW, budget_s=30)
     assert len(bot_api.texts(OLENA)) == 1
+
+
+def test_run_once_answers_what_residents_wrote(engine, bot_settings, bot_api, run_cli, tmp_path):
+    from conftest import DEMO_CSV
+
+    bot_api.say(OLENA, "/start")
+    bot_api.say(OLENA + 1, "Соборна 14")
+    result = run_cli("run", "--once", "--source", str(DEMO_CSV))
+    assert result.exit_code == 0, result.output
+    assert "бот / bot: 2" in result.output
+    assert "Напишіть адресу" in bot_api.texts(OLENA)[0]
+    assert "✅ Підписано на «Соборна 14»" in bot_api.texts(OLENA + 1)[0]
+    assert bot_api.pending_updates() == 2  # confirmed to Telegram by the next poll's offset
+    run_cli("run", "--once", "--source", str(DEMO_CSV))
+    assert bot_api.pending_updates() == 0 and len(bot_api.texts(OLENA)) == 1

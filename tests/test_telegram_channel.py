@@ -136,3 +136,16 @@ def test_429_is_waited_out_and_other_4xx_fail_visibly(engine, tg_settings, bot_a
 def test_without_a_token_or_channel_nothing_is_queued(engine, settings):
     sync(engine, table(emergency()), settings, NOW)
     assert channel_rows(engine) == []
+
+
+def test_outages_send_delivers_the_channel_and_shows_it(engine, mail_settings, bot_api, monkeypatch, run_cli):
+    for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": CHANNEL,
+                       "OUTAGES_TELEGRAM_API_URL": bot_api.url}.items():
+        monkeypatch.setenv(key, value)
+    sync(engine, table(emergency()), load(), NOW)
+    result = run_cli("send")
+    assert result.exit_code == 0, result.output
+    assert "telegram: надіслано (sent) 1" in result.output
+    assert len(bot_api.chat(CHANNEL)) == 1
+    assert "telegram: надіслано (sent) 0" in run_cli("send").output
+    assert len(bot_api.chat(CHANNEL)) == 1

@@ -14,10 +14,11 @@ import threading
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from .. import subscriptions
 from ..bot import poll_once
+from ..schema import outbox
 from ..settings import Settings
 from ..times import UTC
 from .drain import drain, release, worker_name
@@ -132,3 +133,21 @@ class ResidentLanes:
         for transport in self.made:
             transport.close()
         return released
+
+
+def channel_state(engine: Engine, settings: Settings) -> dict | None:
+    """For `outages status`: is the city's channel getting its posts? None when no channel is set up."""
+    tg = telegram_options(settings)
+    if not (tg.token and tg.channel):
+        return None
+    mine = (outbox.c.channel == "telegram") & (outbox.c.recipient == tg.channel)
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(outbox.c.status, func.count()).where(mine)
+                                   .group_by(outbox.c.status)).all())
+        last_sent = conn.execute(select(func.max(outbox.c.sent_at)).where(mine)).scalar()
+        failed = conn.execute(select(outbox.c.last_error, outbox.c.failed_at).where(mine, outbox.c.status == "failed")
+                              .order_by(outbox.c.failed_at.desc()).limit(1)).first()
+    return {"channel": tg.channel, "queued": counts.get("queued", 0) + counts.get("sending", 0),
+            "failed": counts.get("failed", 0), "sent": counts.get("sent", 0),
+            "last_sent": last_sent.isoformat() if last_sent else None,
+            "last_error": failed.last_error if failed else None}
