@@ -148,6 +148,9 @@ outbox = Table(
     Column("peer_ref", String(200)),
     Column("depends_on", Integer),
     Column("subscription_id", Integer),
+    # Headers fixed when the message is queued (issue 9, 0008): Date in the city's offset, and In-Reply-To and
+    # References naming the first message about the same record to the same recipient, so mail clients thread.
+    Column("headers", JSON),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
     UniqueConstraint("event_id", "recipient", name="uq_outbox_event_recipient"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
@@ -217,6 +220,26 @@ sync_requests = Table(
 
 
 # ---- Issue 9 (mail words and threads, migration 0008_mail_threads): tables go here. ----
+# What a recipient who chose a digest (hourly or daily) will hear of in the next one: one row per change and
+# recipient, written instead of an outbox row. The digest mail lists each record's state when it is sent;
+# `outbox_id` names that mail, so an item is carried once.
+digest_items = Table(
+    "digest_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", String(300), nullable=False),  # like the outbox row it stands for: "event:<id>:<email>"
+    Column("recipient", String(200), nullable=False),
+    Column("recipient_name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),
+    Column("record_number", Integer, ForeignKey("records.number"), nullable=False),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("kind", String(30), nullable=False),
+    Column("cadence", String(10), nullable=False),  # hourly | daily
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("outbox_id", Integer, ForeignKey("outbox.id")),
+    UniqueConstraint("dedup_key", name="uq_digest_items_dedup_key"),
+    Index("ix_digest_items_due", "outbox_id", "due_at"),
+)
 
 
 # ---- Issue 12 (verdicts, migration 0009_verdicts): tables go here. ----

@@ -127,6 +127,7 @@ SETTINGS: list[Setting] = [
     Setting("quiet_hours", _str, "City-time hours when residents get no planned-works news (emergencies still go), "
             "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
     Setting("subscribe_limit", _int, "Sign-ups one client address may make per hour on /subscribe (default 5)."),
+    Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
 
 # Fields of the record, in sheet order; the keys of [columns].

@@ -166,7 +166,8 @@ def test_one_click_on_the_relay_link_confirms_but_a_link_scanner_does_not(browse
     sync(engine, table(emergency()), settings, now)
     with engine.connect() as conn:
         message = conn.execute(select(outbox).where(outbox.c.relay.is_(True), outbox.c.role == "district_duty")).first()
-    token_url = relay.links(mail_options(settings), message.dedup_key, message.record_number, message.role)["relay_url"]
+    token_url = relay.links(mail_options(settings), message.record_number, message.recipient, message.role, relay=True,
+                            now=message.created_at)["relay_url"]
     path = token_url.split("/relay/", 1)[1]
     server = make_server("127.0.0.1", 0, make_app(engine, settings, now=now), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -20,7 +20,7 @@ def test_the_demo_directory_covers_every_district_and_utility(run_cli):
     result = run_cli("directory", "check")
     assert result.exit_code == 0, result.output
     assert "адресатів / recipients: 24 (control 2, deputy 2, district_duty 4, executive_head 3, executor 6, " \
-           "hoa_head 6, press 1)" in result.output
+           "hoa_department 1, hoa_head 5, press 1)" in result.output
     assert "directory OK" in result.output
 
 

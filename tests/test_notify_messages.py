@@ -31,7 +31,7 @@ def test_dispatcher_text_is_escaped_never_a_header_never_an_attachment(engine, m
     deliver_pending(engine, mail_settings, NOW)
     message = only(smtp_peer, "duty.central@example.org")
     assert set(message.keys()) == HEADERS
-    assert message["Subject"] == "[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1"
+    assert message["Subject"] == "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"
     assert message["To"] == "duty.central@example.org"
     assert message["From"].addresses[0].addr_spec == "hub@example.org"
     digest = hashlib.sha256(b"duty.central@example.org").hexdigest()[:12]
@@ -56,10 +56,15 @@ def test_an_update_says_what_changed_and_has_its_own_message_id(engine, mail_set
     assert first["Message-ID"] != second["Message-ID"]
     update_message = next(m for m in (first, second) if "ОНОВЛЕННЯ" in m["Subject"])
     assert update_message["Subject"] == \
-        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · до 23:00 (було 20:00) · №1"
+        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1"
     text = update_message.get_body(("plain",)).get_content()
-    assert "термін ліквідації 22.11.2026 20:00 → 22.11.2026 23:00" in text
-    assert "- термін ліквідації: 22.11.2026 20:00 → 22.11.2026 23:00" in text
+    assert "термін ліквідації сьогодні о 20:00 → сьогодні о 23:00" in text
+    assert "- термін ліквідації: сьогодні о 20:00 → сьогодні о 23:00" in text
+    # One thread per record and recipient: the update answers the first message.
+    created = next(m for m in (first, second) if m is not update_message)
+    assert "In-Reply-To" not in created
+    assert update_message["In-Reply-To"] == update_message["References"] == created["Message-ID"]
+    assert set(update_message.keys()) == HEADERS | {"In-Reply-To", "References"}
 
 
 def test_officials_see_the_utility_contact_hoa_heads_do_not_and_nobody_sees_the_reporter_email(

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from outages.notify.outbox import deliver_pending
+from outages.schema import relay_confirmations
 from outages.sync import sync
-from rows import emergency, planned, table
+from rows import emergency, planned, resolve, table, update
+from smtp_peer import DIRECTORY
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
 LINK = re.compile(r"https://hub\.example\.org(/relay/confirm/[\w.-]+)")
 STATE = re.compile(r"https://hub\.example\.org(/relay/records/[\w.-]+)")
+
+
+@pytest.fixture
+def directory() -> list[dict]:
+    # The test directory and the HOA department of regulation 7.7 (it relays to the ОСББ the hub does not reach).
+    return list(DIRECTORY) + [{"email": "hoa.dept@example.org", "name": "Управління ОСББ", "role": "hoa_department"}]
 
 
 @pytest.fixture
@@ -34,18 +44,29 @@ def subjects(peer, address):  # noqa: ANN001, ANN201
     return [m["Subject"] for m in peer.to(address)]
 
 
-def test_duty_officers_and_hoa_heads_get_a_link_others_do_not_and_a_click_is_recorded(
+def test_the_duty_officer_and_the_hoa_department_are_asked_an_hoa_head_is_told_and_a_click_is_recorded(
         engine, mail_settings, smtp_peer, client):
     sync(engine, table(emergency()), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     duty = text_of(smtp_peer.to("duty.central@example.org")[0])
+    assert ("Регламент, п. 7.6: протягом години доведіть цю інформацію до голів комітетів самоорганізації "
+            "населення (КСН) вашого району") in duty
     assert "«Інформацію передано» → https://hub.example.org/relay/confirm/" in duty
-    assert LINK.search(text_of(smtp_peer.to("hoa.soborna@example.org")[0]))
+    department = text_of(smtp_peer.to("hoa.dept@example.org")[0])
+    assert ("Регламент, п. 7.7: протягом години доведіть цю інформацію до голів ОСББ, яких хаб не сповіщає "
+            "напряму (напряму вже повідомлено: ОСББ Соборна)") in department
+    assert LINK.search(department)
+    hoa = text_of(smtp_peer.to("hoa.soborna@example.org")[0])  # told directly, not asked to relay to himself
+    assert not LINK.search(hoa) and "голів" not in hoa
+    assert "Передавати її далі чи підтверджувати не потрібно." in hoa
     assert not LINK.search(text_of(smtp_peer.to("deputy@example.org")[0]))
     path = LINK.search(duty).group(1)
 
     page = client.get(path)  # opening the link (or a mail scanner doing so) confirms nothing
-    assert page.status_code == 200 and "Інформацію передано</button>" in page.get_data(as_text=True)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Інформацію передано</button>" in body
+    assert "Підтвердьте, що ви довели інформацію до голів комітетів" in body and "(регламент, п. 7.6)" in body
+    assert 'lang="en"' not in body  # Ukrainian, all of it
     assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
     state_path = STATE.search(duty).group(1)
     assert "очікує підтвердження" in client.get(state_path).get_data(as_text=True)
@@ -59,36 +80,102 @@ def test_duty_officers_and_hoa_heads_get_a_link_others_do_not_and_a_click_is_rec
     assert "Іван Петренко, тел. 0501234567" in state  # officials' page: the utility's contact
     assert "ivan@example.org" not in state
 
-    # Confirmed: no reminder, no escalation for the duty officer; the HOA head who did not confirm is chased.
+    # Confirmed: no reminder, no escalation for the duty officer; the department that did not confirm is chased.
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=46))
-    assert subjects(smtp_peer, "duty.central@example.org") == ["[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1"]
-    assert subjects(smtp_peer, "hoa.soborna@example.org")[-1] == \
+    assert subjects(smtp_peer, "duty.central@example.org") == [
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"]
+    assert subjects(smtp_peer, "hoa.dept@example.org")[-1] == \
         "[НАГАДУВАННЯ] Підтвердьте передачу інформації · Водопостачання · Центральний · №1"
+    assert subjects(smtp_peer, "hoa.soborna@example.org") == [
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"]
+
+
+def test_one_confirmation_per_record_covers_its_updates_and_the_state_page_lists_people_not_messages(
+        engine, mail_settings, smtp_peer, client):
+    sync(engine, table(emergency()), mail_settings, NOW)
+    deliver_pending(engine, mail_settings, NOW)
+    sync(engine, table(emergency(), update(1)), mail_settings, NOW + timedelta(minutes=10))
+    sync(engine, table(emergency(), update(1), resolve(1)), mail_settings, NOW + timedelta(minutes=15))
+    deliver_pending(engine, mail_settings, NOW + timedelta(minutes=15))
+    messages = smtp_peer.to("duty.central@example.org")
+    assert len(messages) == 3
+    links = {LINK.search(text_of(m)).group(1) for m in messages if LINK.search(text_of(m))}
+    assert len(links) == 1  # every message about the record carries the one link of the record
+    state_path = STATE.search(text_of(messages[0])).group(1)
+    state = client.get(state_path).get_data(as_text=True)
+    assert state.count("Черговий Центрального") == 1 and "Підтверджено 0 з 2." in state
+    client.post(links.pop())
+    assert "Підтверджено 1 з 2." in client.get(state_path).get_data(as_text=True)
+    # No reminder for the confirmed officer, whichever of the three messages it would have been about.
+    deliver_pending(engine, mail_settings, NOW + timedelta(minutes=50))
+    assert len(smtp_peer.to("duty.central@example.org")) == 3
+
+
+def test_a_relay_link_is_opaque_and_expires_after_the_configured_days(engine, mail_settings, smtp_peer, client):
+    sync(engine, table(emergency()), mail_settings, NOW)
+    deliver_pending(engine, mail_settings, NOW)
+    path = LINK.search(text_of(smtp_peer.to("duty.central@example.org")[0])).group(1)
+    token = path.rsplit("/", 1)[1]
+    payload = token.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace")
+    assert "duty.central" not in decoded and "@" not in decoded and "duty" not in token
+    hub = client.application.extensions["outages"]
+    hub.clock = lambda: NOW + timedelta(days=6, hours=23)
+    assert client.get(path).status_code == 200
+    hub.clock = lambda: NOW + timedelta(days=7, minutes=1)  # the default: 7 days
+    expired = client.post(path)
+    assert expired.status_code == 410
+    assert "Посилання діє 7 дн. після надсилання листа, і цей строк минув." in expired.get_data(as_text=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(relay_confirmations)).first() is None
+
+
+@pytest.mark.parametrize("notify_toml", ["[notify]\nrelay_link_days = 2\n"])
+def test_the_expiry_of_relay_links_is_a_setting(engine, mail_settings, smtp_peer, client, notify_toml):
+    sync(engine, table(emergency()), mail_settings, NOW)
+    deliver_pending(engine, mail_settings, NOW)
+    path = LINK.search(text_of(smtp_peer.to("duty.central@example.org")[0])).group(1)
+    client.application.extensions["outages"].clock = lambda: NOW + timedelta(days=2, minutes=1)
+    assert client.get(path).status_code == 410
 
 
 def test_no_confirmation_brings_a_reminder_at_45_minutes_and_control_at_60_once_each(engine, mail_settings, smtp_peer):
     sync(engine, table(emergency()), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=44))
-    assert len(smtp_peer.received) == 5
+    assert len(smtp_peer.received) == 6
     for minutes in (45, 50):
         deliver_pending(engine, mail_settings, NOW + timedelta(minutes=minutes))
     reminder = smtp_peer.to("duty.central@example.org")[-1]
     assert reminder["Subject"] == "[НАГАДУВАННЯ] Підтвердьте передачу інформації · Водопостачання · Центральний · №1"
-    assert "Підтвердьте, будь ласка, до 22.11.2026 19:00" in text_of(reminder)
+    assert "Підтвердьте, будь ласка, сьогодні до 19:00." in text_of(reminder)
     assert LINK.search(text_of(reminder)).group(1) == LINK.search(text_of(smtp_peer.to(
         "duty.central@example.org")[0])).group(1)  # the same link as the first message
-    assert len(smtp_peer.received) == 7  # duty officer and HOA head, once each
+    assert len(smtp_peer.received) == 8  # duty officer and HOA department, once each
     assert smtp_peer.to("control@example.org") == []
     for minutes in (60, 61, 90):
         deliver_pending(engine, mail_settings, NOW + timedelta(minutes=minutes))
     escalation = smtp_peer.to("control@example.org")
     assert [m["Subject"] for m in escalation] == [
-        "[НЕ ПІДТВЕРДЖЕНО] Передача інформації · Водопостачання · Центральний · №1 · 2 адресат(и)"]
+        "[НЕ ПІДТВЕРДЖЕНО] Передача інформації · Водопостачання · Центральний · №1 · 2 адресати"]
     body = text_of(escalation[0])
     assert "- Черговий Центрального (черговий районної адміністрації, duty.central@example.org)" in body
-    assert "- ОСББ Соборна (голова ОСББ, hoa.soborna@example.org)" in body
-    assert len(smtp_peer.received) == 8
+    assert "- Управління ОСББ (управління з питань ОСББ, hoa.dept@example.org)" in body
+    assert len(smtp_peer.received) == 9
+
+
+def test_control_gets_one_escalation_per_round_for_all_records_and_none_for_an_ended_emergency(
+        engine, mail_settings, smtp_peer):
+    rows = [emergency(), emergency(recorded_at="22.11.2026 14:10", summary="Друга", addresses="вул. Садова, 3"),
+            emergency(recorded_at="22.11.2026 14:15", event_at="22.11.2026 14:00", summary="Третя",
+                      addresses="вул. Лісова, 1")]
+    sync(engine, table(*rows), mail_settings, NOW)
+    deliver_pending(engine, mail_settings, NOW)
+    sync(engine, table(*rows, resolve(3)), mail_settings, NOW + timedelta(minutes=30))
+    for minutes in (30, 61):
+        deliver_pending(engine, mail_settings, NOW + timedelta(minutes=minutes))
+    assert [m["Subject"] for m in smtp_peer.to("control@example.org")] == [
+        "[НЕ ПІДТВЕРДЖЕНО] Передача інформації · 2 записи · №1, №2 · 4 адресати"]
 
 
 def test_planned_works_ask_for_no_relay_and_a_forged_link_is_refused(engine, mail_settings, smtp_peer, client):

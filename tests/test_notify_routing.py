@@ -26,7 +26,7 @@ def test_a_new_emergency_reaches_the_officials_and_only_its_district_and_street(
     assert counts["sent"] == 5 and counts["failed"] == counts["deferred"] == 0
     got = received(smtp_peer)
     assert {to for to, _ in got} == AUDIENCE_CENTRAL_WATER  # not Заводський, not Адміральська, not energy
-    assert {subject for _, subject in got} == {"[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1"}
+    assert {subject for _, subject in got} == {"[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"}
 
 
 def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run(engine, mail_settings, smtp_peer):
@@ -49,8 +49,8 @@ def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run
     assert set(per_recipient) == AUDIENCE_CENTRAL_WATER
     for subjects in per_recipient.values():
         assert sorted(subjects) == [
-            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · до 23:00 (було 20:00) · №1",
-            "[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1",
+            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1",
+            "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1",
             "[ЛІКВІДОВАНО] Водопостачання · Центральний · №1",
         ]
 
@@ -77,7 +77,7 @@ def test_planned_works_in_two_districts_and_a_late_planned_breach_waits_for_the_
     assert {to for to, _ in got} == {"deputy@example.org", "press@example.org", "energy.head@example.org",
                                      "duty.central@example.org", "duty.zavod@example.org", "hoa.admiral@example.org"}
     assert {s for _, s in got} == {
-        "[ПЛАНОВІ РОБОТИ] Електропостачання · Заводський, Центральний · 24.11 09:00–17:00 · №1"}
+        "[ПЛАНОВІ РОБОТИ] Електропостачання · Заводський, Центральний · 24.11 з 09:00 до 17:00 · №1"}
     before = len(smtp_peer.received)
     monday = datetime(2026, 11, 23, 9, 30, tzinfo=KYIV)  # the digest of the week 16–22.11 is due from 09:00
     deliver_pending(engine, mail_settings, monday - timedelta(hours=1))
@@ -111,7 +111,7 @@ def test_the_day_before_planned_works_their_audience_is_reminded_once(engine, ma
                                                   "energy.head@example.org", "hoa.soborna@example.org",
                                                   "press@example.org"]
     assert {s for _, s in reminders()} == {
-        "[ЗАВТРА ПЛАНОВІ РОБОТИ] Електропостачання · Центральний · 24.11 09:00–17:00 · №1"}
+        "[ЗАВТРА ПЛАНОВІ РОБОТИ] Електропостачання · Центральний · завтра з 09:00 до 17:00 · №1"}
 
 
 def test_streets_of_the_directory_are_found_in_free_text_addresses():
@@ -130,7 +130,7 @@ def test_a_first_import_of_old_rows_mails_only_what_is_still_news(engine, mail_s
     sync(engine, table(old, recent), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     assert {subject for _, subject in received(smtp_peer)} == {
-        "[АВАРІЯ] Водопостачання · Центральний · до 23.11 18:00 · №2",
+        "[АВАРІЯ] Водопостачання · Центральний · завтра до 18:00 · №2",
     }
 
 
@@ -139,6 +139,6 @@ def test_a_new_emergency_and_its_update_in_one_sync_are_announced_as_they_happen
     sync(engine, table(emergency(), update(1)), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     assert sorted(subject for to, subject in received(smtp_peer) if to == "deputy@example.org") == [
-        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · до 23:00 (було 20:00) · №1",
-        "[АВАРІЯ] Водопостачання · Центральний · до 20:00 · №1",
+        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1",
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1",
     ]

@@ -42,32 +42,38 @@ RELAY_CSP = (
 
 
 
-_KIND_UK = {"created": "нове", "updated": "оновлення", "resolved": "ліквідовано", "edited": "уточнення"}
-
-
 def _options():  # noqa: ANN202
     return mail_options(hub().settings)
 
 
+def _expired():  # noqa: ANN202
+    return render_template("relay/expired.html", title="Посилання застаріло", record=None, contact=None,
+                           days=round(_options().relay_link_age.total_seconds() / 86400)), 410
+
+
 @bp.route("/relay/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):  # noqa: ANN201
-    dedup_key = relay.read_confirm_token(_options(), token)
-    if dedup_key is None:
-        abort(404, "Посилання недійсне / invalid link")
+    try:
+        target = relay.read_confirm_token(_options(), token, hub().now())
+    except relay.Expired:
+        return _expired()
+    if target is None:
+        abort(404, "Посилання недійсне")
+    number, key = target
     h = hub()
     tz = h.settings.tz
     with h.engine.begin() as conn:
-        message = relay.message_for(conn, dedup_key)
+        message = relay.message_for(conn, number, key)
         if message is None:
-            abort(404, "Повідомлення не знайдено / message not found")
+            abort(404, "Запит на передачу інформації не знайдено")
         done = relay.confirmation(conn, message.id)
         if request.method == "POST" and done is None:
-            done = relay.confirm(conn, dedup_key, h.now(), request.remote_addr or "",
+            done = relay.confirm(conn, number, key, h.now(), request.remote_addr or "",
                                  request.headers.get("User-Agent", ""))
-        record = get_record(conn, message.record_number, h.now())
+        record = get_record(conn, number, h.now())
     return render_template(
         "relay/confirm.html", confirm_script=CONFIRM_SCRIPT, title="Інформацію передано", record=record,
-        contact=None,
+        contact=None, role=message.role,
         expected_end=fmt(record.expected_end, tz) if record else "",
         done=fmt(done.confirmed_at, tz) if done else "", who=message.recipient_name or message.recipient,
     )
@@ -75,9 +81,12 @@ def confirm(token: str):  # noqa: ANN201
 
 @bp.get("/relay/records/<token>")
 def record_state(token: str):  # noqa: ANN201
-    number = relay.read_state_token(_options(), token)
+    try:
+        number = relay.read_state_token(_options(), token, hub().now())
+    except relay.Expired:
+        return _expired()
     if number is None:
-        abort(404, "Посилання недійсне / invalid link")
+        abort(404, "Посилання недійсне")
     h = hub()
     tz = h.settings.tz
     with h.engine.connect() as conn:
@@ -86,8 +95,7 @@ def record_state(token: str):  # noqa: ANN201
             abort(404)
         rows = relay.state(conn, number)
     for row in rows:
-        row.update(sent=fmt(row["sent_at"], tz) or "—", confirmed_text=fmt(row["confirmed_at"], tz) or "—",
-                   kind_uk=_KIND_UK.get(row["kind"], row["kind"]))
+        row.update(sent=fmt(row["sent_at"], tz) or "—", confirmed_text=fmt(row["confirmed_at"], tz) or "—")
     # Officials only (the link is signed): they may see the utility's contact person and phone.
     contact = {"name": record.contact.get("name", ""), "phone": record.contact.get("phone", "")}
     return render_template(

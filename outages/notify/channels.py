@@ -69,7 +69,8 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
 def row(*, channel: str, dedup_key: str, kind: str, recipient: str, role: str, text: str, payload: dict[str, Any],
         now: datetime, record_number: int | None = None, event_id: int | None = None,
         depends_on: int | None = None, subscription_id: int | None = None, subject: str = "",
-        html: str = "", msg_id: str = "", not_before: datetime | None = None) -> dict[str, Any]:
+        html: str = "", msg_id: str = "", not_before: datetime | None = None,
+        headers: dict[str, str] | None = None) -> dict[str, Any]:
     """An outbox row of any channel. For Telegram and webhooks the mail columns hold a readable copy for
     `outages outbox`, and `message_id` the dedup key (the idempotency key a webhook receiver sees)."""
     return {
@@ -77,7 +78,7 @@ def row(*, channel: str, dedup_key: str, kind: str, recipient: str, role: str, t
         "recipient": recipient, "recipient_name": "", "role": role, "subject": subject or kind, "text_body": text,
         "html_body": html, "message_id": (msg_id or dedup_key)[:300], "relay": False, "status": "queued",
         "attempts": 0, "created_at": now, "next_attempt_at": not_before or now, "channel": channel,
-        "payload": payload, "depends_on": depends_on, "subscription_id": subscription_id,
+        "payload": payload, "depends_on": depends_on, "subscription_id": subscription_id, "headers": headers,
     }
 
 

@@ -21,13 +21,19 @@ from ..text import fold, one_line
 
 log = logging.getLogger(__name__)
 
-ROLES = ("deputy", "press", "executive_head", "district_duty", "hoa_head", "control", "executor")
+# hoa_department: the city's department for homeowners' associations (regulation 7.7), which relays to the ОСББ
+# heads the hub does not reach itself; hoa_head: an ОСББ head the hub tells directly.
+ROLES = ("deputy", "press", "executive_head", "district_duty", "hoa_department", "hoa_head", "control", "executor")
 ROLE_UK = {
     "deputy": "заступник міського голови", "press": "управління преси та інформації",
     "executive_head": "керівник виконавчого органу", "district_duty": "черговий районної адміністрації",
-    "hoa_head": "голова ОСББ", "control": "контроль (Контакт-центр)", "executor": "виконавець",
+    "hoa_department": "управління з питань ОСББ", "hoa_head": "голова ОСББ", "control": "контроль (Контакт-центр)",
+    "executor": "виконавець",
 }
-COLUMNS = ("email", "name", "role", "districts", "streets", "services", "executor")
+# How a recipient hears of changes other than a new emergency (which always goes at once): every change at
+# once, or one digest an hour or a day listing each record's current state.
+CADENCES = ("now", "hourly", "daily")
+COLUMNS = ("email", "name", "role", "districts", "streets", "services", "executor", "delivery")
 _LIST_SPLIT = re.compile(r"[;\n]+")
 _LIST_SPLIT_NAMES = re.compile(r"[,;\n]+")  # district and service names never contain commas
 
@@ -45,6 +51,7 @@ class Recipient:
     streets: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     executor: str = ""
+    delivery: str = ""  # one of CADENCES; empty: the role's choice in [delivery], else at once
 
     def as_toml(self) -> dict[str, Any]:
         out: dict[str, Any] = {"email": self.email, "name": self.name, "role": self.role}
@@ -56,6 +63,8 @@ class Recipient:
             out["services"] = list(self.services)
         if self.executor:
             out["executor"] = self.executor
+        if self.delivery:
+            out["delivery"] = self.delivery
         return out
 
 
@@ -105,9 +114,13 @@ def parse_entry(raw: Mapping[str, Any], settings: Settings) -> Recipient:
                 raise ValueError(f"executor «{executor}»: невідомий виконавець / unknown utility; "
                                  f"відомі / known: {', '.join(settings.utilities.names)}")
             executor = found
+    delivery = one_line(raw.get("delivery") or "").lower()
+    if delivery and delivery not in CADENCES:
+        raise ValueError(f"delivery «{delivery}»: невідомий спосіб доставки / unknown delivery; "
+                         f"відомі / known: {', '.join(CADENCES)}")
     name = one_line(raw.get("name") or "") or email
     return Recipient(email=email, name=name, role=role, districts=tuple(districts), streets=tuple(streets),
-                     services=tuple(services), executor=executor)
+                     services=tuple(services), executor=executor, delivery=delivery)
 
 
 def _canonical(what: str, names: list[str], catalog) -> list[str]:  # noqa: ANN001
@@ -169,7 +182,7 @@ def check(settings: Settings) -> list[str]:
     for role in ("deputy", "press", "executive_head", "control"):
         if not any(r.role == role for r in usable):
             problems.append(f"немає жодного адресата з роллю / nobody has role {role} ({ROLE_UK[role]})")
-    for role in ("district_duty", "hoa_head"):
+    for role in ("district_duty", "hoa_department"):
         for district in settings.districts.names:
             if not any(r.role == role and (not r.districts or district in r.districts) for r in usable):
                 problems.append(f"район «{district}»: немає адресата з роллю / nobody covers it as {role} "

@@ -19,14 +19,15 @@ from markupsafe import Markup, escape
 from ..queries import RecordView
 from ..record import Kind
 from ..text import clean, one_line
-from ..times import fmt
 from .directory import ROLE_UK, Recipient
 from .routing import CONTACT_ROLES
+from .words import reader_day, span, tel, when
 
 SUBJECT_MAX = 200
 KINDS = (
     "created", "edited", "updated", "resolved", "breach", "overdue", "planned_reminder", "relay_reminder",
     "relay_escalation", "breach_digest", "monthly_report", "reporter_accepted", "reporter_rejected",
+    "overdue_reminder", "digest",
 )
 
 
@@ -53,13 +54,26 @@ def _environments() -> tuple[Environment, Environment]:
         env.filters["nl2br"] = _nl2br
         env.filters["clean"] = clean
         env.filters["one_line"] = one_line
+        env.filters["plural"] = plural
     return text, html
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """«1 запис», «2 записи», «5 записів»: Ukrainian plural forms."""
+    if count % 10 == 1 and count % 100 != 11:
+        word = one
+    elif 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        word = few
+    else:
+        word = many
+    return f"{count} {word}"
 
 
 def render(kind: str, context: dict[str, Any]) -> Rendered:
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     text_env, html_env = _environments()
+    context = {"hotline": "", "hotline_tel": "", "role": "", **context}  # reports and verdicts name no role
     subject = one_line(text_env.get_template(f"{kind}.subject.txt").render(context))
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
@@ -85,7 +99,8 @@ def message_id(domain: str, *parts: Any, recipient: str) -> str:
 
 
 def short_time(moment: datetime | None, tz: ZoneInfo, reference: datetime | None = None) -> str:
-    """«20:00» on the reference day, «23.11 20:00» on another day, «23.11.2027 20:00» in another year."""
+    """«20:00» on the reference day, «23.11 20:00» on another day, «23.11.2027 20:00» in another year. Only for a
+    time next to another one that already names the day («до завтра 23:00 (було 20:00)»)."""
     if moment is None:
         return "—"
     local = moment.astimezone(tz)
@@ -98,13 +113,16 @@ def short_time(moment: datetime | None, tz: ZoneInfo, reference: datetime | None
 
 
 def record_context(record: RecordView, tz: ZoneInfo, recipient: Recipient | None, public_url: str,
-                   city: str) -> dict[str, Any]:
-    """What every message about a record may show. The utility's contact person and phone go to officials only;
-    the reporter's e-mail never does."""
+                   city: str, *, now: datetime, hotline: str = "") -> dict[str, Any]:
+    """What every message about a record may show, every time named relative to the reader's day (`now`). The
+    utility's contact person and phone go to officials only; the reporter's e-mail never does."""
     emergency = record.kind is Kind.EMERGENCY
+    today = reader_day(now, tz)
     contact = {}
     if recipient is not None and recipient.role in CONTACT_ROLES:
-        contact = {"name": one_line(record.contact.get("name", "")), "phone": one_line(record.contact.get("phone", ""))}
+        phone = one_line(record.contact.get("phone", ""))
+        contact = {"name": one_line(record.contact.get("name", "")), "phone": phone, "tel": tel(phone)}
+    role = recipient.role if recipient else ""
     return {
         "city": city,
         "number": record.number,
@@ -119,19 +137,23 @@ def record_context(record: RecordView, tz: ZoneInfo, recipient: Recipient | None
         "summary": record.summary,
         "cause": record.cause,
         "impact": record.impact,
-        "event_at": fmt(record.event_at, tz),
-        "expected_end": fmt(record.expected_end, tz),
-        "end_short": short_time(record.expected_end, tz, record.event_at),
-        # Planned works: the start's date unless they start on the day they were entered.
-        "start_short": short_time(record.event_at, tz, record.first_recorded_at),
-        "recorded_at": fmt(record.first_recorded_at, tz),
-        "resolved_at": fmt(record.resolved_at, tz),
+        "event_at": when(record.event_at, tz, today),
+        "expected_end": when(record.expected_end, tz, today),
+        "end_short": when(record.expected_end, tz, today, "до") if record.expected_end else "—",
+        "start_short": when(record.event_at, tz, today, "з") if record.event_at else "—",
+        "span": span(record.event_at, record.expected_end, tz, today),
+        "recorded_at": when(record.first_recorded_at, tz, today),
+        "resolved_at": when(record.resolved_at, tz, today),
         "deadline": record.deadline.describe(),
         "deadline_met": record.deadline.met,
         "contact": contact,
+        "hotline": one_line(hotline),
+        "hotline_tel": tel(hotline),
         "record_url": f"{public_url}/outages/{record.number}",
         "recipient_name": recipient.name if recipient else "",
-        "role_uk": ROLE_UK.get(recipient.role, "") if recipient else "",
+        "role": role,
+        "role_uk": ROLE_UK.get(role, "") if recipient else "",
         "relay_url": "",
         "relay_state_url": "",
+        "told_directly": [],
     }

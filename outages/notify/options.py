@@ -26,6 +26,8 @@ NOTIFY_DEFAULTS: dict[str, Any] = {
     # An event older than this when it is queued is history, not news: it is not mailed. A first sync of a sheet
     # with months of rows must not send officials every old emergency (the breach reports still count them).
     "news_max_hours": 72,
+    "relay_link_days": 7,  # a relay link (and a relay-state link) stops working this many days after it was made
+    "digest_hour": 8,  # daily digests go out from this hour (city time); hourly ones at the top of each hour
 }
 
 
@@ -52,6 +54,9 @@ class MailOptions:
     planned_reminder_hour: int
     smtp_timeout: float
     news_max_age: timedelta
+    relay_link_age: timedelta
+    digest_hour: int
+    hotline: str
 
     @property
     def domain(self) -> str:
@@ -97,4 +102,7 @@ def mail_options(settings: Settings) -> MailOptions:
         planned_reminder_hour=int(notify["planned_reminder_hour"]),
         smtp_timeout=float(notify["smtp_timeout"]),
         news_max_age=timedelta(hours=notify["news_max_hours"]),
+        relay_link_age=timedelta(days=notify["relay_link_days"]),
+        digest_hour=int(notify["digest_hour"]),
+        hotline=str(data.get("hotline") or ""),
     )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,15 +18,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..history import states
 from ..queries import EventView, RecordView, histories, records_by_number
 from ..record import Kind
-from ..schema import events, outbox
+from ..schema import digest_items, events, outbox
 from ..settings import Settings
 from ..text import one_line
-from ..times import between, fmt
+from ..times import between
 from . import relay
+from .cadence import cadence, due_at
 from .directory import Recipient, check_address
 from .messages import message_id, record_context, render, short_time
 from .options import MailOptions, mail_options
 from .routing import RELAY_ROLES, recipients_for
+from .words import reader_day, when
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +42,30 @@ FIELD_UK = {
 
 
 def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: datetime) -> int:
-    """Queue the messages these events cause; returns how many."""
+    """Queue the messages these events cause (or note them for the recipients' digests); returns how many
+    messages."""
     if not event_ids:
         return 0
     options = mail_options(settings)
     rows: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
     recent = [e for e in _events(conn, event_ids, now - options.news_max_age)
               if between(_news_time(e), now) <= options.news_max_age]
     numbers = sorted({e.record_number for e in recent})
     views = records_by_number(conn, numbers, now)
     past = histories(conn, numbers, RECORD_KINDS)
+    asked = relay.asked(conn, numbers)  # (record, address) already asked to relay: asked once per record
     for event in recent:
         record = views.get(event.record_number)
         if record is not None:
             state = _as_of(record, past.get(event.record_number, []), event.id)
-            rows.extend(_event_rows(event, state, settings, options, now))
-    return queue(conn, rows)
+            event_rows, event_items = _event_rows(event, state, settings, options, now, asked)
+            rows.extend(event_rows)
+            items.extend(event_items)
+    if items:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
+    return queue(conn, rows, settings.tz)
 
 
 def _as_of(record: RecordView, changes: list[EventView], event_id: int) -> RecordView:
@@ -80,14 +92,36 @@ def _events(conn: Connection, ids: list[int], since: datetime) -> list[Any]:
     return [e for e in conn.execute(query) if e.id in wanted]
 
 
-def queue(conn: Connection, rows: list[dict[str, Any]]) -> int:
+def queue(conn: Connection, rows: list[dict[str, Any]], tz: ZoneInfo) -> int:
     """Insert outbox rows; a row whose (event, recipient) or dedup key is already there is skipped, so queuing the
-    same thing twice (two workers, a re-run) never makes a second message."""
+    same thing twice (two workers, a re-run) never makes a second message. Each row gets its headers here: the
+    Date in the city's offset, and the thread it belongs to."""
     if not rows:
         return 0
+    _thread(conn, rows, tz)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
     return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+def _thread(conn: Connection, rows: list[dict[str, Any]], tz: ZoneInfo) -> None:
+    """Mails about one record thread for each recipient: the first one's Message-ID starts the thread, every later
+    one carries it in In-Reply-To and References (RFC 5322 3.6.4). The Date is when the message was made, in the
+    city's offset, so a retry is the same message."""
+    numbers = {r["record_number"] for r in rows if r.get("record_number") is not None}
+    first: dict[tuple[int, str], str] = {}
+    if numbers:
+        earlier = conn.execute(select(outbox.c.record_number, outbox.c.recipient, outbox.c.message_id)
+                               .where(outbox.c.record_number.in_(numbers)).order_by(outbox.c.id))
+        for number, recipient, mid in earlier:
+            first.setdefault((number, recipient.lower()), mid)
+    for row in rows:
+        headers = {"Date": format_datetime(row["created_at"].astimezone(tz))}
+        if row.get("record_number") is not None:
+            root = first.setdefault((row["record_number"], row["recipient"].lower()), row["message_id"])
+            if root != row["message_id"]:
+                headers.update({"In-Reply-To": root, "References": root})
+        row["headers"] = headers
 
 
 def new_row(*, dedup_key: str, kind: str, recipient: Recipient | str, role: str, rendered, msg_id: str,  # noqa: ANN001
@@ -104,64 +138,85 @@ def new_row(*, dedup_key: str, kind: str, recipient: Recipient | str, role: str,
 
 
 def _event_rows(event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
-                now: datetime) -> list[dict[str, Any]]:
+                now: datetime, asked: dict[tuple[int, str], datetime]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The outbox rows of one event, and the digest items of the recipients who chose a digest."""
     kind = event.kind
     data = event.data or {}
-    changes = _changes(data.get("changed", {}), settings)
+    changes = _changes(data.get("changed", {}), settings, now)
     districts = set(record.districts)
     if kind == "edited":
         if not changes:
-            return []  # only contacts or flags changed: not news for officials
+            return [], []  # only contacts or flags changed: not news for officials
         old = data.get("changed", {}).get("districts", [None])[0]
         districts |= set(old or [])  # a district dropped by the edit hears that it no longer applies
     if kind == "breach" and record.kind is not Kind.EMERGENCY:
-        return []  # planned-works breaches go into the weekly digest (regulation 6.2)
+        return [], []  # planned-works breaches go into the weekly digest (regulation 6.2)
     if kind not in RECORD_KINDS + ("breach", "overdue"):
-        return []
-    extra = _extra(kind, data, record, settings)
-    rows = []
-    for recipient in recipients_for(kind, record, settings, districts=sorted(districts)):
+        return [], []
+    extra = _extra(kind, data, record, settings, now)
+    rows, items = [], []
+    recipients = recipients_for(kind, record, settings, districts=sorted(districts))
+    told = [r.name for r in recipients if r.role == "hoa_head"]  # the ОСББ heads the hub reaches itself (7.7)
+    for recipient in recipients:
         dedup = f"event:{event.id}:{recipient.email.lower()}"
-        needs_relay = (record.kind is Kind.EMERGENCY and kind in RECORD_KINDS and recipient.role in RELAY_ROLES)
-        context = record_context(record, settings.tz, recipient, options.public_url, settings.city_name)
-        context.update(extra, changes=changes)
-        context.update(relay.links(options, dedup if needs_relay else None, record.number, recipient.role))
+        relay_role = record.kind is Kind.EMERGENCY and kind in RECORD_KINDS and recipient.role in RELAY_ROLES
+        pair = (record.number, recipient.email.lower())
+        needs_relay = relay_role and pair not in asked  # one relay request per (record, recipient)
+        how = cadence(recipient, kind, record.kind, settings, relay=needs_relay)
+        if how != "now":
+            items.append({"dedup_key": dedup, "recipient": recipient.email, "recipient_name": recipient.name,
+                          "role": recipient.role, "record_number": record.number, "event_id": event.id,
+                          "kind": kind, "cadence": how, "created_at": now,
+                          "due_at": due_at(how, now, settings, options.digest_hour)})
+            continue
+        if needs_relay:
+            asked[pair] = now
+        context = record_context(record, settings.tz, recipient, options.public_url, settings.city_name, now=now,
+                                 hotline=options.hotline)
+        context.update(extra, changes=changes, told_directly=told if recipient.role == "hoa_department" else [])
+        context.update(relay.links(options, record.number, recipient.email, recipient.role, relay=relay_role,
+                                   now=asked.get(pair, now)))
         rows.append(new_row(
             dedup_key=dedup, kind=kind, recipient=recipient, role=recipient.role, rendered=render(kind, context),
             msg_id=message_id(options.domain, f"r{record.number}", f"v{event.revision}", kind,
                               recipient=recipient.email),
             now=now, event_id=event.id, record_number=record.number, relay_required=needs_relay,
         ))
-    return rows
+    return rows, items
 
 
-def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settings) -> dict[str, Any]:
+def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settings,
+           now: datetime) -> dict[str, Any]:
     tz = settings.tz
+    today = reader_day(now, tz)
     old = _instant(data.get("old_expected_end"))
     new = _instant(data.get("new_expected_end"))
     return {
-        "old_end": fmt(old, tz), "new_end": fmt(new, tz) if new else "",
-        "old_end_short": short_time(old, tz, record.event_at), "new_end_short": short_time(new, tz, record.event_at),
+        "old_end": when(old, tz, today), "new_end": when(new, tz, today) if new else "",
+        # «до завтра 09:00 (було 20:00)»: the old time names its day only when it differs from the new one's.
+        "new_end_short": when(new, tz, today, "до") if new else "—",
+        "old_end_short": short_time(old, tz, new) if new else when(old, tz, today),
     }
 
 
-def _changes(changed: dict[str, Any], settings: Settings) -> list[dict[str, str]]:
+def _changes(changed: dict[str, Any], settings: Settings, now: datetime) -> list[dict[str, str]]:
     out = []
     for name, pair in changed.items():
         if name not in FIELD_UK or not isinstance(pair, list) or len(pair) != 2:
             continue
-        out.append({"label": FIELD_UK[name], "old": _show(pair[0], settings), "new": _show(pair[1], settings)})
+        out.append({"label": FIELD_UK[name], "old": _show(pair[0], settings, now),
+                    "new": _show(pair[1], settings, now)})
     return out
 
 
-def _show(value: Any, settings: Settings) -> str:
+def _show(value: Any, settings: Settings, now: datetime) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, list):
         return ", ".join(map(str, value))
     moment = _instant(value) if isinstance(value, str) and len(value) >= 19 and value[4] == "-" else None
     if moment is not None:
-        return fmt(moment, settings.tz)
+        return when(moment, settings.tz, reader_day(now, settings.tz))
     return {"emergency": "аварійна ситуація", "planned": "планові роботи", "active": "активний",
             "resolved": "ліквідовано"}.get(str(value), one_line(value))
 
@@ -206,7 +261,7 @@ def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) 
                               recipient=address),
             now=now, record_number=decision.record if accepted else None,
         ))
-    return queue(conn, rows)
+    return queue(conn, rows, settings.tz)
 
 
 def deliver_pending(engine, settings: Settings, now: datetime) -> dict[str, int]:  # noqa: ANN001

@@ -7,6 +7,7 @@ the control officers. Timers run from `sent_at` (when the server took the messag
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -16,62 +17,105 @@ from sqlalchemy import Connection, and_, select, update
 from ..queries import get_record
 from ..schema import outbox, relay_confirmations
 from ..settings import Settings
-from ..times import between, fmt, minutes
+from ..times import between, minutes
 from .directory import ROLE_UK
 from .messages import message_id, record_context, render
 from .options import MailOptions
 from .routing import CONTACT_ROLES, recipients_for
+from .words import reader_day, when
 
-CONFIRM_SALT = "outages.relay.confirm"
-STATE_SALT = "outages.relay.state"
+CONFIRM_SALT = "outages.relay.confirm.v2"
+STATE_SALT = "outages.relay.state.v2"
+
+
+class Expired(Exception):
+    """A genuine link past its `relay_link_days`."""
+
+
+def recipient_key(address: str) -> str:
+    """What a link carries instead of the address: links travel through mail scanners, proxies and logs, and a
+    signed token is only base64 — readable by anyone who holds it."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:20]
 
 
 def _signer(options: MailOptions, salt: str) -> URLSafeSerializer | None:
     return URLSafeSerializer(options.secret_key, salt=salt) if options.secret_key else None
 
 
-def links(options: MailOptions, dedup_key: str | None, record_number: int, role: str) -> dict[str, str]:
-    """The confirmation link (for a message that needs relaying) and the relay-state page (for officials).
-    Without OUTAGES_SECRET_KEY no links are made: an unsigned link would let anyone confirm."""
+def links(options: MailOptions, record_number: int, address: str, role: str, *, relay: bool,
+          now: datetime) -> dict[str, str]:
+    """The confirmation link (for a message that asks for a relay) and the relay-state page (for officials). Both
+    are signed, carry the hub's time of issue and expire `relay_link_days` after it, and name the record and a
+    hash of the recipient, never the address. Without OUTAGES_SECRET_KEY no links are made: an unsigned link
+    would let anyone confirm."""
     out = {"relay_url": "", "relay_state_url": ""}
-    confirm, state = _signer(options, CONFIRM_SALT), _signer(options, STATE_SALT)
-    if confirm is not None and dedup_key:
-        out["relay_url"] = f"{options.public_url}/relay/confirm/{confirm.dumps(dedup_key)}"
-    if state is not None and role in CONTACT_ROLES:
-        out["relay_state_url"] = f"{options.public_url}/relay/records/{state.dumps(record_number)}"
+    issued = int(now.timestamp())  # the hub's clock, not the machine's: the same change renders the same link
+    confirm, state_signer = _signer(options, CONFIRM_SALT), _signer(options, STATE_SALT)
+    if confirm is not None and relay:
+        token = confirm.dumps([record_number, recipient_key(address), issued])
+        out["relay_url"] = f"{options.public_url}/relay/confirm/{token}"
+    if state_signer is not None and role in CONTACT_ROLES:
+        out["relay_state_url"] = f"{options.public_url}/relay/records/{state_signer.dumps([record_number, issued])}"
     return out
 
 
-def _read(options: MailOptions, salt: str, token: str, kind: type) -> Any:
-    """The signed value, or None for a forged, foreign or wrongly typed token (or no secret key)."""
+def _read(options: MailOptions, salt: str, token: str, size: int, now: datetime) -> list | None:
+    """The signed list (without its time of issue), or None for a forged or foreign token (or no secret key);
+    raises Expired for a genuine one older than `relay_link_days`."""
     signer = _signer(options, salt)
     try:
         value = signer.loads(token) if signer else None
     except BadSignature:
         return None
-    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+    if not (isinstance(value, list) and len(value) == size and _is_int(value[0]) and _is_int(value[-1])):
+        return None
+    if now.timestamp() - value[-1] > options.relay_link_age.total_seconds():
+        raise Expired
+    return value[:-1]
 
 
-def read_confirm_token(options: MailOptions, token: str) -> str | None:
-    return _read(options, CONFIRM_SALT, token, str)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def read_state_token(options: MailOptions, token: str) -> int | None:
-    return _read(options, STATE_SALT, token, int)
+def read_confirm_token(options: MailOptions, token: str, now: datetime) -> tuple[int, str] | None:
+    value = _read(options, CONFIRM_SALT, token, 3, now)
+    if value is None or not isinstance(value[1], str):
+        return None
+    return value[0], value[1]
 
 
-def message_for(conn: Connection, dedup_key: str) -> Any:
-    return conn.execute(select(outbox).where(outbox.c.dedup_key == dedup_key, outbox.c.relay.is_(True))).first()
+def read_state_token(options: MailOptions, token: str, now: datetime) -> int | None:
+    value = _read(options, STATE_SALT, token, 2, now)
+    return None if value is None else value[0]
+
+
+def asked(conn: Connection, numbers: list[int]) -> dict[tuple[int, str], datetime]:
+    """(record, address) pairs already asked to relay, with when: a record asks each person once (issue 9), and
+    every later message about it carries the link of that request."""
+    if not numbers:
+        return {}
+    rows = conn.execute(select(outbox.c.record_number, outbox.c.recipient, outbox.c.created_at).where(
+        outbox.c.record_number.in_(numbers), outbox.c.relay.is_(True)))
+    return {(number, recipient.lower()): created for number, recipient, created in rows}
+
+
+def message_for(conn: Connection, record_number: int, key: str) -> Any:
+    """The message that asked this recipient to relay this record (there is one per record and recipient)."""
+    rows = conn.execute(select(outbox).where(outbox.c.record_number == record_number, outbox.c.relay.is_(True))
+                        .order_by(outbox.c.id)).all()
+    return next((row for row in rows if recipient_key(row.recipient) == key), None)
 
 
 def confirmation(conn: Connection, outbox_id: int) -> Any:
     return conn.execute(select(relay_confirmations).where(relay_confirmations.c.outbox_id == outbox_id)).first()
 
 
-def confirm(conn: Connection, dedup_key: str, now: datetime, remote_addr: str = "", user_agent: str = "") -> Any:
-    """Record the confirmation of one message (the first one counts); returns the confirmation row, or None
-    when no such message needs relaying."""
-    message = message_for(conn, dedup_key)
+def confirm(conn: Connection, record_number: int, key: str, now: datetime, remote_addr: str = "",
+            user_agent: str = "") -> Any:
+    """Record that this recipient relayed this record (the first confirmation counts; it covers every message
+    about the record); returns the confirmation row, or None when nobody was asked."""
+    message = message_for(conn, record_number, key)
     if message is None:
         return None
     existing = confirmation(conn, message.id)
@@ -88,7 +132,8 @@ def confirm(conn: Connection, dedup_key: str, now: datetime, remote_addr: str = 
 
 
 def state(conn: Connection, record_number: int) -> list[dict[str, Any]]:
-    """Every message about the record that asked for a relay, with its confirmation (the officials' page)."""
+    """Everyone asked to relay the record (one request per person), with their confirmation (the officials'
+    page)."""
     query = (select(outbox, relay_confirmations.c.confirmed_at)
              .select_from(outbox.outerjoin(relay_confirmations, relay_confirmations.c.outbox_id == outbox.c.id))
              .where(outbox.c.record_number == record_number, outbox.c.relay.is_(True))
@@ -131,12 +176,16 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
     ).order_by(outbox.c.id)).all()
     for message in due:
         record = get_record(conn, message.record_number, now)
-        if record is None:
-            continue
-        context = record_context(record, tz, None, options.public_url, settings.city_name)
-        context.update(links(options, message.dedup_key, record.number, message.role))
+        if record is None or record.status == "resolved":
+            continue  # over: chasing the relay of an emergency that has ended is noise
+        context = record_context(record, tz, None, options.public_url, settings.city_name, now=now,
+                                 hotline=options.hotline)
+        # The very link of the first message (issued when it was queued).
+        context.update(links(options, record.number, message.recipient, message.role, relay=True,
+                             now=message.created_at))
         context.update(minutes=round(minutes(between(message.sent_at, now))),
-                       deadline_at=fmt(message.sent_at + options.relay_escalation, tz))
+                       deadline_at=when(message.sent_at + options.relay_escalation, tz, reader_day(now, tz), "до"),
+                       role=message.role)
         rows.append(new_row(
             dedup_key=f"relay-reminder:{message.id}", kind="relay_reminder", recipient=message.recipient,
             role=message.role, rendered=render("relay_reminder", context),
@@ -145,30 +194,39 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         ))
         rows[-1]["recipient_name"] = message.recipient_name
         conn.execute(update(outbox).where(outbox.c.id == message.id).values(relay_reminded_at=now))
-    # Escalations: one message per control officer per event, listing everyone who has not confirmed.
+    # Escalations: one message per control officer per round, listing for each record within their portfolio
+    # everyone who has not confirmed (a record that has ended meanwhile is left out).
     late = conn.execute(select(outbox).where(
-        _unconfirmed(outbox.c.relay_escalated_at, now - options.relay_escalation)).order_by(outbox.c.id)).all()
-    groups: dict[tuple[int, Any], list[Any]] = {}
+        _unconfirmed(outbox.c.relay_escalated_at, now - options.relay_escalation),
+        outbox.c.sent_at > now - options.relay_link_age).order_by(outbox.c.id)).all()
+    groups: dict[int, list[Any]] = {}
     for message in late:
-        groups.setdefault((message.record_number, message.event_id), []).append(message)
-    for (number, _event), messages in groups.items():
+        groups.setdefault(message.record_number, []).append(message)
+    today = reader_day(now, tz)
+    per_control: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+    escalated: list[int] = []
+    for number, messages in groups.items():
         record = get_record(conn, number, now)
-        if record is None:
+        if record is None or record.status == "resolved":
             continue
         missing = [{"name": m.recipient_name, "email": m.recipient, "role_uk": ROLE_UK.get(m.role, m.role),
-                    "sent_at": fmt(m.sent_at, tz)} for m in messages]
-        first = messages[0]
+                    "sent_at": when(m.sent_at, tz, today)} for m in messages]
+        escalated += [m.id for m in messages]
         for control in recipients_for("relay_escalation", record, settings):
-            context = record_context(record, tz, control, options.public_url, settings.city_name)
-            context.update(links(options, None, record.number, control.role))
-            context.update(missing=missing, minutes=round(minutes(between(first.sent_at, now))))
-            rows.append(new_row(
-                dedup_key=f"relay-escalation:{first.id}:{control.email.lower()}", kind="relay_escalation",
-                recipient=control, role=control.role, rendered=render("relay_escalation", context),
-                msg_id=message_id(options.domain, "relay", first.id, "escalation", recipient=control.email),
-                now=now, record_number=number,
-            ))
-        conn.execute(update(outbox).where(outbox.c.id.in_([m.id for m in messages]))
-                     .values(relay_escalated_at=now))
-    return queue(conn, rows)
-
+            context = record_context(record, tz, control, options.public_url, settings.city_name, now=now,
+                                     hotline=options.hotline)
+            context.update(links(options, record.number, control.email, control.role, relay=False, now=now))
+            context.update(missing=missing, minutes=round(minutes(between(messages[0].sent_at, now))))
+            per_control.setdefault(control.email.lower(), (control, []))[1].append(context)
+    last = max(escalated, default=0)
+    for address, (control, entries) in per_control.items():
+        context = dict(entries[0], entries=entries, missing_total=sum(len(e["missing"]) for e in entries))
+        rows.append(new_row(
+            dedup_key=f"relay-escalation:{last}:{address}", kind="relay_escalation",
+            recipient=control, role=control.role, rendered=render("relay_escalation", context),
+            msg_id=message_id(options.domain, "relay", last, "escalation", recipient=control.email),
+            now=now, record_number=entries[0]["number"] if len(entries) == 1 else None,
+        ))
+    if escalated:
+        conn.execute(update(outbox).where(outbox.c.id.in_(escalated)).values(relay_escalated_at=now))
+    return queue(conn, rows, tz)

@@ -13,8 +13,9 @@ from ..settings import Settings, SettingsError
 from ..text import fold
 from .directory import ROLES, Recipient, load
 
-# Regulation 7.5 (deputies, press, heads of executive bodies), 7.6 (district duty officers), 7.7 (HOA heads).
-AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_head")
+# Regulation 7.5 (deputies, press, heads of executive bodies), 7.6 (district duty officers), 7.7 (the HOA
+# department); ОСББ heads in the directory are told directly.
+AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_department", "hoa_head")
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "created": AUDIENCE,
     "edited": AUDIENCE,
@@ -23,14 +24,16 @@ DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "planned_reminder": AUDIENCE,
     "breach": ("control", "executor"),
     "overdue": ("control", "executor"),
+    "overdue_reminder": ("control", "executor"),
     "breach_digest": ("control", "executor"),
     "monthly_report": ("control", "executor"),
     "relay_escalation": ("control",),
 }
-# Those who must relay emergencies within the hour and confirm it (7.6–7.7).
-RELAY_ROLES = ("district_duty", "hoa_head")
+# Those who must relay emergencies within the hour and confirm it: the district duty officer to the КСН heads
+# (7.6), the HOA department to the ОСББ heads the hub does not reach (7.7). An ОСББ head is told, not asked.
+RELAY_ROLES = ("district_duty", "hoa_department")
 # Officials may see the utility's contact person and phone; HOA heads are residents, not officials.
-CONTACT_ROLES = ("deputy", "press", "executive_head", "district_duty", "control", "executor")
+CONTACT_ROLES = ("deputy", "press", "executive_head", "district_duty", "hoa_department", "control", "executor")
 
 _STREET_PREFIX = re.compile(
     r"^(?:вул(?:иця)?|просп(?:ект)?|пров(?:улок)?|бульв(?:ар)?|бул|пл(?:оща)?|узвіз|шосе|проїзд|майдан|"
@@ -61,6 +64,15 @@ def mentions_street(addresses: str, street: str) -> bool:
     if not key:
         return False
     return re.search(r"(?<![\w'])" + re.escape(key) + r"(?![\w'])", fold(addresses)) is not None
+
+
+def in_portfolio(recipient: Recipient, service: str, districts: Iterable[str] = ()) -> bool:
+    """Whether a record of this service in these districts is within the recipient's `services` / `districts`
+    (empty: all). Honoured by every message, reports and digests included."""
+    if recipient.services and service not in recipient.services:
+        return False
+    districts = tuple(districts)
+    return not (recipient.districts and districts and not set(recipient.districts) & set(districts))
 
 
 def matches(recipient: Recipient, record: RecordView, districts: Iterable[str]) -> bool:

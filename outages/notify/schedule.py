@@ -1,5 +1,6 @@
-"""Messages that come due with time: the planned-works reminder the day before, the weekly digest of
-planned-works breaches (regulation 6.2, 7.3) and the monthly report per utility (6.2.3).
+"""Messages that come due with time: the planned-works reminder the day before, reminders of records whose term
+passed without an update, the weekly digest of planned-works breaches (regulation 6.2, 7.3), the monthly report
+per utility (6.2.3), and the recipients' hourly and daily digests (digest.py).
 
 Each is queued once through its dedup key ("digest:2026-W47:<email>"), whichever worker gets there first and
 however often `deliver_pending` runs. A period before the hub held any data is not reported.
@@ -11,29 +12,38 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import report
 from ..queries import get_record, list_records
 from ..record import Kind
-from ..schema import events, outbox, records
+from ..schema import digest_items, events, outbox, records
 from ..settings import Settings
 from ..text import fold
-from ..times import fmt, localize
+from ..times import between, fmt, localize
+from .cadence import cadence, due_at
 from .messages import message_id, record_context, render
 from .options import MailOptions
-from .routing import by_role, recipients_for, routing
+from .routing import by_role, in_portfolio, recipients_for, routing
+from .words import day_before, reader_day
 
 MONTHS_UK = ("січень", "лютий", "березень", "квітень", "травень", "червень", "липень", "серпень", "вересень",
              "жовтень", "листопад", "грудень")
 
 
+# Hours after a passed term at which the utility and control are reminded of a record nobody updated.
+OVERDUE_REMINDER_HOURS = (3, 6, 12, 24)
+
+
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
+    from . import digest
     from .outbox import queue
 
     rows = planned_reminders(conn, settings, options, now)
+    rows += overdue_reminders(conn, settings, options, now)
     rows += weekly_digest(conn, settings, options, now)
     rows += monthly_report(conn, settings, options, now)
-    return queue(conn, rows)
+    return queue(conn, rows, settings.tz) + digest.enqueue_due(conn, settings, options, now)
 
 
 def _at(day: date, hour: int, settings: Settings) -> datetime:
@@ -41,32 +51,85 @@ def _at(day: date, hour: int, settings: Settings) -> datetime:
 
 
 def planned_reminders(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
+    """The reminder goes out on the calendar day before the works (from `planned_reminder_hour`), never on the
+    day itself; works reported less than a day ahead get none (their first message is fresh enough)."""
     from .outbox import new_row
 
+    tz = settings.tz
     soon = conn.execute(select(records.c.number, records.c.event_at, records.c.first_recorded_at).where(
         records.c.status == "active", records.c.kind == Kind.PLANNED.value,
         records.c.event_at > now, records.c.event_at <= now + timedelta(days=2),
     )).all()
-    rows = []
+    rows, items = [], []
     for number, start, recorded in soon:
-        due = _at(start.astimezone(settings.tz).date() - timedelta(days=1), options.planned_reminder_hour, settings)
-        if now < due or recorded >= due:
-            continue  # not yet; or registered after the reminder's moment, so its first message was the reminder
+        eve = day_before(start, tz)
+        due = _at(eve, options.planned_reminder_hour, settings)
+        if reader_day(now, tz) != eve or now < due:
+            continue
+        if between(recorded, start) < timedelta(days=1) or recorded >= due:
+            continue
         record = get_record(conn, number, now)
         if record is None:
             continue
         for recipient in recipients_for("planned_reminder", record, settings):
-            context = record_context(record, settings.tz, recipient, options.public_url, settings.city_name)
-            context.update(relay_url="", relay_state_url="")
+            dedup = f"planned-reminder:{number}:{start.isoformat()}:{recipient.email.lower()}"
+            how = cadence(recipient, "planned_reminder", record.kind, settings)
+            if how != "now":
+                items.append({"dedup_key": dedup, "recipient": recipient.email, "recipient_name": recipient.name,
+                              "role": recipient.role, "record_number": number, "event_id": None,
+                              "kind": "planned_reminder", "cadence": how, "created_at": now,
+                              "due_at": due_at(how, now, settings, options.digest_hour)})
+                continue
+            context = record_context(record, tz, recipient, options.public_url, settings.city_name, now=now,
+                                     hotline=options.hotline)
             rows.append(new_row(
-                dedup_key=f"planned-reminder:{number}:{start.isoformat()}:{recipient.email.lower()}",
-                kind="planned_reminder", recipient=recipient, role=recipient.role,
+                dedup_key=dedup, kind="planned_reminder", recipient=recipient, role=recipient.role,
                 rendered=render("planned_reminder", context),
                 msg_id=message_id(options.domain, f"r{number}", "reminder", start.strftime("%Y%m%d%H%M"),
                                   recipient=recipient.email),
                 now=now, record_number=number,
             ))
+    if items:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
     return rows
+
+
+def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
+    """A record whose term passed without an update: the utility and control are reminded 3, 6, 12 and 24 hours
+    after the term, each once (only the latest step that has come due: a worker that was down does not send the
+    missed ones in a row). A new term (an update) starts the count again. Each (record, step, recipient) is an
+    item; digest.py makes one mail per recipient of the items due together."""
+    forgotten = conn.execute(select(records.c.number, records.c.expected_end).where(
+        records.c.status == "active", records.c.expected_end.is_not(None),
+        records.c.expected_end <= now - timedelta(hours=min(OVERDUE_REMINDER_HOURS)),
+        records.c.expected_end > now - timedelta(hours=max(OVERDUE_REMINDER_HOURS) + 1),
+    ).order_by(records.c.number)).all()
+    noticed = dict(conn.execute(select(events.c.record_number, events.c.at).where(
+        events.c.kind == "overdue", events.c.record_number.in_([n for n, _ in forgotten])).order_by(events.c.id)).all())
+    items = []
+    for number, end in forgotten:
+        step = overdue_step(end, now)
+        if noticed.get(number) is not None and noticed[number] >= end + timedelta(hours=step):
+            continue  # the hub learnt of it only after this step: its «ПРОСТРОЧЕНО» message said it all
+        record = get_record(conn, number, now)
+        if record is None:
+            continue
+        for recipient in recipients_for("overdue_reminder", record, settings):
+            items.append({"dedup_key": f"overdue-reminder:{number}:{end.isoformat()}:{step}:{recipient.email.lower()}",
+                          "recipient": recipient.email, "recipient_name": recipient.name, "role": recipient.role,
+                          "record_number": number, "event_id": None, "kind": "overdue_reminder", "cadence": "now",
+                          "created_at": now, "due_at": now})
+    if items:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
+    return []
+
+
+def overdue_step(end: datetime, now: datetime) -> int:
+    """The latest of OVERDUE_REMINDER_HOURS that has passed since the term (0: none yet)."""
+    passed = between(end, now)
+    return max((h for h in OVERDUE_REMINDER_HOURS if passed >= timedelta(hours=h)), default=0)
 
 
 def _has_data_before(conn: Connection, moment: datetime) -> bool:
@@ -100,7 +163,8 @@ def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, no
         record = get_record(conn, number, now)
         if record is not None:
             items.append({"number": number, "executor": record.executor, "service": record.service,
-                          "districts": ", ".join(record.districts), "event_at": fmt(record.event_at, settings.tz),
+                          "districts": ", ".join(record.districts), "district_list": record.districts,
+                          "event_at": fmt(record.event_at, settings.tz),
                           "recorded_at": fmt(record.first_recorded_at, settings.tz),
                           "deadline": record.deadline.describe(), "url": f"{options.public_url}/outages/{number}"})
     iso = (monday - timedelta(days=7)).isocalendar()
@@ -109,7 +173,7 @@ def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, no
     rows = []
     roles = routing(settings)["breach_digest"]
     for recipient in by_role("breach_digest", settings, roles):
-        mine = items
+        mine = [i for i in items if in_portfolio(recipient, i["service"], i["district_list"])]
         if recipient.role == "executor":
             mine = [i for i in items if fold(i["executor"]) == fold(recipient.executor)]
             if not mine:
@@ -144,7 +208,8 @@ def monthly_report(conn: Connection, settings: Settings, options: MailOptions, n
     for recipient in by_role("monthly_report", settings, routing(settings)["monthly_report"]):
         own = recipient.role == "executor"
         lines = [line for line in built.lines if not own or fold(line.executor) == fold(recipient.executor)]
-        breaches = [b for b in built.breaches if not own or fold(b.executor) == fold(recipient.executor)]
+        breaches = [b for b in built.breaches if (not own or fold(b.executor) == fold(recipient.executor))
+                    and in_portfolio(recipient, b.service)]
         context = {
             "city": settings.city_name, "month": month, "executor": recipient.executor if own else "",
             "lines": [{"executor": line.executor, "kind_uk": line.kind.uk, "records": line.records,

@@ -116,7 +116,8 @@ def claim(engine: Engine, worker: str, options: MailOptions, now: datetime,
     return [
         Claimed(id=r.id, attempt_id=attempt_ids[r.id], attempts=r.attempts, created_at=r.created_at,
                 message=Outgoing(to=r.recipient, subject=r.subject, text=r.text_body, html=r.html_body,
-                                 message_id=r.message_id, to_name=r.recipient_name), worker=worker)
+                                 message_id=r.message_id, to_name=r.recipient_name, headers=r.headers or {}),
+                worker=worker)
         for r in rows
     ]
 

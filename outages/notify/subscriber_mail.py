@@ -2,7 +2,7 @@
 
 Written as outbox rows of channel "email", role "subscriber", so they are delivered, retried and shown like any
 other mail. News carries `List-Unsubscribe` (an https link) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
-(RFC 8058) in the row's payload, which the SMTP transport adds as headers; the body links to a page to manage
+(RFC 8058) in the row's `headers`, which the SMTP transport adds to the message; the body links to a page to manage
 the subscription. Templates are named Jinja templates in notify/templates/subscriber/, escaped in HTML.
 """
 
@@ -83,8 +83,8 @@ def news_row(options: MailOptions, city: str, tz, kind: str, record: RecordView,
     rendered = render("news", context)
     return row(channel="email", dedup_key=dedup_key, kind=f"sub_{kind}", recipient=subscription.target,
                role="subscriber", subject=rendered.subject, text=rendered.text, html=rendered.html,
-               payload={"headers": {"List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
-                                    "List-Unsubscribe-Post": ONE_CLICK}},
+               payload={}, headers={"List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
+                                    "List-Unsubscribe-Post": ONE_CLICK},
                now=now, not_before=not_before, record_number=record.number, event_id=event_id,
                subscription_id=subscription.id,
                msg_id=message_id(options.domain, "sub", dedup_key, recipient=subscription.target))

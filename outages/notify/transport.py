@@ -12,7 +12,7 @@ import email
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yagmail
 
@@ -38,6 +38,7 @@ class Outgoing:
     html: str
     message_id: str
     to_name: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # fixed when queued: Date, In-Reply-To, References
 
 
 def _answer(code: int, text: bytes | str) -> str:
@@ -104,9 +105,9 @@ class SmtpTransport:
         # rendered template (markup, no newlines), never a path. Dispatcher text is inside it, escaped.
         _recipients, built = client.prepare_send(
             to=to, subject=message.subject, contents=[message.html], prettify_html=False,
-            message_id=message.message_id,
+            message_id=message.message_id, headers=dict(message.headers) or None,
         )
-        return client.user, _with_text_part(built, message.text)
+        return client.user, _with_parts(built, message.text, message.html)
 
     def send(self, message: Outgoing) -> str:
         """Hand one message to the server; returns its answer. Raises TransportError."""
@@ -161,14 +162,17 @@ def _refused(smtp: smtplib.SMTP, stage: str, code: int, text: bytes) -> Transpor
     return TransportError(f"{stage} refused: {answer}", permanent=500 <= code < 600, answer=answer)
 
 
-def _with_text_part(built: str, text: str) -> str:
-    """yagmail fills text/plain with the same string as the HTML; put the text template there instead."""
+def _with_parts(built: str, text: str, html: str) -> str:
+    """yagmail fills text/plain with the same string as the HTML, and wraps the HTML in a <div>: put the text
+    template and the whole HTML document (with its viewport) there instead."""
     parsed = email.message_from_string(built)
+    done = set()
     for part in parsed.walk():
-        if part.get_content_type() == "text/plain" and not part.get_filename():
+        kind = part.get_content_type()
+        if kind in ("text/plain", "text/html") and kind not in done and not part.get_filename():
             del part["Content-Transfer-Encoding"]
-            part.set_payload(text, "utf-8")
-            break
+            part.set_payload(text if kind == "text/plain" else html, "utf-8")
+            done.add(kind)
     return parsed.as_string()
 
 

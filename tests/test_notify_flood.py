@@ -1,0 +1,92 @@
+"""Not a flood (issue 9): the demo city's mail over a day, counted per mailbox, and every record within each
+recipient's portfolio reaching them — at once or in a digest."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from outages.demo.build import HEADERS, ROWS
+from outages.notify.directory import load as directory
+from outages.notify.outbox import deliver_pending
+from outages.notify.routing import mentions_street
+from outages.record import SheetRow, SheetTable
+from outages.schema import events, records
+from outages.settings import load
+from outages.sync import sync
+
+KYIV = ZoneInfo("Europe/Kyiv")
+NUMBER = re.compile(r"№(\d+)")
+# Who hears of records at all (regulation 7.5–7.7); control and the utilities hear of breaches only.
+AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_department", "hoa_head")
+
+
+@pytest.fixture
+def demo_settings(env, monkeypatch, smtp_peer):  # noqa: ANN001, ANN201
+    """The embedded demo city and its directory, mailing the test's SMTP server."""
+    for key, value in {"OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(smtp_peer.port),
+                       "OUTAGES_SECRET_KEY": "demo", "OUTAGES_PUBLIC_URL": "https://hub.example.org"}.items():
+        monkeypatch.setenv(key, value)
+    return load()
+
+
+def demo_table() -> SheetTable:
+    return SheetTable(source="demo", headers=tuple(HEADERS),
+                      rows=tuple(SheetRow(number=i, values=dict(zip(HEADERS, row))) for i, row in enumerate(ROWS, 2)))
+
+
+def in_portfolio(recipient, record) -> bool:  # noqa: ANN001
+    """Written out from the directory's words, not from routing: services, districts, and an ОСББ head's
+    streets (a record with no addresses concerns the whole district)."""
+    if recipient.role not in AUDIENCE:
+        return False
+    if recipient.services and record.service not in recipient.services:
+        return False
+    if recipient.districts and not set(recipient.districts) & set(record.districts):
+        return False
+    if recipient.role == "hoa_head" and recipient.streets and record.addresses.strip():
+        return any(mentions_street(record.addresses, street) for street in recipient.streets)
+    return True
+
+
+@pytest.mark.parametrize("hour", [8, 13, 21])
+def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record_of_their_portfolio(
+        engine, demo_settings, smtp_peer, hour):
+    start = datetime(2026, 11, 23, hour, 0, tzinfo=KYIV)  # the demo's rows end the evening before
+    sync(engine, demo_table(), demo_settings, start)
+    deliver_pending(engine, demo_settings, start)  # what `make demo` sends
+    deliver_pending(engine, demo_settings, start + timedelta(days=1))  # the next morning: digests have come due
+
+    per_mailbox = Counter()
+    heard: dict[str, set[int]] = defaultdict(set)
+    for message in smtp_peer.messages():
+        to = str(message["To"])
+        per_mailbox[to] += 1
+        body = message.get_body(("plain",)).get_content()
+        heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
+    assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
+
+    from outages.queries import records_by_number
+
+    with engine.connect() as conn:
+        # Records with news for officials: a change in the last 72 hours (older ones are history, not mailed).
+        news = set(conn.execute(select(events.c.record_number).where(
+            events.c.kind.in_(("created", "edited", "updated", "resolved")),
+            events.c.at >= start - timedelta(hours=72))).scalars())
+        views = records_by_number(conn, sorted(news), start)
+        assert conn.execute(select(records.c.number)).first() is not None
+    missed = {}
+    for recipient in directory(demo_settings):
+        expected = {n for n, record in views.items() if in_portfolio(recipient, record)}
+        if expected - heard[recipient.email]:
+            missed[recipient.email] = sorted(expected - heard[recipient.email])
+    assert not missed, missed
+    # The split is real: each deputy hears of their own services only.
+    assert heard["deputy.housing@example.org"].isdisjoint(
+        {n for n, r in views.items() if r.service in ("Електропостачання", "Дороги і транспорт")})
+
