@@ -193,7 +193,8 @@ def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at:
         result = "deferred"
         wait = policy.backoff(item.attempts)
         if error.retry_after:
-            wait = max(wait, timedelta(seconds=error.retry_after))
+            # The peer said how long (Telegram's 429, its flood limits): exactly that, not the growing backoff.
+            wait = timedelta(seconds=error.retry_after)
         values = {"status": "queued", "next_attempt_at": at + wait,
                   "last_answer": error.answer or None, "last_error": str(error)}
     with engine.begin() as conn:
