@@ -131,6 +131,10 @@ def test_429_is_waited_out_and_other_4xx_fail_visibly(engine, tg_settings, bot_a
     assert [c for c in bot_api.calls[calls:] if c[0] == "editMessageText"] == []
     result = run_cli("outbox", "--status", "failed")
     assert "message to edit not found" in result.output
+    status = run_cli("status").output
+    assert f"Канал Telegram / channel {CHANNEL}: надіслано (sent) 3" in status
+    assert "УВАГА / WARNING: не доставлено (failed) 1; остання помилка / last error: Telegram: Bad Request: message" \
+        " to edit not found" in status
 
 
 def test_without_a_token_or_channel_nothing_is_queued(engine, settings):
