@@ -82,15 +82,34 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
             for a in conn.execute(select(delivery_attempts).where(
                     delivery_attempts.c.outbox_id.in_([r.id for r in rows])).order_by(delivery_attempts.c.id)):
                 last.setdefault(a.outbox_id, []).append(a)
+        doubtful = _maybe_twice(conn, rows)
     if fmt_ == "json":
-        click.echo(json.dumps([_row_json(r, last.get(r.id, []), tz) for r in rows], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([_row_json(r, last.get(r.id, []), tz) | {"channel": r.channel,
+                                                                       "maybe_twice": r.id in doubtful}
+                               for r in rows], ensure_ascii=False, indent=1))
         return
     click.echo(text_table(
         ["id", "стан", "вид", "№", "адресат", "роль", "спроб", "створено", "надіслано", "відповідь / помилка"],
         [[r.id, r.status, r.kind, r.record_number, r.recipient, r.role, r.attempts, fmt(r.created_at, tz),
-          fmt(r.sent_at or r.failed_at, tz), _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
+          fmt(r.sent_at or r.failed_at, tz),
+          ("⚠ МОЖЛИВО ДВІЧІ / maybe twice · " if r.id in doubtful else "")
+          + _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
     ))
+    if doubtful:
+        click.echo("⚠ Спроба перервалася під час надсилання в Telegram (процес зупинено примусово): повідомлення могло"
+                   " з'явитися двічі — перевірте канал / a Telegram send was cut short: check for a double.")
     click.echo("\n" + " · ".join(f"{k}: {v}" for k, v in sorted(totals.items())) if totals else "\nчерга порожня")
+
+
+def _maybe_twice(conn, rows) -> set[int]:  # noqa: ANN001
+    """Telegram messages (not edits, which are idempotent) sent after an attempt that was cut short: the Bot API
+    has no idempotency key, so the cut attempt may have reached the chat too (docs/subscriptions.md)."""
+    ids = [r.id for r in rows if r.channel == "telegram" and r.status == "sent"
+           and (r.payload or {}).get("method") in ("send", "reply")]
+    if not ids:
+        return set()
+    return set(conn.execute(select(delivery_attempts.c.outbox_id).where(
+        delivery_attempts.c.outbox_id.in_(ids), delivery_attempts.c.result == "interrupted")).scalars().all())
 
 
 def _row_json(row, attempts, tz) -> dict:  # noqa: ANN001
