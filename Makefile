@@ -1,38 +1,63 @@
-# Two commands: `make demo` and `make test`. Both set up a virtual environment on first use.
+# Two commands: `make demo` and `make test`. Both set up a virtual environment on first use: the demo installs
+# only what the hub runs, `make test` (and `make setup`) add the test tools (pytest, Playwright, hypothesis…).
 PYTHON ?= python3
+PORT   ?= 5000
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.installed-run
+TESTS  := $(VENV)/.installed-test
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo demo-settings test bench clean
 
-$(STAMP): pyproject.toml
+$(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN)
+
+$(TESTS): $(RUN)
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(TESTS)
 
-setup: $(STAMP)
+setup: $(TESTS)
 
-# The demo city on the embedded defaults, in ./var (nothing outside the checkout is touched): the demo export
-# (dates moved to yesterday so the city is current), the deadline report, the e-mail officials would get as .eml
-# files in var/mail (a local SMTP catcher: no mail server needed), then the site at http://127.0.0.1:5000.
-demo: export OUTAGES_SECRET_KEY ?= demo-only-not-secret
-demo: setup
-	mkdir -p var
+# The demo city on the embedded defaults, its data in ./var (nothing outside the checkout is touched): the demo
+# export (dates moved to yesterday so the city is current), the deadline report, the e-mail officials would get
+# as .eml files in var/mail (a local SMTP catcher: no mail server needed), then the site at
+# http://127.0.0.1:$(PORT) (`make demo PORT=8080` when 5000 is taken).
+# It leaves ./outages.toml pointing at var/, so `.venv/bin/outages …` run from here works on the demo's data
+# afterwards; a city's own outages.toml is never overwritten.
+demo: $(RUN) demo-settings
 	$(BIN)/python -m outages.demo.build --today --out var/demo.csv
-	cd var && ../$(BIN)/outages init
-	cd var && ../$(BIN)/outages sync --source demo.csv
-	cd var && ../$(BIN)/outages report deadlines
-	cd var && ../$(BIN)/outages send --catch mail
-	cd var && ../$(BIN)/outages serve
+	$(BIN)/outages init
+	$(BIN)/outages sync --source var/demo.csv
+	$(BIN)/outages report deadlines
+	$(BIN)/outages send --catch var/mail
+	$(BIN)/outages serve --port $(PORT)
 
-test: setup
+DEMO_MARK := Written by make demo
+
+demo-settings:
+	@if [ -f outages.toml ] && ! head -n 1 outages.toml | grep -q '$(DEMO_MARK)'; then \
+	    echo "outages.toml тут не від демо: демо його не змінює — перенесіть його або запустіть демо в іншій копії" \
+	         "/ outages.toml here is not the demo's: move it away or run the demo in another checkout" >&2; \
+	    exit 1; \
+	fi
+	mkdir -p var
+	printf '%s\n' \
+	    '# $(DEMO_MARK): the CLI run from this folder works on the demo in var/. Delete it (or make clean)' \
+	    '# before configuring a real city here.' \
+	    'database_url = "sqlite:///var/outages.db"' \
+	    'public_url = "http://127.0.0.1:$(PORT)"' \
+	    'secret_key = "demo-only-not-secret"' > outages.toml
+
+test: $(TESTS)
 	$(BIN)/pytest -q
 
-bench: setup
+bench: $(TESTS)
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/sheets_bench.py
 
 clean:
 	rm -rf $(VENV) var
+	@if [ -f outages.toml ] && head -n 1 outages.toml | grep -q '$(DEMO_MARK)'; then rm outages.toml; fi

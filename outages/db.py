@@ -72,8 +72,22 @@ def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
 
 
+def missing_file(engine: Engine) -> str | None:
+    """The SQLite file the URL names, when it does not exist yet: connecting would create it empty."""
+    url = engine.url
+    name = url.database or ""
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return None if Path(name).exists() else name
+
+
 def require_schema(engine: Engine) -> None:
-    """Stop with a clear message when the database was never initialised or is behind the code."""
+    """Stop with a clear message when the database was never initialised or is behind the code.
+    Checking never creates anything: a command run in the wrong folder must not leave an empty outages.db."""
+    missing = missing_file(engine)
+    if missing is not None:
+        raise SchemaError(f"База даних не ініціалізована: виконайте `outages init` (файлу {Path(missing).resolve()}"
+                          " немає) / run `outages init` first")
     current = current_revision(engine)
     if current is None:
         raise SchemaError("База даних не ініціалізована: виконайте `outages init` / run `outages init` first")

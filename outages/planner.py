@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from . import rules
+from .addresses import ParsedAddresses, parse_addresses
 from .parse import HeaderMap, content_hash, is_blank, parse_row
 from .record import Action, Deadline, Kind, SheetTable, Submission
 from .settings import Rules, Settings
@@ -72,9 +73,11 @@ class Decision:
     submission: Submission | None = None
     prior: KnownSubmission | None = None  # the stored submission this row is (None for a new row)
     first_recorded_at: datetime | None = None
+    addresses: ParsedAddresses | None = None  # the row's «Адреси» as read, when it gives any
+    notes: list[str] = field(default_factory=list)  # accepted, but worth the dispatcher's attention
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "row": self.row,
             "status": self.status,
             "kind": self.kind.value if self.kind else None,
@@ -83,6 +86,9 @@ class Decision:
             "deadline": self.deadline.as_json() if self.deadline else None,
             "errors": list(self.errors),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
     @property
     def late(self) -> bool:
@@ -191,6 +197,7 @@ def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> De
         record=verdict.get("record"),
         deadline=Deadline(**deadline) if deadline else None,
         errors=list(verdict.get("errors", [])), prior=known, first_recorded_at=known.first_recorded_at,
+        notes=list(verdict.get("notes", [])),
     )
 
 
@@ -215,6 +222,11 @@ def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: 
             # A broken edit leaves the record as it was; say so, and keep the link for the next edit.
             decision.record = known.record_number
             decision.errors.append(f"Запис №{known.record_number} залишено без змін")
+    elif sub.addresses:
+        decision.addresses = parse_addresses(sub.addresses, settings.streets)
+        if settings.streets:  # a city without a catalogue would get this note on every row
+            decision.notes = [f"вулицю «{name}» не знайдено в довіднику міста"
+                              for name in decision.addresses.unknown_streets]
     return decision
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from .record import Deadline, Kind
 from .rules import is_overdue
@@ -65,8 +65,11 @@ def _view(row: Any, now: datetime) -> RecordView:
 
 
 def list_records(conn: Connection, now: datetime, *, active_only: bool = False,
-                 since: datetime | None = None, until: datetime | None = None) -> list[RecordView]:
+                 since: datetime | None = None, until: datetime | None = None,
+                 where: ColumnElement[bool] | None = None) -> list[RecordView]:
     query = select(records).order_by(records.c.number)
+    if where is not None:  # e.g. a street search (outages.search.Filters.where)
+        query = query.where(where)
     if active_only:
         query = query.where(records.c.status == "active")
     if since is not None:

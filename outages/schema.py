@@ -211,6 +211,25 @@ sync_requests = Table(
 
 
 # ---- Issue 8 (addresses as data, migration 0005_addresses): tables go here. ----
+# Each record's «Адреси» as read by outages/addresses.py, for search in SQL: one row per house span (lo..hi, hi NULL
+# to the end of the street; parity odd/even; a single house's suffix), one row for a whole street (whole), one
+# for a street only named, as in a crossing (lo NULL). Rewritten with the record in the sync's transaction.
+record_addresses = Table(
+    "record_addresses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_number", Integer, ForeignKey("records.number"), nullable=False),
+    Column("position", Integer, nullable=False),  # the street's place in the cell, for showing it back in order
+    Column("street_key", String(200), nullable=False),
+    Column("street", String(200), nullable=False),
+    Column("known", Boolean, nullable=False),
+    Column("whole", Boolean, nullable=False),
+    Column("lo", Integer),
+    Column("hi", Integer),
+    Column("parity", String(4)),
+    Column("suffix", String(20), nullable=False, default=""),
+    Index("ix_record_addresses_street", "street_key", "lo"),
+    Index("ix_record_addresses_record", "record_number"),
+)
 
 
 # ---- Issue 8 (public pages at scale, migration 0006_pages): tables go here. ----

@@ -1,33 +1,25 @@
-"""Filters residents use: district, service, and a street search that forgives how people type.
+"""Filters residents use: district, service, and a search by address (`q`) that forgives how people type.
 
-«вул. Соборна», «вулиця соборна», «Соборна» and «СОБОРНА 12» all find «вул. Соборна, 12, 14»; apostrophes
-(’ ' ʼ) do not matter. The web pages, feeds and API share these filters.
+`q` is a street, or a street and a house: «Соборна» finds every record on вул. Соборна; «Соборна 14» only those
+whose houses cover 14 (or the whole street), so «вул. Соборна, 12, 14» is found and «вул. Соборна, 1-9» is
+not. Case, apostrophes (’ ' ʼ), street types, Russian spellings, former names and small typos do not matter
+(outages/streets.py). The house test runs in SQL over the parsed addresses (outages/address_index.py); the web
+pages, feeds and API share these filters.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterable, Mapping
 
-from .queries import RecordView
+from sqlalchemy import ColumnElement, Connection
+
+from . import address_index
+from .addresses import AddressQuery, parse_query
+from .queries import RecordView, list_records
 from .settings import Settings
-from .text import fold
-
-# Street-type words and their abbreviations, removed before matching.
-_PREFIXES = (
-    "вулиця", "вул", "проспект", "просп", "пр-т", "пр", "провулок", "пров", "бульвар", "бульв", "б-р",
-    "площа", "пл", "шосе", "узвіз", "набережна", "наб", "майдан", "тупик", "проїзд", "street", "st", "avenue", "ave",
-)
-_PREFIX_RE = re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in _PREFIXES) + r")(?:\.|\b)", re.IGNORECASE)
-_PUNCT = re.compile(r"[.,;:()/\\№#-]+")
-
-
-def street_key(text: str) -> str:
-    """Text reduced to what identifies a street and building: no street types, punctuation or case."""
-    folded = fold(text)
-    folded = _PREFIX_RE.sub(" ", folded)
-    return " ".join(_PUNCT.sub(" ", folded).split())
+from .streets import Streets
 
 
 @dataclass(frozen=True)
@@ -35,6 +27,7 @@ class Filters:
     districts: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     query: str = ""
+    streets: Streets = field(default_factory=Streets, compare=False, repr=False)
 
     @classmethod
     def from_args(cls, args: Mapping[str, object], settings: Settings) -> "Filters":
@@ -48,24 +41,46 @@ class Filters:
         districts = tuple(d for d in (settings.districts.lookup(v) for v in values("district")) if d)
         services = tuple(s for s in (settings.services.lookup(v) for v in values("service")) if s)
         query = " ".join(str(args.get("q") or "").split())[:200]
-        return cls(districts=districts, services=services, query=query)
+        return cls(districts=districts, services=services, query=query, streets=settings.streets)
 
     def __bool__(self) -> bool:
         return bool(self.districts or self.services or self.query)
 
+    def address(self, conn: Connection) -> AddressQuery | None:
+        """The search as streets and a house; None without `q`. Streets the catalogue does not know are found
+        among those records name."""
+        if not self.query:
+            return None
+        return parse_query(self.query, self.streets, address_index.unknown_streets(conn))
+
+    def where(self, conn: Connection) -> ColumnElement[bool] | None:
+        """The address search as a condition on `records` (None without `q`); a query naming no street known
+        to the catalogue or to any record matches nothing."""
+        query = self.address(conn)
+        return address_index.condition(query) if query is not None else None
+
     def matches(self, record: RecordView) -> bool:
+        """District and service; the address search is `where` (it needs the stored, parsed addresses)."""
         if self.districts and not set(self.districts) & set(record.districts):
             return False
         if self.services and record.service not in self.services:
             return False
-        if self.query:
-            wanted = street_key(self.query)
-            if wanted and wanted not in street_key(record.addresses):
-                return False
         return True
 
-    def apply(self, records: Iterable[RecordView]) -> list[RecordView]:
-        return [r for r in records if self.matches(r)]
+    def apply(self, records: Iterable[RecordView], conn: Connection | None = None) -> list[RecordView]:
+        """The records among these that the filters select (with `q`, `conn` answers the address search)."""
+        if not self.query:
+            return [r for r in records if self.matches(r)]
+        if conn is None:
+            raise ValueError("the address search needs the store: pass conn")
+        query = self.address(conn)
+        assert query is not None
+        found = set(conn.execute(address_index.matching(query)).scalars())
+        return [r for r in records if r.number in found and self.matches(r)]
+
+    def records(self, conn: Connection, now: datetime) -> list[RecordView]:
+        """Every record these filters select, the address search done in SQL."""
+        return [r for r in list_records(conn, now, where=self.where(conn)) if self.matches(r)]
 
     def as_args(self) -> dict[str, str]:
         """The same filters as query arguments (for links to feeds)."""

@@ -1,8 +1,8 @@
 """The one place that reads settings: embedded defaults, then a TOML file, then OUTAGES_* variables.
 
 Scalar settings are declared once in SETTINGS, with their type and help text; docs/settings.md lists them all
-(a test keeps the two in step). Structured settings (column headers, districts, services, utilities, rules,
-recipients) come from TOML only. A secret may also come from a file named by OUTAGES_<NAME>_FILE.
+(a test keeps the two in step). Structured settings (column headers, districts, services, utilities, streets,
+rules, recipients) come from TOML only. A secret may also come from a file named by OUTAGES_<NAME>_FILE.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import streets
 from .catalog import Catalog, Entry
 
 ENV_PREFIX = "OUTAGES_"
@@ -163,6 +164,10 @@ class Settings:
         self.districts = _catalog("districts", self.data.get("districts", []))
         self.services = _catalog("services", self.data.get("services", []))
         self.utilities = _catalog("utilities", self.data.get("utilities", []), required=False)
+        try:
+            self.streets = streets.load(self.data.get("streets", []))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
         if not self.districts:
             raise SettingsError("districts: the city needs at least one [[districts]] entry")
         if not self.services:

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from . import address_index
+from .addresses import parse_addresses
 from .db import bulk_insert
 from .events import NewEvent, emit
 from .parse import read_table
@@ -94,6 +96,7 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
     changes = [d for d in the_plan.decisions if d.change in ("new", "edit", "update", "resolve")]
     fresh = {d.record for d in changes if d.change == "new"}
     rows = _load_records(conn, {d.record for d in changes} - fresh)
+    addresses_before = {n: row["addresses"] for n, row in rows.items()}
     updated = _numbers_with(conn, "updated", {d.record for d in changes if d.change == "edit"})
     new_events: list[NewEvent] = []
     for decision in changes:
@@ -113,12 +116,29 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             update(records).where(records.c.number == bindparam("n")),
             [{"n": n} | {k: v for k, v in rows[n].items() if k != "number"} for n in changed],
         )
+    _index_addresses(conn, changes, rows, addresses_before, settings)
     ids = emit(conn, new_events, now, settings)
     from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear of them here
 
     enqueue_verdicts(conn, the_plan, settings, now)
     _save_submissions(conn, the_plan, now)
     return ids
+
+
+def _index_addresses(conn: Connection, changes: list[Decision], rows: dict[int, dict[str, Any]],
+                     before: dict[int, str], settings: Settings) -> None:
+    """Store the parsed «Адреси» of every record created here or whose addresses changed (search reads them)."""
+    read = {d.submission.addresses: d.addresses for d in changes if d.addresses and d.submission}
+    parsed = {}
+    for number, row in rows.items():
+        text = row["addresses"]
+        if number in before and before[number] == text:
+            continue
+        if text not in read:
+            read[text] = parse_addresses(text, settings.streets)
+        parsed[number] = read[text]
+    if parsed:
+        address_index.write(conn, parsed)
 
 
 def _load_records(conn: Connection, numbers: set[int]) -> dict[int, dict[str, Any]]:

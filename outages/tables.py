@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import Any, Sequence
 
 
@@ -22,6 +23,19 @@ def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer.writerow(headers)
     writer.writerows([[_show(v) for v in row] for row in rows])
     return out.getvalue()
+
+
+def whole(value: float | None) -> int | None:
+    """A whole number as people read minutes and hours: half up (Python's round() goes to even)."""
+    return None if value is None else math.floor(value + 0.5)
+
+
+def decimal(value: float | None, digits: int = 1) -> str | None:
+    """A number the Ukrainian way: decimal comma, no trailing «,0» (66,7 · 100)."""
+    if value is None:
+        return None
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 def _show(value: Any) -> str:

@@ -22,6 +22,9 @@ _DAY_FIRST = re.compile(
 )
 
 
+_ISO_DAY = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+
+
 class TimeError(ValueError):
     """A value that is not a date and time; the message is for the dispatcher (Ukrainian)."""
 
@@ -122,16 +125,35 @@ def parse_day(text: str, tz: ZoneInfo) -> datetime:
     """A report boundary: a day (day-first or ISO) at midnight in the city."""
     text = text.strip()
     match = _DAY_FIRST.match(text)
+    iso = _ISO_DAY.match(text)
+    if not (match and match["H"] is None) and not iso:
+        raise TimeError(f"«{text}» — очікується дата ДД.ММ.РРРР або РРРР-ММ-ДД")
     try:
-        if match and match["H"] is None:
+        if iso:
+            day = date(int(iso["y"]), int(iso["m"]), int(iso["d"]))
+        else:
             year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
             day = date(year, int(match["m"]), int(match["d"]))
-        else:
-            day = date.fromisoformat(text)
-    except ValueError:
-        raise TimeError(f"«{text}» — очікується дата ДД.ММ.РРРР або РРРР-ММ-ДД") from None
+    except ValueError:  # the format is right, the calendar says no: 31.11.2026
+        raise TimeError(f"{text}: такої дати немає") from None
     return localize(datetime.combine(day, time()), tz)
+
+
+def month_start(moment: datetime, tz: ZoneInfo, months: int = 0) -> datetime:
+    """Midnight in the city on the first day of the month of `moment`, moved by `months`."""
+    local = moment.astimezone(tz)
+    index = local.year * 12 + local.month - 1 + months
+    return localize(datetime(index // 12, index % 12 + 1, 1), tz)
 
 
 def fmt(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def fmt_day(moment: datetime | None, tz: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(tz).strftime("%d.%m.%Y")
+
+
+def next_day(midnight: datetime, tz: ZoneInfo) -> datetime:
+    """The next midnight in the city (23 or 25 hours later across a DST change, not always 24)."""
+    return localize(datetime.combine(midnight.astimezone(tz).date() + timedelta(days=1), time()), tz)

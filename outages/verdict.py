@@ -1,10 +1,11 @@
 """The verdict on a form row: the one text the dispatcher's sheet, `outages check` (table and JSON) and the
 reporter's confirmation mail all show, and the pieces every rejection reason is written with.
 
-A verdict is made only from what a decision keeps in the store (status, kind, action, record, deadline, errors),
-so a row that has not changed shows the same text on every sync. Rejection reasons are written where the
-problem is found (parse, rules, planner) with the helpers below, so that each one quotes the refused value the
-same way, shows times the same way and offers what would be accepted.
+A verdict is made only from what a decision keeps in the store (status, kind, action, record, deadline, errors,
+notes such as a street the city's catalogue lacks), so a row that has not changed shows the same text on every
+sync. Rejection reasons are written where the problem is found (parse, rules, planner) with the helpers below,
+so that each one quotes the refused value the same way, shows times the same way and offers what would be
+accepted.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def open_records(executor: str, numbers: list[int]) -> str:
 
 def text(decision: Decision, rules: Rules) -> str:
     """The verdict on one row, in the words the dispatcher reads in «Статус обробки»."""
+    said = _text(decision, rules)
+    if decision.status == "accepted" and decision.notes:  # «вулицю «…» не знайдено в довіднику міста»
+        said = "; ".join([said, *decision.notes])
+        said = said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"
+    return said
+
+
+def _text(decision: Decision, rules: Rules) -> str:
     if decision.status != "accepted":
         said = "Відхилено: " + "; ".join(decision.errors or ["причину не вказано"])
         return said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"
@@ -102,25 +111,42 @@ def text(decision: Decision, rules: Rules) -> str:
 
 
 def accepted(number: int | None, deadline: Deadline, rules: Rules) -> str:
-    """A new record with its timeliness: the norm and by how much it was met or missed.
-
-    Amounts are whole minutes (emergencies) or hours (planned works), rounded half up, except that a missed
-    deadline is never shown as met: 30.2 minutes after the event reads 31, not 30."""
+    """A new record with its timeliness: the norm and by how much it was met or missed."""
     if deadline.delay_minutes is not None:
         norm = rules.emergency_max_delay_minutes
-        delay = _round(deadline.delay_minutes)
+        delay = minutes_after(deadline, rules)
         if deadline.met:
-            return f"Прийнято, №{number}, вчасно (внесено через {max(0, min(delay, math.floor(norm)))} хв)"
-        delay = max(delay, math.floor(norm) + 1)
+            return f"Прийнято, №{number}, вчасно (внесено через {delay} хв)"
         return (f"Прийнято, №{number}: внесено через {delay} хв після події — "
                 f"на {_whole(delay - norm)} хв пізніше норми ({_whole(norm)} хв)")
     norm = rules.planned_min_lead_hours
-    lead = _round(deadline.lead_hours or 0.0)
+    lead = hours_ahead(deadline, rules)
     if deadline.met:
-        return f"Прийнято, №{number}, вчасно (повідомлено за {max(lead, math.ceil(norm))} год до початку)"
-    lead = min(lead, math.ceil(norm) - 1)
+        return f"Прийнято, №{number}, вчасно (повідомлено за {lead} год до початку)"
     told = f"повідомлено за {lead} год до початку" if lead >= 0 else f"повідомлено через {-lead} год після початку"
     return f"Прийнято, №{number}: {told} — на {_whole(norm - lead)} год пізніше норми ({_whole(norm)} год)"
+
+
+# Amounts are whole minutes (emergencies) or hours (planned works), rounded half up, except that a missed
+# deadline is never shown as met: 30.2 minutes after the event reads 31, not 30.
+
+def minutes_after(deadline: Deadline, rules: Rules) -> int:
+    """Whole minutes from the event to the entry, as the verdict states them."""
+    norm = rules.emergency_max_delay_minutes
+    delay = _round(deadline.delay_minutes or 0.0)
+    return max(0, min(delay, math.floor(norm))) if deadline.met else max(delay, math.floor(norm) + 1)
+
+
+def minutes_late(deadline: Deadline, rules: Rules) -> float:
+    """By how many minutes an emergency missed the norm (0 when on time)."""
+    return 0 if deadline.met else minutes_after(deadline, rules) - rules.emergency_max_delay_minutes
+
+
+def hours_ahead(deadline: Deadline, rules: Rules) -> int:
+    """Whole hours between the entry and the start of planned works, as the verdict states them."""
+    norm = rules.planned_min_lead_hours
+    lead = _round(deadline.lead_hours or 0.0)
+    return max(lead, math.ceil(norm)) if deadline.met else min(lead, math.ceil(norm) - 1)
 
 
 def _round(value: float) -> int:

@@ -134,9 +134,9 @@ def test_records_and_the_deadline_report(run_cli, tmp_path):
     text = run_cli("report", "deadlines").output
     assert "Порушення строків / breaches: 6" in text
     water_line = next(line for line in text.splitlines() if line.startswith("КП «Водоканал»") and "аварія" in line)
-    assert water_line.split()[3:7] == ["3", "2", "1", "67"]  # records, on time, late, on-time %
+    assert water_line.split()[3:7] == ["3", "2", "1", "66,7"]  # records, on time, late, on-time %
     bad = run_cli("report", "deadlines", "--since", "2026-13-01")
-    assert bad.exit_code == 2 and "--since/--until" in bad.output
+    assert bad.exit_code == 2 and "--since 2026-13-01: такої дати немає" in bad.output
 
 
 def test_commands_before_init_say_what_to_run(run_cli, tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from outages.notify.directory import load
+from outages.notify.directory import ROLE_UK, load
 from outages.settings import load as load_settings
 
 
@@ -19,8 +19,11 @@ def database_url(request, tmp_path):  # noqa: ANN001, ANN201  (no database neede
 def test_the_demo_directory_covers_every_district_and_utility(run_cli):
     result = run_cli("directory", "check")
     assert result.exit_code == 0, result.output
-    assert "адресатів / recipients: 24 (control 2, deputy 2, district_duty 4, executive_head 3, executor 6, " \
-           "hoa_department 1, hoa_head 5, press 1)" in result.output
+    counted = result.output.splitlines()[0]
+    assert counted.startswith("адресатів / recipients: 24 (контроль Контакт-центру (control) 2, ")
+    for role, n in (("deputy", 2), ("district_duty", 4), ("executive_head", 3), ("executor", 6),
+                    ("hoa_department", 1), ("hoa_head", 5), ("press", 1)):  # in Ukrainian, the code in brackets
+        assert f"{ROLE_UK[role]} ({role}) {n}" in counted
     assert "directory OK" in result.output
 
 

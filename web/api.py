@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from outages import address_index
 from outages.queries import EventView, RecordView, get_record, history, list_records
 from outages.search import Filters
 
@@ -51,7 +52,8 @@ def outages() -> Response:
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
         every = list_records(conn, app.now())
-    chosen = [r for r in filters.apply(every)
+        selected = filters.apply(every, conn)
+    chosen = [r for r in selected
               if (status == "all" or r.status == status) and (kind is None or r.kind.value == kind)]
     chosen.sort(key=lambda r: r.number, reverse=True)
     page = chosen[offset:offset + limit]
@@ -79,10 +81,13 @@ def outage(number: str) -> Response:
         with app.engine.connect() as conn:
             record = get_record(conn, int(number), app.now())
             events = history(conn, record.number) if record else []
+            parsed = address_index.stored(conn, [record.number])[record.number] if record else []
     if record is None:
         return _error(404, f"Запису №{safe_text(number)[:20]} немає", f"No record number {safe_text(number)[:20]}")
     body = outage_json(record)
     body["history"] = [_event_json(e) for e in events if e.kind in PUBLIC_KINDS]
+    body["parsed_addresses"] = [{"street": safe_text(i.street), "known": i.known, "whole": i.whole,
+                                 "houses": [span.as_json() for span in i.spans]} for i in parsed]
     return _json(body)
 
 

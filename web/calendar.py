@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, request
 from icalendar import Calendar, Event, Timezone
 
-from outages.queries import RecordView, list_records
+from outages.queries import RecordView
 from outages.record import Kind
 from outages.search import Filters
 from outages.times import UTC
@@ -33,7 +33,7 @@ def planned() -> Response:
     app = hub()
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
-        works = [r for r in filters.apply(list_records(conn, app.now())) if r.kind is Kind.PLANNED]
+        works = [r for r in filters.records(conn, app.now()) if r.kind is Kind.PLANNED]
     works.sort(key=lambda r: (r.event_at, r.number))
     return Response(build(works, filters.as_args()).to_ical(), mimetype="text/calendar",
                     headers={"Content-Disposition": 'inline; filename="planned.ics"'})

@@ -46,7 +46,7 @@ def requested_changes() -> tuple[list[RecordView], list[Change], dict[str, str]]
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
         every = list_records(conn, app.now())
-        recent = changes(conn, filters.apply(every))[:FEED_ENTRIES]
+        recent = changes(conn, filters.apply(every, conn))[:FEED_ENTRIES]
     return every, recent, filters.as_args()
 
 

@@ -27,7 +27,9 @@ def _filter_params() -> list[dict[str, Any]]:
         {"name": "service", "in": "query", "schema": {"type": "string"}, "example": "Водопостачання",
          "description": "Service name or alias; several comma-separated or repeated. Unknown names are ignored."},
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}, "example": "Соборна 12",
-         "description": "Street search: case, apostrophes and «вул.»-style prefixes do not matter."},
+         "description": "An address: a street alone (every record on it) or a street and a house (only records "
+                        "covering that house or the whole street). Case, apostrophes, street types, Russian "
+                        "spellings, former names and small typos do not matter."},
     ]
 
 
@@ -133,6 +135,24 @@ _DOCUMENT: dict[str, Any] = {
         },
         "schemas": {
             "Instant": _INSTANT,
+            "AddressItem": {
+                "type": "object", "additionalProperties": False,
+                "required": ["street", "known", "whole", "houses"],
+                "properties": {
+                    "street": {"type": "string", "description": "As the city's street list names it, or as typed."},
+                    "known": {"type": "boolean", "description": "Whether the city's street list has it."},
+                    "whole": {"type": "boolean", "description": "No houses named: the whole street."},
+                    "houses": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False, "required": ["lo", "hi", "parity", "suffix"],
+                        "properties": {
+                            "lo": {"type": "integer"},
+                            "hi": {"type": ["integer", "null"], "description": "null: to the end of the street"},
+                            "parity": {"type": ["string", "null"], "enum": ["odd", "even", None]},
+                            "suffix": {"type": "string", "description": "Of a single house: «а», «/1», «к2»."},
+                        },
+                    }},
+                },
+            },
             "Deadline": {
                 "type": "object", "additionalProperties": False,
                 "description": "Timeliness (regulation 7.2, 7.3): an emergency is recorded ≤ 30 min after the event "
@@ -173,6 +193,8 @@ _DOCUMENT: dict[str, Any] = {
                 "properties": _OUTAGE_PROPERTIES | {
                     "history": {"type": "array", "items": {"$ref": "#/components/schemas/Change"},
                                 "description": "Public changes, oldest first (breaches are in `deadline`)."},
+                    "parsed_addresses": {"type": "array", "items": {"$ref": "#/components/schemas/AddressItem"},
+                                         "description": "`addresses` as the hub read it: streets and houses."},
                 },
             },
             "OutageList": {

@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, render_template, request
 
 from outages import report
+from outages.address_index import condition, stored
+from outages.answer import answer
 from outages.queries import get_record, histories, history, list_records
 from outages.record import Kind
 from outages.search import Filters
@@ -60,15 +62,25 @@ def index():  # noqa: ANN201
     p = presenter()
     filters = Filters.from_args(request.args, h.settings)
     with h.engine.connect() as conn:
-        records = filters.apply(list_records(conn, p.now))
+        records = filters.records(conn, p.now)
         groups = group(records, p.now)
+        said = address_answer(conn, filters, p, h.settings)
         # Only a record that was updated can have a moved expected end: skip the query for the rest.
         updated = [r.number for section in groups.sections() for r in section[2] if r.revision > 1]
         changes = {n: end_changes(events) for n, events in histories(conn, updated, ("updated",)).items()}
     return render_template(
         "index.html", p=p, groups=groups, changes=changes, filters=filters, settings=h.settings,
-        feed_args=filters.as_args(), feeds=FEEDS,
+        feed_args=filters.as_args(), feeds=FEEDS, answer=said,
     )
+
+
+def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None:  # noqa: ANN001
+    """The one line above the list when `q` names a house (or names no street the city knows)."""
+    query = filters.address(conn)
+    if query is None:
+        return None
+    covering = list_records(conn, p.now, where=condition(query)) if query.house is not None else []
+    return answer(query, covering, p.now, p.tz, p.lang, p.service)
 
 
 @bp.get("/outages/<int:number>")
@@ -80,8 +92,9 @@ def record(number: int):  # noqa: ANN201
         if found is None:
             abort(404)
         events = history(conn, number)
+        parsed = stored(conn, [number])[number]
     return render_template("record.html", p=p, r=found, events=events, changes=end_changes(events),
-                           settings=h.settings)
+                           settings=h.settings, parsed=parsed)
 
 
 @bp.get("/timeliness")

@@ -10,13 +10,14 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from .. import db, queries, report
+from .. import db, queries, report, verdict
 from ..parse import UnusableInput
 from ..planner import Plan
 from ..settings import SETTINGS
 from ..sync import SyncResult, check, sync
-from ..tables import csv_text, text_table
-from ..times import TimeError, fmt, parse_day
+from ..tables import csv_text, decimal, text_table, whole
+from ..record import Kind
+from ..times import TimeError, fmt, fmt_day, month_start, next_day, parse_day
 from . import Context, cli, fail
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -48,6 +49,13 @@ def init(ctx: Context) -> None:
     url = make_url(db.normalise_url(ctx.settings.database_url)).render_as_string(hide_password=True)
     state = "вже актуальна / already current" if before == after else f"{before or 'порожня / empty'} → {after}"
     click.echo(f"База даних / database {url}: {state}")
+    # Addresses are read with the city's street catalogue: after a change of [[streets]] (or an upgrade from a
+    # store without parsed addresses) every record's are read again, so search sees what the catalogue says.
+    from outages.address_index import reindex
+
+    with ctx.engine.begin() as conn:
+        count = reindex(conn, ctx.settings.streets)
+    click.echo(f"Адреси перечитано / addresses re-read: {count}")
 
 
 @cli.command("config")
@@ -81,7 +89,7 @@ def _engine_if_initialised(ctx: Context) -> Engine | None:
 
 @cli.command("check")
 @click.argument("source")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Вивести один об'єкт JSON / Print one JSON object.")
 @pass_ctx
 def check_command(ctx: Context, source: str, as_json: bool) -> None:
     """What sync would decide for SOURCE, saving nothing / Перевірити без збереження."""
@@ -107,8 +115,10 @@ def _print_decisions(the_plan: Plan, only_changes: bool) -> None:
 
 
 @cli.command("sync")
-@click.option("--source", default=None, help="A CSV or XLSX export, a published CSV URL or gsheet:KEY[#WORKSHEET];"
-              " default: the configured source (OUTAGES_SOURCE, OUTAGES_SHEETS_KEY).")
+@click.option("--source", default=None,
+              help="Експорт CSV чи XLSX, опублікований CSV або gsheet:KEY[#АРКУШ]; типово — налаштоване джерело"
+              " / A CSV or XLSX export, a published CSV URL or gsheet:KEY[#WORKSHEET]; default: the configured"
+              " source (OUTAGES_SOURCE, OUTAGES_SHEETS_KEY).")
 @pass_ctx
 def sync_command(ctx: Context, source: str | None) -> None:
     """One sync of the response sheet into the store / Одна синхронізація."""
@@ -137,8 +147,9 @@ def print_sync(result: SyncResult) -> None:
 
 
 @cli.command("records")
-@click.option("--active", is_flag=True, help="Only records not yet resolved.")
-@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table")
+@click.option("--active", is_flag=True, help="Лише ще не ліквідовані / Only records not yet resolved.")
+@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Таблиця або JSON / A table or JSON.")
 @pass_ctx
 def records_command(ctx: Context, active: bool, fmt_: str) -> None:
     """List records / Перелік записів."""
@@ -175,18 +186,21 @@ def report_group() -> None:
 
 
 @report_group.command("deadlines")
-@click.option("--since", help="First day, DD.MM.YYYY or YYYY-MM-DD (by the time a record was entered).")
-@click.option("--until", help="Last day, inclusive.")
-@click.option("--format", "fmt_", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--since", help="Перший день, ДД.ММ.РРРР або РРРР-ММ-ДД (за часом внесення); типово — 1-ше число"
+              " цього місяця, як на /timeliness / First day, DD.MM.YYYY or YYYY-MM-DD (by the time a record was"
+              " entered); default: the 1st of this month, as on /timeliness.")
+@click.option("--until", help="Останній день, включно; типово — кінець цього місяця"
+              " / Last day, inclusive; default: the end of this month.")
+@click.option("--format", "fmt_", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Таблиця, JSON або CSV / A table, JSON or CSV.")
 @pass_ctx
 def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: str) -> None:
     """Timeliness per utility, then the breaches / Дотримання строків за виконавцями."""
     tz = ctx.settings.tz
-    try:
-        start = parse_day(since, tz) if since else None
-        end = parse_day(until, tz) + timedelta(days=1) if until else None
-    except TimeError as exc:
-        fail(f"--since/--until: {exc}")
+    start, last = _day_option("--since", since, tz), _day_option("--until", until, tz)
+    end = next_day(last, tz) if last else None
+    if since is None and until is None:  # this month, as /timeliness shows it
+        start, end = month_start(ctx.now(), tz), month_start(ctx.now(), tz, 1)
     engine = ctx.ready_engine()
     with engine.connect() as conn:
         found = queries.list_records(conn, ctx.now(), since=start, until=end)
@@ -199,18 +213,33 @@ def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: s
     if fmt_ == "csv":
         click.echo(csv_text(headers, rows), nl=False)
         return
-    period = f"{fmt(start, tz) or 'початок'} — {fmt(end, tz) if end else 'сьогодні'}"
-    click.echo(f"Дотримання строків (regulation 7.2–7.3), період / period: {period}\n")
-    uk = ["виконавець", "тип", "записів", "вчасно", "із запізненням", "вчасно, %", "медіана", "найгірше", "од."]
-    click.echo(text_table(uk, [[r[0], "аварія" if r[1] == "emergency" else "планові", *r[2:5],
-                                f"{r[5] * 100:.0f}" if r[5] is not None else None, *r[6:8],
-                                "хв після події" if r[8] == "minutes" else "год до початку"] for r in rows]))
+    rules = ctx.settings.rules
+    shown_end = fmt_day(end - timedelta(hours=12), tz) if end else "сьогодні"
+    click.echo(f"Дотримання строків (п. 7.2–7.3), період / period: {fmt_day(start, tz) or 'початок'} — {shown_end}\n")
+    click.echo(text_table(
+        ["виконавець", "тип", "записів", "вчасно", "із запізненням", "вчасно, %",
+         "хв після події (медіана)", "хв після події (найбільше)", "год до початку (медіана)",
+         "год до початку (найменше)"],
+        [[line.executor, "аварія" if line.kind is Kind.EMERGENCY else "планові", line.records, line.on_time,
+          line.late, decimal(100 * line.on_time / line.records if line.records else None, 1),
+          *((whole(line.median), whole(line.worst), None, None) if line.kind is Kind.EMERGENCY
+            else (None, None, whole(line.median), whole(line.worst)))]
+         for line in built.lines],
+    ))
     click.echo(f"\nПорушення строків / breaches: {len(built.breaches)}")
     if built.breaches:
         click.echo(text_table(
-            ["№", "виконавець", "тип", "послуга", "подія", "внесено", "затримка / запас"],
+            ["№", "виконавець", "тип", "послуга", "подія", "внесено",
+             f"запізнення, хв (норма {whole(rules.emergency_max_delay_minutes)})",
+             f"повідомлено за, год (норма {whole(rules.planned_min_lead_hours)})"],
             [[b.number, b.executor, b.kind.uk, b.service, fmt(b.event_at, tz), fmt(b.first_recorded_at, tz),
-              f"{b.deadline.delay_minutes:g} хв" if b.deadline.delay_minutes is not None
-              else f"{b.deadline.lead_hours:g} год"] for b in built.breaches],
+              *((verdict.minutes_late(b.deadline, rules), None) if b.deadline.delay_minutes is not None
+                else (None, verdict.hours_ahead(b.deadline, rules)))] for b in built.breaches],
         ))
 
+
+def _day_option(name: str, value: str | None, tz):  # noqa: ANN001, ANN202
+    try:
+        return parse_day(value, tz) if value else None
+    except TimeError as exc:
+        fail(f"{name} {exc}" if str(exc).startswith(value.strip()) else f"{name}: {exc}")

@@ -18,13 +18,15 @@ from ..settings import LOCAL_CONFIG, SettingsError
 from ..tables import text_table
 from ..times import fmt
 from . import Context, cli, fail
+from .words import MESSAGE_KIND, OUTBOX_STATUS, ROLE, word
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
 @cli.command("send")
 @click.option("--catch", "catch_dir", type=click.Path(file_okay=False),
-              help="Demo: deliver into a local catcher writing .eml files to this folder, not the SMTP server.")
+              help="Демо: доставити в локальний «уловлювач», що пише .eml у цю теку, а не на SMTP-сервер"
+              " / Demo: deliver into a local catcher writing .eml files to this folder, not the SMTP server.")
 @pass_ctx
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
@@ -47,36 +49,43 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     finally:
         if catcher is not None:
             catcher.stop()
+    with engine.connect() as conn:
+        waiting = conn.execute(select(func.count()).select_from(outbox)
+                               .where(outbox.c.status.in_(("queued", "sending")))).scalar()
     click.echo(f"надіслано (sent) {counts['sent']} · відкладено (deferred) {counts['deferred']}"
-               f" · не доставлено (failed) {counts['failed']} · додано до черги (queued) {counts.get('queued', 0)}")
+               f" · не доставлено (failed) {counts['failed']} · лишається в черзі (remaining) {waiting}")
     if catcher is not None:
         click.echo(f"листи / messages: {catcher.folder}")
-    with engine.connect() as conn:
-        waiting = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "queued")).scalar()
     if waiting:
-        click.echo(f"у черзі лишається (still queued) {waiting}: див. / see `outages outbox --status queued`")
+        click.echo("що лишилося / what remains: `outages outbox --status queued`")
 
 
 @cli.command("outbox")
-@click.option("--status", type=click.Choice(["queued", "sent", "failed"]), help="Only messages in this state.")
-@click.option("--record", type=int, help="Only messages about this record.")
-@click.option("--limit", type=int, default=200, show_default=True)
-@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table")
+@click.option("--status", type=click.Choice(["queued", "sent", "failed"]),
+              help="Лише в цьому стані: у черзі, надіслано, не доставлено / Only messages in this state.")
+@click.option("--record", type=int, help="Лише про цей запис / Only messages about this record.")
+@click.option("--limit", type=int, default=200, show_default=True,
+              help="Показати не більше стількох останніх / Show at most this many, newest.")
+@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Таблиця або JSON / A table or JSON.")
 @pass_ctx
 def outbox_command(ctx: Context, status: str | None, record: int | None, limit: int, fmt_: str) -> None:
     """Messages and their delivery / Черга повідомлень і доставка."""
     engine = ctx.ready_engine()
     tz = ctx.settings.tz
-    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    chosen = []
     if status == "queued":
-        query = query.where(outbox.c.status.in_(("queued", "sending")))
+        chosen.append(outbox.c.status.in_(("queued", "sending")))
     elif status:
-        query = query.where(outbox.c.status == status)
+        chosen.append(outbox.c.status == status)
     if record is not None:
-        query = query.where(outbox.c.record_number == record)
+        chosen.append(outbox.c.record_number == record)
+    query = select(outbox).where(*chosen).order_by(outbox.c.id.desc()).limit(limit)
     with engine.connect() as conn:
         rows = list(reversed(conn.execute(query).all()))
-        totals = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+        # The summary counts what the filter chose, not the whole outbox.
+        totals = dict(conn.execute(select(outbox.c.status, func.count()).where(*chosen)
+                                   .group_by(outbox.c.status)).all())
         last = {}
         if fmt_ == "json" and rows:
             for a in conn.execute(select(delivery_attempts).where(
@@ -88,17 +97,21 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
                                                                        "maybe_twice": r.id in doubtful}
                                for r in rows], ensure_ascii=False, indent=1))
         return
+    if not totals:
+        click.echo("Повідомлень за цим відбором немає / no messages match" if chosen
+                   else "Черга порожня / the outbox is empty")
+        return
     click.echo(text_table(
         ["id", "стан", "вид", "№", "адресат", "роль", "спроб", "створено", "надіслано", "відповідь / помилка"],
-        [[r.id, r.status, r.kind, r.record_number, r.recipient, r.role, r.attempts, fmt(r.created_at, tz),
-          fmt(r.sent_at or r.failed_at, tz),
-          ("⚠ МОЖЛИВО ДВІЧІ / maybe twice · " if r.id in doubtful else "")
-          + _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
+        [[r.id, word(OUTBOX_STATUS, r.status), word(MESSAGE_KIND, r.kind), r.record_number, r.recipient,
+          word(ROLE, r.role), r.attempts, fmt(r.created_at, tz), fmt(r.sent_at or r.failed_at, tz),
+          _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
     ))
-    if doubtful:
-        click.echo("⚠ Спроба перервалася під час надсилання в Telegram (процес зупинено примусово): повідомлення могло"
-                   " з'явитися двічі — перевірте канал / a Telegram send was cut short: check for a double.")
-    click.echo("\n" + " · ".join(f"{k}: {v}" for k, v in sorted(totals.items())) if totals else "\nчерга порожня")
+    order = list(OUTBOX_STATUS)
+    summary = " · ".join(f"{word(OUTBOX_STATUS, k)}: {v}" for k, v in
+                         sorted(totals.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
+    shown = f" (показано останні {len(rows)} / showing the newest {len(rows)})" if len(rows) < sum(totals.values()) else ""
+    click.echo(f"\n{summary}{shown}")
 
 
 def _maybe_twice(conn, rows) -> set[int]:  # noqa: ANN001
@@ -149,7 +162,7 @@ def directory_check(ctx: Context) -> None:
     for recipient in usable:
         counts[recipient.role] = counts.get(recipient.role, 0) + 1
     click.echo("адресатів / recipients: " + str(len(usable)) + " ("
-               + ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) + ")")
+               + ", ".join(f"{word(ROLE, role)} {n}" for role, n in sorted(counts.items())) + ")")
     if not mail_options(settings).secret_key:
         click.echo("увага / warning: OUTAGES_SECRET_KEY не задано — листи без посилань «Інформацію передано» "
                    "(no relay confirmation links)")
@@ -162,7 +175,8 @@ def directory_check(ctx: Context) -> None:
 
 @directory_group.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Print the TOML instead of writing it.")
+@click.option("--dry-run", is_flag=True, help="Лише показати TOML, нічого не записати / Print the TOML instead of"
+              " writing it.")
 @pass_ctx
 def directory_import(ctx: Context, csv_file: str, dry_run: bool) -> None:
     """Replace the [[recipients]] of the city's TOML with a CSV / Імпортувати довідник із CSV.
@@ -195,15 +209,15 @@ def relay_command(ctx: Context, record: int) -> None:
         click.echo(f"Запис №{record}: повідомлень із підтвердженням передачі немає")
         return
     click.echo(text_table(["адресат", "роль", "вид", "надіслано", "підтверджено", "стан"],
-                          [[r["recipient"], r["role"], r["kind"], fmt(r["sent_at"], tz), fmt(r["confirmed_at"], tz),
-                            r["label"]] for r in rows]))
+                          [[r["recipient"], word(ROLE, r["role"]), word(MESSAGE_KIND, r["kind"]), fmt(r["sent_at"], tz),
+                            fmt(r["confirmed_at"], tz), r["label"]] for r in rows]))
 
 
 @cli.command("mailcatcher")
 @click.option("--dir", "folder", default="mail", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the received .eml files.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=1025, show_default=True, type=int)
+              help="Тека для отриманих .eml / Folder for the received .eml files.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Адреса, яку слухати / Address to listen on.")
+@click.option("--port", default=1025, show_default=True, type=int, help="Порт SMTP / SMTP port.")
 def mailcatcher_command(folder: str, host: str, port: int) -> None:
     """A local SMTP server that writes every message to a folder (demo) / Локальний поштовий «уловлювач»."""
     from ..notify.catcher import Catcher

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -17,14 +19,17 @@ GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", type=int, default=None, help="gunicorn worker processes (default: from the config).")
-@click.option("--dev", is_flag=True, help="Flask's development server with reloading (never in production).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Адреса, яку слухати / Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Порт / Port to listen on.")
+@click.option("--workers", type=int, default=None,
+              help="Процесів gunicorn (типово — з конфігурації) / gunicorn worker processes (default: from the config).")
+@click.option("--dev", is_flag=True, help="Сервер розробки Flask із перезавантаженням, не для роботи"
+              " / Flask's development server with reloading (never in production).")
 @pass_ctx
 def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) -> None:
     """Serve the public site / Запустити публічний сайт (gunicorn)."""
     ctx.ready_engine()  # a clear message now beats a worker crash loop later
+    _check_port(host, port)
     click.echo(f"Сайт / site: http://{host}:{port}/   стрічки / feeds: http://{host}:{port}/feed.atom")
     if dev:
         from web import create_app
@@ -43,6 +48,21 @@ def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) ->
     argv.append("web.wsgi:app")
     sys.stdout.flush()
     os.execv(sys.executable, argv)  # gunicorn takes over this process: signals reach it directly
+
+
+def _check_port(host: str, port: int) -> None:
+    """Try the address before gunicorn does: it would print five raw «Connection in use» errors instead."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is not busy
+            probe.bind((host, port))
+    except OSError as exc:
+        other = port + 1 if port < 65535 else 8000
+        reason = ("уже зайнятий іншою програмою" if exc.errno == errno.EADDRINUSE
+                  else f"недоступний ({exc.strerror or exc})")
+        fail(f"порт {port} на {host} {reason}: оберіть інший — `outages serve --port {other}`"
+             f" (демо: `make demo PORT={other}`) / port {port} is not available: choose another with --port", code=1)
 
 
 @cli.command()

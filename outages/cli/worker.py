@@ -23,10 +23,13 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @cli.command("run")
-@click.option("--once", is_flag=True, help="One cycle (sync, then mail) and exit: for cron.")
-@click.option("--source", default=None, help="Override the configured source (gsheet:KEY, a CSV URL or a file).")
+@click.option("--once", is_flag=True, help="Один цикл (синхронізація, потім пошта) і вихід: для cron"
+              " / One cycle (sync, then mail) and exit: for cron.")
+@click.option("--source", default=None, help="Інше джерело замість налаштованого (gsheet:KEY, CSV-посилання або файл)"
+              " / Override the configured source (gsheet:KEY, a CSV URL or a file).")
 @click.option("--publish", "publish_dir", default=None,
-              help="Also write the static site to this folder after each change (default OUTAGES_PUBLISH_DIR).")
+              help="Також писати статичний сайт у цю теку після кожної зміни (типово OUTAGES_PUBLISH_DIR)"
+              " / Also write the static site to this folder after each change (default OUTAGES_PUBLISH_DIR).")
 @pass_ctx
 def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str | None) -> None:
     """Sync every OUTAGES_SYNC_INTERVAL seconds or at a push, then send mail / Робочий процес."""
@@ -74,7 +77,7 @@ def _publisher(ctx: Context, engine, directory: str):  # noqa: ANN001, ANN202
 
 
 @cli.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Вивести один об'єкт JSON / Print one JSON object.")
 @pass_ctx
 def status_command(ctx: Context, as_json: bool) -> None:
     """Last sync: when, result, rows, errors, source / Стан синхронізації."""
@@ -137,7 +140,8 @@ def _when(iso: str | None, tz) -> str:  # noqa: ANN001
 
 
 @cli.command("doctor")
-@click.option("--source", default=None, help="Check this source instead of the configured one.")
+@click.option("--source", default=None, help="Перевірити це джерело замість налаштованого"
+              " / Check this source instead of the configured one.")
 def doctor_command(source: str | None) -> None:
     """Check settings, credentials, sheet access, headers, database, mail server / Перевірити налаштування."""
     problems = 0
@@ -154,6 +158,8 @@ def doctor_command(source: str | None) -> None:
         say(False, "налаштування / settings", f"{exc} — виправте змінну або файл налаштувань / fix it")
         raise SystemExit(1)
     say(True, "налаштування / settings", f"місто / city {settings.city_name}, {settings.tz.key}")
+    for what, detail in _quiet_gaps(settings):
+        say(True, what, detail, warning=True)
     _check_database(settings, say)
     from sheets.doctor import check_source
 
@@ -164,6 +170,25 @@ def doctor_command(source: str | None) -> None:
         click.echo(f"\nПроблем / problems: {problems}")
         raise SystemExit(1)
     click.echo("\nУсе гаразд / all good")
+
+
+def _quiet_gaps(settings) -> list[tuple[str, str]]:  # noqa: ANN001
+    """Settings whose absence stops nothing at start-up but quietly breaks something: a warning each, naming
+    what breaks (doctor still passes: the demo runs without them)."""
+    data = settings.data
+    gaps = []
+    if not data.get("public_url"):
+        gaps.append(("OUTAGES_PUBLIC_URL", "не задано — посилання в листах (сторінка запису, «Інформацію передано»)"
+                     " ведуть на http://127.0.0.1:5000, і адресати їх не відкриють / empty: links in e-mail point"
+                     " at 127.0.0.1"))
+    if not data.get("secret_key"):
+        gaps.append(("OUTAGES_SECRET_KEY", "не задано — листи йдуть без посилань «Інформацію передано»: чергові"
+                     " не можуть підтвердити передачу (п. 7.6) / empty: no relay confirmation links in e-mail"))
+    if not data.get("hook_secret"):
+        gaps.append(("OUTAGES_HOOK_SECRET", f"не задано — push-запити форми (POST /hooks/form-submitted)"
+                     f" відхиляються, нові рядки чекають наступної синхронізації (кожні {settings.sync_interval:g} с)"
+                     " / empty: form pushes are refused, new rows wait for the timed sync"))
+    return gaps
 
 
 def _check_database(settings, say) -> None:  # noqa: ANN001

@@ -4,8 +4,8 @@ Revision ID: 0005_addresses
 Revises: 0004_sync_scale
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_addresses"
 down_revision = "0004_sync_scale"
@@ -14,8 +14,27 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Rows for records stored before this table existed are written by `outages init` (outages/address_index.py
+    # reindex), which knows the city's street catalogue; a migration does not read settings.
+    op.create_table(
+        "record_addresses",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("record_number", sa.Integer, sa.ForeignKey("records.number"), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("street_key", sa.String(200), nullable=False),
+        sa.Column("street", sa.String(200), nullable=False),
+        sa.Column("known", sa.Boolean, nullable=False),
+        sa.Column("whole", sa.Boolean, nullable=False),
+        sa.Column("lo", sa.Integer),
+        sa.Column("hi", sa.Integer),
+        sa.Column("parity", sa.String(4)),
+        sa.Column("suffix", sa.String(20), nullable=False),
+    )
+    op.create_index("ix_record_addresses_street", "record_addresses", ["street_key", "lo"])
+    op.create_index("ix_record_addresses_record", "record_addresses", ["record_number"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_record_addresses_record", table_name="record_addresses")
+    op.drop_index("ix_record_addresses_street", table_name="record_addresses")
+    op.drop_table("record_addresses")

@@ -1,0 +1,128 @@
+"""Benchmark: address search over 50,000 stored records (5,000 active), in SQL over the parsed addresses.
+
+Not a test: it prints medians of several runs, on a fresh SQLite database (and PostgreSQL with --postgres).
+Measured: reading every record's addresses again (`outages init` after a catalogue change), parsing a resident's
+query, and selecting the records that cover it (`Filters.records`, what `/?q=` does before rendering).
+
+    .venv/bin/python bench/search_bench.py [--records 50000] [--runs 7] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from outages import db  # noqa: E402
+from outages.address_index import reindex  # noqa: E402
+from outages.addresses import parse_query  # noqa: E402
+from outages.db import bulk_insert  # noqa: E402
+from outages.schema import records  # noqa: E402
+from outages.search import Filters  # noqa: E402
+from outages.settings import load  # noqa: E402
+
+QUERIES = ("Соборна 14", "Потьомкінська 130", "Фалеевская 5", "потьомкинська 131", "Соборна", "Неіснуюча 5")
+NOW = datetime(2026, 11, 22, 18, 0, tzinfo=timezone.utc)
+
+
+def addresses(rng: random.Random, streets: list[str]) -> str:
+    parts = []
+    for _ in range(rng.choice((1, 1, 1, 2))):
+        street = rng.choice(streets) if rng.random() < 0.95 else f"вул. Невідома {rng.randint(1, 300)}"
+        form = rng.random()
+        lo = rng.randint(1, 150)
+        if form < 0.4:
+            parts.append(f"{street}, {lo}-{lo + rng.randint(2, 60)}")
+        elif form < 0.7:
+            parts.append(f"{street}, " + ", ".join(str(lo + 2 * k) for k in range(rng.randint(1, 4))))
+        elif form < 0.8:
+            parts.append(f"{street}, непарні {lo | 1}-{(lo | 1) + 30}")
+        elif form < 0.9:
+            parts.append(f"{street}, {lo}а, {lo}/1")
+        else:
+            parts.append(street)
+    return "; ".join(parts)
+
+
+def fill(engine, settings, count: int) -> float:  # noqa: ANN001
+    rng = random.Random(7)
+    streets = [s.full_name for s in settings.streets.entries]
+    rows = []
+    for n in range(1, count + 1):
+        at = NOW - timedelta(hours=count - n)
+        active = n > count - count // 10
+        rows.append({
+            "number": n, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
+            "districts": ["Центральний"], "addresses": addresses(rng, streets), "summary": "Порив", "cause": "",
+            "impact": "", "event_at": at, "expected_end": at + timedelta(hours=6), "first_recorded_at": at,
+            "last_changed_at": at, "status": "active" if active else "resolved",
+            "resolved_at": None if active else at + timedelta(hours=5), "deadline_met": True, "delay_minutes": 10.0,
+            "lead_hours": None, "contact_name": "", "contact_phone": "", "reporter_email": "", "revision": 1,
+            "overdue_for": None,
+        })
+    with engine.begin() as conn:
+        bulk_insert(conn, records, rows)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        reindex(conn, settings.streets)
+    return time.perf_counter() - started
+
+
+def median_ms(action, runs: int) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench(url: str, count: int, runs: int) -> None:
+    settings = load({})
+    engine = create_engine(url)
+    db.upgrade(engine)
+    took = fill(engine, settings, count)
+    print(f"{engine.dialect.name}: {count} records; re-reading every record's addresses: {took:.2f} s")
+    for typed in QUERIES:
+        filters = Filters(query=typed, streets=settings.streets)
+        parse = median_ms(lambda: parse_query(typed, settings.streets), runs)
+        with engine.connect() as conn:
+            found = filters.records(conn, NOW)
+            search = median_ms(lambda: filters.records(conn, NOW), runs)
+        print(f"  «{typed}»: {len(found):5d} records; parse {parse:.2f} ms, select {search:.1f} ms (median of {runs})")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--postgres", help="also on this PostgreSQL database (a schema of its own, dropped after)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        bench(f"sqlite:///{folder}/bench.db", args.records, args.runs)
+    if args.postgres:
+        schema = "bench_" + uuid.uuid4().hex[:8]
+        admin = create_engine(args.postgres)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            bench(f"{args.postgres}?options=-csearch_path%3D{schema}", args.records, args.runs)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
