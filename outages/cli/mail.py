@@ -105,8 +105,12 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
         ["id", "стан", "вид", "№", "адресат", "роль", "спроб", "створено", "надіслано", "відповідь / помилка"],
         [[r.id, word(OUTBOX_STATUS, r.status), word(MESSAGE_KIND, r.kind), r.record_number, r.recipient,
           word(ROLE, r.role), r.attempts, fmt(r.created_at, tz), fmt(r.sent_at or r.failed_at, tz),
-          _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
+          ("⚠ МОЖЛИВО ДВІЧІ / maybe twice · " if r.id in doubtful else "")
+          + _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
     ))
+    if doubtful:
+        click.echo("⚠ Спроба перервалася під час надсилання в Telegram (процес зупинено примусово): повідомлення могло"
+                   " з'явитися двічі — перевірте канал / a Telegram send was cut short: check for a double.")
     order = list(OUTBOX_STATUS)
     summary = " · ".join(f"{word(OUTBOX_STATUS, k)}: {v}" for k, v in
                          sorted(totals.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
