@@ -210,6 +210,9 @@ def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: 
     decision = Decision(row=sub.row, key=sub.key, content_hash=digest, status="rejected", change="rejected",
                         kind=sub.kind, action=sub.action, submission=sub, prior=known, first_recorded_at=first)
     errors = list(sub.errors) + rules.problems(sub, settings.rules)
+    if (sub.action in (Action.UPDATE, Action.RESOLVE) and sub.reference is None and "reference" not in sub.invalid
+            and sub.executor and "executor" not in sub.invalid):
+        errors.append(_open_records(sub.executor, state))  # the number the dispatcher forgot is likely among these
     if not errors:
         if sub.action is Action.NEW:
             errors = _new(decision, sub, known, state, settings)

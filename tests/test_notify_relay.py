@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.schema import relay_confirmations
 from outages.sync import sync
 from rows import emergency, planned, resolve, table, update
@@ -185,7 +185,9 @@ def test_planned_works_ask_for_no_relay_and_a_forged_link_is_refused(engine, mai
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=61))
     assert smtp_peer.to("control@example.org") == []
     assert client.get("/relay/confirm/ImV2ZW50OjE6ZHV0eS5jZW50cmFsQGV4YW1wbGUub3JnIg.forged").status_code == 404
-    assert client.post("/relay/confirm/not-a-token").status_code == 404
+    refused = client.post("/relay/confirm/not-a-token")
+    assert refused.status_code == 404 and "Посилання недійсне" in refused.get_data(as_text=True)
+    assert "Not Found" not in refused.get_data(as_text=True)  # Ukrainian, like every relay page
     assert client.get("/relay/records/MQ.forged").status_code == 404
 
 
@@ -201,3 +203,15 @@ def test_the_relay_hour_is_an_hour_of_real_time_across_the_autumn_clock_change(e
     assert smtp_peer.to("control@example.org") == []
     deliver_pending(engine, mail_settings, (sent + timedelta(minutes=61)).astimezone(KYIV))  # 03:01 EET
     assert len(smtp_peer.to("control@example.org")) == 1
+
+
+def test_an_emergency_that_ended_before_the_hub_heard_of_it_is_told_but_nobody_is_asked_to_relay_it(
+        engine, mail_settings, smtp_peer):
+    sync(engine, table(emergency(), resolve(1)), mail_settings, NOW)  # the report and its resolution together
+    deliver_pending(engine, mail_settings, NOW)
+    told = smtp_peer.to("duty.central@example.org")
+    assert sorted(m["Subject"] for m in told) == [
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1", "[ЛІКВІДОВАНО] Водопостачання · Центральний · №1"]
+    assert not any(LINK.search(text_of(m)) for m in told)
+    deliver_pending(engine, mail_settings, NOW + timedelta(minutes=90))
+    assert len(smtp_peer.to("duty.central@example.org")) == 2 and smtp_peer.to("control@example.org") == []

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.notify.words import span, tel, when
 from outages.settings import load
 from outages.sync import sync
@@ -220,3 +220,17 @@ def test_an_update_with_a_new_term_stops_the_reminders(engine, mail_settings, sm
     assert [m["Subject"].split("]")[0] for m in smtp_peer.to("control@example.org")
             if m["Subject"].startswith("[ПРОСТРОЧЕНО")] == [
         "[ПРОСТРОЧЕНО", "[ПРОСТРОЧЕНО 3 ГОД"]
+
+
+def test_a_bad_delivery_choice_is_named_in_ukrainian_and_skips_only_that_entry(settings):
+    from outages.notify.cadence import role_cadences
+    from outages.notify.directory import parse_entry
+    from outages.settings import SettingsError
+
+    with pytest.raises(ValueError, match="delivery «weekly»: невідомий спосіб доставки"):
+        parse_entry({"email": "press@example.org", "role": "press", "delivery": "weekly"}, settings)
+    assert parse_entry({"email": "press@example.org", "role": "press", "delivery": "Daily"}, settings).delivery == \
+        "daily"
+    settings.data["delivery"] = {"press": "weekly"}
+    with pytest.raises(SettingsError, match="delivery.press: expected one of now, hourly, daily, got 'weekly'"):
+        role_cadences(settings)

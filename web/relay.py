@@ -12,6 +12,7 @@ import base64
 import hashlib
 
 from flask import Blueprint, abort, render_template, request
+from werkzeug.exceptions import NotFound
 
 from outages.notify import relay
 from outages.notify.options import mail_options
@@ -44,6 +45,16 @@ RELAY_CSP = (
 
 def _options():  # noqa: ANN202
     return mail_options(hub().settings)
+
+
+@bp.errorhandler(404)
+def not_found(error):  # noqa: ANN001, ANN201
+    # A forged, mistyped or foreign link: say so in Ukrainian, like every relay page (not Flask's English 404).
+    return render_template("relay/invalid.html", title="Посилання недійсне", record=None, contact=None,
+                           reason=error.description if error.description != _GENERIC_404 else ""), 404
+
+
+_GENERIC_404 = NotFound.description
 
 
 def _expired():  # noqa: ANN202

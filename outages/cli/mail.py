@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..notify import directory as directory_mod
 from ..notify import relay
 from ..notify.options import mail_options
+from ..notify.residents import deliver_once as deliver_residents
 from ..schema import delivery_attempts, outbox
 from ..settings import LOCAL_CONFIG, SettingsError
 from ..tables import text_table
@@ -30,7 +31,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @pass_ctx
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
-    from ..notify.outbox import deliver_pending
+    from ..notify.sender import deliver_pending
 
     engine = ctx.ready_engine()
     settings = ctx.settings
@@ -49,6 +50,17 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     finally:
         if catcher is not None:
             catcher.stop()
+    # Residents' channels: subscribers' fan-out, the Telegram channel and bot, webhooks (docs/subscriptions.md).
+    residents = deliver_residents(engine, settings, ctx.now())
+    residents_failed = 0
+    for channel, c in residents.items():
+        if channel == "residents":
+            if c.get("queued"):
+                click.echo(f"підписникам додано до черги (queued for subscribers) {c['queued']}")
+            continue
+        click.echo(f"{channel}: надіслано (sent) {c.get('sent', 0)} · відкладено (deferred) {c.get('deferred', 0)}"
+                   f" · не доставлено (failed) {c.get('failed', 0)}")
+        residents_failed += c.get("failed", 0)
     with engine.connect() as conn:
         waiting = conn.execute(select(func.count()).select_from(outbox)
                                .where(outbox.c.status.in_(("queued", "sending")))).scalar()
@@ -58,6 +70,11 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         click.echo(f"листи / messages: {catcher.folder}")
     if waiting:
         click.echo("що лишилося / what remains: `outages outbox --status queued`")
+    # A script or cron must see that mail did not go: a message that failed or had to wait exits non-zero.
+    if counts["failed"] or counts["deferred"] or residents_failed:
+        click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {counts['failed']}, відкладено"
+                   f" {counts['deferred']} — причини: `outages outbox --status failed` / `--status queued`", err=True)
+        raise SystemExit(1)
 
 
 @cli.command("outbox")

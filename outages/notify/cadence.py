@@ -11,12 +11,15 @@ deputy = "hourly"
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 
 from ..record import Kind
 from ..settings import Settings, SettingsError
 from ..times import UTC, localize
 from .directory import CADENCES, ROLES, Recipient
+
+log = logging.getLogger(__name__)
 
 # Messages about one record that a digest may carry instead; everything else (breaches, overdue, relay reminders
 # and escalations, reports) is for control and the utilities and goes at once.
@@ -41,7 +44,14 @@ def cadence(recipient: Recipient, kind: str, record_kind: Kind, settings: Settin
         return "now"  # a relay request runs against the hour of regulation 7.6–7.7
     if kind == "created" and record_kind is Kind.EMERGENCY:
         return "now"
-    return recipient.delivery or role_cadences(settings).get(recipient.role, "now")
+    if recipient.delivery:
+        return recipient.delivery
+    try:
+        return role_cadences(settings).get(recipient.role, "now")
+    except SettingsError as exc:
+        # A typo in [delivery] must not stop the sync that tells everybody: at once loses nothing.
+        log.warning("%s; sending at once", exc)
+        return "now"
 
 
 def due_at(cadence_name: str, now: datetime, settings: Settings, digest_hour: int) -> datetime:

@@ -21,6 +21,7 @@ from ..settings import Settings
 from .directory import Recipient
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .schedule import overdue_step
 from .words import reader_day, span, tel, when
 
@@ -33,7 +34,7 @@ def state_line(record, tz, today) -> str:  # noqa: ANN001
     emergency = record.kind is Kind.EMERGENCY
     if record.status == "resolved":
         done = when(record.resolved_at, tz, today)
-        return f"ліквідовано{', ' + done if done else ''}" if emergency else f"завершено{', ' + done if done else ''}"
+        return ("ліквідовано" if emergency else "завершено") + (f", {done}" if done else "")
     if emergency:
         return f"триває, термін {when(record.expected_end, tz, today, 'до')}" if record.expected_end else "триває"
     return f"заплановано {span(record.event_at, record.expected_end, tz, today)}"
@@ -42,8 +43,6 @@ def state_line(record, tz, today) -> str:  # noqa: ANN001
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
     """One mail per recipient and kind of the items that have come due: a digest of records, or one reminder
     listing every record whose term passed without an update."""
-    from .outbox import new_row, queue
-
     due = conn.execute(select(digest_items).where(digest_items.c.outbox_id.is_(None), digest_items.c.due_at <= now)
                        .order_by(digest_items.c.id)).all()
     groups: dict[tuple[str, str], list[Any]] = {}

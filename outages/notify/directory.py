@@ -169,7 +169,14 @@ def load(settings: Settings) -> list[Recipient]:
 
 def check(settings: Settings) -> list[str]:
     """Problems of the directory, one line each (empty: all good)."""
+    from ..settings import SettingsError
+    from .cadence import role_cadences
+
     problems = [f"recipients[{i}]: {p}" for i, r, p in entries(settings) if r is None]
+    try:
+        role_cadences(settings)
+    except SettingsError as exc:
+        problems.append(f"{exc} (листи йдуть одразу / mail goes at once)")
     usable = [r for _, r, _ in entries(settings) if r is not None]
     seen: dict[tuple[str, str, str], int] = {}
     for recipient in usable:

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any, Callable
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+
 from sqlalchemy.orm import aliased
 
 from ..schema import delivery_attempts, outbox, subscriptions
@@ -88,15 +89,17 @@ def drain(engine: Engine, transport: Transport, *, stop: threading.Event | None 
 
 
 def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, channel: str = "email") -> list[Claimed]:
-    # A row that depends on another (an edit or a reply needs its channel post) waits until that one is done.
+    claimable = or_(
+        and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.status == "sending", outbox.c.claimed_at < now - policy.claim_lease),  # its drain died
+    )
+    # Each drain takes its transport's rows only; a row that depends on another (an edit or a reply needs its
+    # channel post) waits until that one is done.
     before = aliased(outbox)
     ready = or_(outbox.c.depends_on.is_(None),
                 select(before.c.id).where(before.c.id == outbox.c.depends_on,
                                           before.c.status.in_(("sent", "failed"))).exists())
-    claimable = and_(outbox.c.channel == channel, ready, or_(
-        and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.status == "sending", outbox.c.claimed_at < now - policy.claim_lease),  # its drain died
-    ))
+    claimable = and_(outbox.c.channel == channel, ready, claimable)
     with engine.begin() as conn:
         pick = (select(outbox.c.id).where(claimable).order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(policy.batch_size))
@@ -203,8 +206,7 @@ def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at:
                                                  outbox.c.claimed_by == worker)
                             .values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
         note = str(error) if error else None
-        subscription = item.delivery.row.get("subscription_id")
-        if mine and subscription and getattr(error, "disable_target", False):
+        if mine and item.delivery.row.get("subscription_id") and getattr(error, "disable_target", False):
             # The chat blocked the bot or is gone: its subscriptions end (`outages subscribers` counts them).
             conn.execute(update(subscriptions).where(
                 subscriptions.c.medium == item.delivery.row.get("channel"),
@@ -242,3 +244,33 @@ def release(engine: Engine, worker: str, at: datetime) -> int:
                                                      delivery_attempts.c.result == "sending")
                      .values(result="interrupted", finished_at=at, error=STOPPED))
     return count or 0
+
+
+def state(engine: Engine, now: datetime, stall_after: timedelta, channel: str = "email") -> dict[str, Any]:
+    """What `outages status` shows of delivery: messages due and waiting, the ones in progress, and whether one
+    has been waiting for the server longer than `stall_after` (a stalled delivery)."""
+    now = now.astimezone(UTC)
+    mine = outbox.c.channel == channel  # mail's state; Telegram and webhooks have their own lines
+    with engine.connect() as conn:
+        due = conn.execute(select(func.count(), func.min(outbox.c.next_attempt_at)).where(
+            mine, outbox.c.status == "queued", outbox.c.next_attempt_at <= now)).one()
+        later = conn.execute(select(func.count()).select_from(outbox).where(
+            mine, outbox.c.status == "queued", outbox.c.next_attempt_at > now)).scalar()
+        busy = conn.execute(
+            select(delivery_attempts.c.outbox_id, delivery_attempts.c.worker, delivery_attempts.c.started_at,
+                   outbox.c.recipient)
+            .select_from(delivery_attempts.join(outbox, outbox.c.id == delivery_attempts.c.outbox_id))
+            .where(mine, delivery_attempts.c.result == "sending", outbox.c.status == "sending")
+            .order_by(delivery_attempts.c.started_at)).all()
+        held = conn.execute(select(func.count()).select_from(outbox).where(mine, outbox.c.status == "sending")).scalar()
+        last_sent = conn.execute(select(func.max(outbox.c.sent_at)).where(mine)).scalar()
+        failed = conn.execute(select(func.count()).select_from(outbox).where(mine, outbox.c.status == "failed")).scalar()
+    in_progress = [{"outbox_id": b.outbox_id, "recipient": b.recipient, "worker": b.worker,
+                    "started_at": b.started_at.isoformat(),
+                    "seconds": round(between(b.started_at, now).total_seconds()),
+                    "stalled": between(b.started_at, now) > stall_after} for b in busy]
+    # Claimed by a drain but not started yet: as due as the queued ones, they wait behind the one in progress.
+    return {"due": (due[0] or 0) + (held or 0) - len(in_progress),
+            "due_since": due[1].isoformat() if due[1] else None, "waiting_retry": later or 0,
+            "in_progress": in_progress, "stalled": any(b["stalled"] for b in in_progress),
+            "last_sent_at": last_sent.isoformat() if last_sent else None, "failed": failed or 0}

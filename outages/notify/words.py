@@ -31,9 +31,9 @@ def day_word(moment: datetime, tz: ZoneInfo, today: date) -> str:
 
 def when(moment: datetime | None, tz: ZoneInfo, today: date, prep: str = "") -> str:
     """«сьогодні о 20:00», with a preposition «сьогодні до 20:00» / «завтра з 09:00» / «30.11 до 20:00»;
-    «—» for no time."""
+    empty for no time (templates say «не вказано»)."""
     if moment is None:
-        return "—"
+        return ""
     local = moment.astimezone(tz)
     return f"{day_word(local, tz, today)} {prep or _at(local.hour)} {local:%H:%M}"
 
