@@ -38,10 +38,14 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     if not event_ids:
         return 0
     options = mail_options(settings)
-    found = conn.execute(select(events).where(events.c.id.in_(event_ids), events.c.kind.in_(RECORD_KINDS))
+    # One range query (a sync's events have adjacent ids; a year's first sync makes 100k of them). An old change
+    # found by a first sync of a long sheet is history, not news (as for officials' mail).
+    wanted = set(event_ids)
+    found = conn.execute(select(events).where(events.c.id.between(min(event_ids), max(event_ids)),
+                                              events.c.kind.in_(RECORD_KINDS),
+                                              events.c.at >= now - options.news_max_age)
                          .order_by(events.c.id)).all()
-    # An old change found by a first sync of a long sheet is history, not news (as for officials' mail).
-    recent = [e for e in found if between(e.at, now) <= options.news_max_age]
+    recent = [e for e in found if e.id in wanted and between(e.at, now) <= options.news_max_age]
     if not recent:
         return 0
     numbers = sorted({e.record_number for e in recent})
