@@ -74,9 +74,9 @@ def test_new_update_resolve_post_edit_and_reply_each_once(engine, tg_settings, b
     sync(engine, done, tg_settings, NOW + timedelta(hours=1, minutes=6))
     assert deliver(engine, tg_settings, NOW + timedelta(hours=1, minutes=7))["sent"] == 2
     post, first_reply, last_reply = bot_api.chat(CHANNEL)
-    assert post.edits == 2 and post.text.startswith("✅ <b>Ліквідовано</b> 22.11.2026 18:40")
+    assert post.edits == 2 and post.text.startswith("✅ <b>Ліквідовано</b> 22.11.2026 17:50")
     assert "Термін ліквідації:" not in post.text
-    assert last_reply.reply_to == post.message_id and last_reply.text == "✅ Ліквідовано о 18:40"
+    assert last_reply.reply_to == post.message_id and last_reply.text == "✅ Ліквідовано о 17:50"
     rows = channel_rows(engine)
     assert [r.kind for r in rows] == ["tg_post", "tg_edit", "tg_reply", "tg_edit", "tg_reply"]
     assert {r.status for r in rows} == {"sent"} and {r.peer_ref for r in rows} == {str(post.message_id)}
