@@ -111,7 +111,7 @@ def main() -> None:
             transport = SmtpTransport(options, reuse=reuse)
             began = time.perf_counter()
             for message in messages:
-                transport.send(message)
+                transport.send_message(message)
             smtp.append(args.recipients / (time.perf_counter() - began))
             transport.close()
         results[mode] = {"drain": drain, "smtp": smtp}

@@ -161,6 +161,8 @@ delivery_attempts = Table(
     Column("error", Text),
     Column("duration_ms", Float),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
+    # Attempts in progress (result "sending"): a drain gives its own back at every end, `outages status` lists them.
+    Index("ix_delivery_attempts_in_progress", "result", "worker"),
 )
 
 # Who confirmed relaying a message (the signed link «Інформацію передано») and when; the first click counts.

@@ -1,9 +1,13 @@
-"""The worker (`outages run`): sync on a timer or at once when the form pushes, then hand over to the outbox.
+"""The worker (`outages run`): sync on a timer or at once when the form pushes; mail goes out in a lane of its own.
 
 It knows no gspread: it is given `pull`, a callable returning a Batch (the rows read, and what to do inside the
 sync's transaction, e.g. write verdicts back). Several workers may run: a lease in the database (worker_locks)
 lets one sync at a time, and one that died holding it loses it when the lease expires. The sync itself also
 serialises in the database (outages.sync), so even two syncs at once never number a record twice.
+
+Delivery never runs in the sync's thread: `run()` starts the mail lane (notify/lane.py), a thread that drains the
+outbox on its own, so a mail server that never answers delays mail only. `run(once=True)` (cron) syncs, then
+drains once within the drain budget.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
+from .notify.lane import MailLane
+from .notify.sender import deliver_pending
 from .record import SheetTable
 from .schema import sync_requests, sync_runs, worker_locks
 from .settings import Settings
@@ -34,6 +40,7 @@ POLL_SECONDS = 0.5  # how often an idle worker looks for a push; one indexed que
 VERIFY_AFTER = 5.0  # after writing verdicts, read again soon: a sort during the write is corrected in seconds
 HELD_BACKOFF = 2.0  # a worker without the lease looks at pushes again only after this
 KEEP_REQUESTS = timedelta(days=7)
+LANE_STOP_SECONDS = 3.0  # SIGTERM: the mail lane gets this long to stop before its claims are given back anyway
 
 
 @dataclass
@@ -127,6 +134,7 @@ class Worker:
         self.echo = echo or (lambda line: log.info(line))
         self.after_cycle = after_cycle  # e.g. publishing the static site (given by the CLI: the core knows no web)
         self.cycles = 0
+        self.lane: MailLane | None = None
         self._done = threading.Condition()
 
     def cycle(self) -> Cycle:
@@ -165,7 +173,6 @@ class Worker:
                 report.holder = lease_holder(self.engine)
             except Exception:
                 report.holder = None
-        report.delivered = self._deliver()
         if self.after_cycle is not None:
             try:
                 self.after_cycle(report)
@@ -176,29 +183,37 @@ class Worker:
             self._done.notify_all()
         return report
 
-    def _deliver(self) -> dict[str, int]:
-        from .notify import outbox  # looked up each time: the notification step is its own module
-
+    def deliver_once(self) -> dict[str, int]:
+        """`run --once`: one drain in this thread, within the drain budget (cron has nothing else to stall)."""
         try:
-            return dict(outbox.deliver_pending(self.engine, self.settings, self.clock()) or {})
-        except Exception:  # mail trouble must never stop the syncing
+            return dict(deliver_pending(self.engine, self.settings, self.clock(), stop=self.stop) or {})
+        except Exception:  # mail trouble must never fail the sync's exit code
             log.exception("delivering the outbox failed")
             return {"error": 1}
 
     def run(self, once: bool = False) -> int:
         """Cycle until stopped (SIGTERM/SIGINT or `stop`). Returns the exit code."""
-        if not once:
-            self._install_signals()
-        while not self.stop.is_set():
+        if once:
             report = self.cycle()
             self.echo(summary(report, self.label))
-            if once:
-                return 1 if report.ok is False else 0
-            wait = float(self.settings.sync_interval)
-            if report.stats.get("cells_written"):
-                wait = min(wait, VERIFY_AFTER)
-            # Another worker is syncing: a push it has not claimed yet is its business, not a reason to spin.
-            self.wait(wait, heed_pushes_after=0.0 if report.synced else HELD_BACKOFF)
+            report.delivered = self.deliver_once()
+            return 1 if report.ok is False else 0
+        self._install_signals()
+        lane = self.lane = MailLane(self.engine, self.settings, stop=self.stop, echo=self.echo).start()
+        try:
+            while not self.stop.is_set():
+                report = self.cycle()
+                self.echo(summary(report, self.label))
+                lane.wake()  # the sync may have queued messages: the lane takes them at once
+                wait = float(self.settings.sync_interval)
+                if report.stats.get("cells_written"):
+                    wait = min(wait, VERIFY_AFTER)
+                # Another worker is syncing: a push it has not claimed yet is its business, not a reason to spin.
+                self.wait(wait, heed_pushes_after=0.0 if report.synced else HELD_BACKOFF)
+        finally:
+            released = lane.shutdown(timeout=LANE_STOP_SECONDS)
+        if released:
+            self.echo(f"повернуто до черги / given back to the queue: {released}")
         self.echo("Зупинено / stopped")
         return 0
 

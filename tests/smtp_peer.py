@@ -46,6 +46,7 @@ class SmtpPeer:
     temporary_refuse: set[str] = field(default_factory=set)
     drop_at: int | None = None  # drop the connection instead of accepting the n-th DATA (1-based, counted overall)
     latency: float = 0.0  # seconds the server takes to accept each message (lets two workers overlap)
+    hang: bool = False  # never answer DATA (the reply to the final dot never comes)
     logins: int = 0
     connections: int = 0
 
@@ -74,6 +75,12 @@ class SmtpPeer:
                 raise AssertionError(f"expected {count} messages, got {len(self.received)}")
             return list(self.received)
 
+    def wait_for_data(self, count: int, timeout: float = 10.0) -> None:
+        """Block until the server has been sent `count` messages' DATA (answered or not)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._data_seen >= count, timeout=timeout):
+                raise AssertionError(f"expected {count} DATA, got {self._data_seen}")
+
     def messages(self) -> list[EmailMessage]:
         with self._cond:
             return [r.message for r in self.received]
@@ -88,12 +95,13 @@ class SmtpPeer:
         if ok:
             with self._cond:
                 self.logins += 1
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 to a wrong password
 
     def _count_data(self) -> bool:
         """True when this DATA must be dropped."""
         with self._cond:
             self._data_seen += 1
+            self._cond.notify_all()
             return self.drop_at is not None and self._data_seen == self.drop_at
 
     def _store(self, envelope) -> None:  # noqa: ANN001
@@ -121,9 +129,12 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        drop = self.peer._count_data()
+        if self.peer.hang:
+            await asyncio.Event().wait()  # nobody sets it: the answer never comes (until the server stops)
         if self.peer.latency:
             await asyncio.sleep(self.peer.latency)
-        if self.peer._count_data():
+        if drop:
             server.transport.close()  # the connection drops before the message is accepted
             return "421 4.4.2 Connection dropped"
         self.peer._store(envelope)

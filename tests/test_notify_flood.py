@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from outages.demo.build import HEADERS, ROWS
 from outages.notify.directory import load as directory
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.notify.routing import mentions_street
 from outages.record import SheetRow, SheetTable
 from outages.schema import events, records

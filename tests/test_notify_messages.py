@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outages.notify.messages import render
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.sync import sync
 from rows import emergency, table, update
 

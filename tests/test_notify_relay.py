@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.schema import relay_confirmations
 from outages.sync import sync
 from rows import emergency, planned, resolve, table, update

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import inspect
 
 from outages import db
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.settings import load
 from outages.sync import sync
 from rows import emergency, planned, table, update, write_csv

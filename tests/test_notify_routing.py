@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from outages.notify.outbox import deliver_pending
+from outages.notify.sender import deliver_pending
 from outages.notify.routing import mentions_street
 from outages.sync import sync
 from rows import emergency, planned, resolve, table, update

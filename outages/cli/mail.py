@@ -30,7 +30,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @pass_ctx
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
-    from ..notify.outbox import deliver_pending
+    from ..notify.sender import deliver_pending
 
     engine = ctx.ready_engine()
     settings = ctx.settings
@@ -58,6 +58,11 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         click.echo(f"листи / messages: {catcher.folder}")
     if waiting:
         click.echo("що лишилося / what remains: `outages outbox --status queued`")
+    # A script or cron must see that mail did not go: a message that failed or had to wait exits non-zero.
+    if counts["failed"] or counts["deferred"]:
+        click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {counts['failed']}, відкладено"
+                   f" {counts['deferred']} — причини: `outages outbox --status failed` / `--status queued`", err=True)
+        raise SystemExit(1)
 
 
 @cli.command("outbox")

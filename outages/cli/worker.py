@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
-import socket
 import sys
 import threading
 import time
@@ -14,6 +12,7 @@ import click
 
 from .. import db
 from .. import worker as hub_worker
+from ..notify.options import mail_options
 from ..settings import SettingsError, load
 from ..times import fmt
 from . import Context, cli, fail
@@ -39,6 +38,10 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     engine = ctx.ready_engine()
+    try:
+        mail_options(ctx.settings)  # the mail lane reads them: a bad [notify] value stops the start, named
+    except SettingsError as exc:
+        fail(f"налаштування / setting {exc}")
     stop = threading.Event()
     try:
         src = open_source(source, ctx.settings, stop=stop)
@@ -88,6 +91,7 @@ def status_command(ctx: Context, as_json: bool) -> None:
         state["configured_source"] = configured_spec(ctx.settings)
     except Exception:  # no source configured: say so below
         state["configured_source"] = None
+    state["mail"] = _mail_state(ctx, engine)
     if as_json:
         click.echo(json.dumps(state, ensure_ascii=False, indent=1))
         return
@@ -116,6 +120,36 @@ def status_command(ctx: Context, as_json: bool) -> None:
                                              if lock["holder"] else "вільне / free"))
     push = f", останній / last {_when(state['last_push'], tz)}" if state["last_push"] else ""
     click.echo(f"Push-запити в черзі / pushes pending: {state['pushes_pending']}{push}")
+    _echo_mail(state["mail"], tz)
+
+
+def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
+    from datetime import timedelta
+
+    from ..notify.drain import state as delivery_state
+
+    try:
+        timeout = mail_options(ctx.settings).smtp_timeout
+    except SettingsError:
+        timeout = 30.0
+    # Longer than two command timeouts without an answer: not a slow reply any more, the server is holding on.
+    return delivery_state(engine, ctx.now(), stall_after=timedelta(seconds=2 * timeout))
+
+
+def _echo_mail(mail: dict, tz) -> None:  # noqa: ANN001
+    for busy in mail["in_progress"]:
+        if busy["stalled"]:
+            click.echo(f"Пошта / mail: ДОСТАВКА ЗАВИСЛА / delivery STALLED — лист {busy['outbox_id']} до"
+                       f" {busy['recipient']} чекає відповіді поштового сервера {busy['seconds'] // 60} хв"
+                       f" {busy['seconds'] % 60} с (з / since {_when(busy['started_at'], tz)}); решта пошти чекає,"
+                       " синхронізація працює / the server has not answered; syncing goes on")
+        else:
+            click.echo(f"Пошта / mail: надсилається / sending лист {busy['outbox_id']} до {busy['recipient']}"
+                       f" ({busy['seconds']} с)")
+    since = f", найдавніший з / oldest since {_when(mail['due_since'], tz)}" if mail["due_since"] else ""
+    click.echo(f"Пошта в черзі / mail due: {mail['due']}{since} · чекають повтору / waiting to retry"
+               f" {mail['waiting_retry']} · не доставлено / failed {mail['failed']}"
+               f" · остання надіслана / last sent {_when(mail['last_sent_at'], tz)}")
 
 
 def _when(iso: str | None, tz) -> str:  # noqa: ANN001
@@ -189,22 +223,40 @@ def _check_database(settings, say) -> None:  # noqa: ANN001
 
 
 def _check_smtp(settings, say) -> None:  # noqa: ANN001
+    """Connect as the worker does (TLS as configured) and, when OUTAGES_SMTP_USER is set, log in: a wrong
+    password must show here, not as mail that never leaves."""
+    from dataclasses import replace
+
+    from ..notify.transport import LoginRefused, SmtpTransport, TransportError
+
     host = settings.data.get("smtp_host")
     if not host:
         say(True, "поштовий сервер / mail server", "не налаштовано (OUTAGES_SMTP_HOST) / not configured",
             warning=True)
         return
-    tls = str(settings.data.get("smtp_tls") or "none")
-    port = int(settings.data.get("smtp_port") or {"ssl": 465, "starttls": 587}.get(tls, 1025))
-    use_ssl = tls == "ssl"
     try:
-        cls = smtplib.SMTP_SSL if use_ssl else smtplib.SMTP
-        with cls(host, port, timeout=10) as smtp:
-            code, _ = smtp.ehlo()
-        if code != 250:
-            raise smtplib.SMTPException(f"EHLO answered {code}")
-        say(True, "поштовий сервер / mail server", f"{host}:{port} відповідає / answers EHLO")
-    except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+        options = replace(mail_options(settings), smtp_timeout=10)
+    except SettingsError as exc:
+        say(False, "поштовий сервер / mail server", f"налаштування / setting {exc}")
+        return
+    where = f"{options.host}:{options.port}"
+    transport = SmtpTransport(options)
+    try:
+        transport.open()
+    except LoginRefused as exc:
         say(False, "поштовий сервер / mail server",
-            f"{host}:{port} недоступний ({exc}): перевірте OUTAGES_SMTP_HOST / OUTAGES_SMTP_PORT і мережу"
+            f"{where} відмовив у вході користувачу {options.user} ({exc.answer}): перевірте OUTAGES_SMTP_USER"
+            " / OUTAGES_SMTP_PASSWORD / the server refused the login")
+        return
+    except TransportError as exc:
+        say(False, "поштовий сервер / mail server",
+            f"{where} недоступний ({exc}): перевірте OUTAGES_SMTP_HOST / OUTAGES_SMTP_PORT і мережу"
             " / the mail server does not answer")
+        return
+    finally:
+        transport.close()
+    if options.user:
+        say(True, "поштовий сервер / mail server", f"{where} відповідає, вхід як {options.user} успішний"
+            " / answers, login accepted")
+    else:
+        say(True, "поштовий сервер / mail server", f"{where} відповідає / answers EHLO (без входу / no login)")

@@ -21,6 +21,7 @@ from ..settings import Settings
 from .directory import Recipient
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .schedule import overdue_step
 from .words import reader_day, span, tel, when
 
@@ -53,8 +54,6 @@ def _reminded_since(conn: Connection, addresses: list[str], since: datetime) -> 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
     """One mail per recipient and kind of the items that have come due: a digest of records, or one reminder
     listing every record whose term passed without an update."""
-    from .outbox import new_row, queue
-
     due = conn.execute(select(digest_items).where(digest_items.c.outbox_id.is_(None), digest_items.c.due_at <= now)
                        .order_by(digest_items.c.id)).all()
     groups: dict[tuple[str, str], list[Any]] = {}

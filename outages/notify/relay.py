@@ -21,6 +21,7 @@ from ..times import between, minutes
 from .directory import ROLE_UK
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .routing import CONTACT_ROLES, recipients_for
 from .words import reader_day, when
 
@@ -165,8 +166,6 @@ def _unconfirmed(stamp_column, older_than: datetime):  # noqa: ANN001, ANN202
 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
     """Queue the reminders and escalations that have come due; returns how many messages."""
-    from .outbox import new_row, queue  # outbox imports this module for links
-
     rows: list[dict[str, Any]] = []
     tz = settings.tz
     # Reminders, unless the escalation is already due (then the escalation says it all).

@@ -24,6 +24,7 @@ from ..times import between, fmt, localize
 from .cadence import cadence, due_at
 from .messages import message_id, record_context, render
 from .options import MailOptions
+from .queue import new_row, queue
 from .routing import by_role, in_portfolio, recipients_for, routing
 from .words import day_before, reader_day
 
@@ -36,14 +37,11 @@ OVERDUE_REMINDER_HOURS = (3, 6, 12, 24)
 
 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
-    from . import digest
-    from .outbox import queue
-
     rows = planned_reminders(conn, settings, options, now)
     rows += overdue_reminders(conn, settings, options, now)
     rows += weekly_digest(conn, settings, options, now)
     rows += monthly_report(conn, settings, options, now)
-    return queue(conn, rows, settings.tz) + digest.enqueue_due(conn, settings, options, now)
+    return queue(conn, rows, settings.tz)
 
 
 def _at(day: date, hour: int, settings: Settings) -> datetime:
@@ -53,8 +51,6 @@ def _at(day: date, hour: int, settings: Settings) -> datetime:
 def planned_reminders(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
     """The reminder goes out on the calendar day before the works (from `planned_reminder_hour`), never on the
     day itself; works reported less than a day ahead get none (their first message is fresh enough)."""
-    from .outbox import new_row
-
     tz = settings.tz
     soon = conn.execute(select(records.c.number, records.c.event_at, records.c.first_recorded_at).where(
         records.c.status == "active", records.c.kind == Kind.PLANNED.value,
@@ -144,8 +140,6 @@ def _failed(conn: Connection, since: datetime, until: datetime) -> list[dict[str
 
 
 def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    from .outbox import new_row
-
     today = now.astimezone(settings.tz).date()
     monday = today - timedelta(days=today.weekday())
     until = _at(monday, 0, settings)
@@ -191,8 +185,6 @@ def weekly_digest(conn: Connection, settings: Settings, options: MailOptions, no
 
 
 def monthly_report(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    from .outbox import new_row
-
     today = now.astimezone(settings.tz).date()
     first = today.replace(day=1)
     if now < _at(first, options.report_hour, settings):

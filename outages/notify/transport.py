@@ -12,22 +12,21 @@ import email
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar, Mapping
 
 import yagmail
 
-from .options import MailOptions
+from .delivery import Delivery, RetryPolicy, Sent, TransportError
+from .options import COMMAND_WAITS, MailOptions
+
+__all__ = ["SmtpTransport", "Outgoing", "TransportError", "LoginRefused", "mail_policy", "longest_message"]
 
 
-class TransportError(Exception):
-    """A message was not accepted. `permanent`: retrying cannot help (5xx), so the message fails at once."""
-
-    def __init__(self, message: str, *, permanent: bool = False, answer: str = "", unreachable: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        self.answer = answer
-        # No connection or login at all: every other message would fail the same way, so the batch stops.
-        self.unreachable = unreachable
+class LoginRefused(TransportError):
+    """The server answered but refused the login (wrong user or password): `outages doctor` says which."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,13 @@ class Outgoing:
     to_name: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # fixed when queued: Date, In-Reply-To, References
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "Outgoing":
+        """The message an outbox row holds."""
+        return cls(to=row["recipient"], subject=row["subject"], text=row["text_body"], html=row["html_body"],
+                   message_id=row["message_id"], to_name=row["recipient_name"] or "",
+                   headers=dict(row.get("headers") or {}))
+
 
 def _answer(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
@@ -47,20 +53,39 @@ def _answer(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(str(text).split())}".strip()
 
 
+def mail_policy(options: MailOptions) -> RetryPolicy:
+    return RetryPolicy(retry_first=options.retry_first, retry_max=options.retry_max, give_up=options.give_up,
+                       claim_lease=options.claim_lease, batch_size=options.batch_size)
+
+
+def longest_message(options: MailOptions) -> timedelta:
+    """What one message can take at most: connecting, the greeting, EHLO, STARTTLS and its EHLO, AUTH (two
+    round trips), MAIL, RCPT, DATA and sending the body each wait at most `smtp_timeout`; the reply to the final
+    dot waits `smtp_data_timeout`. A watchdog enforces the sum, whatever the server does."""
+    return timedelta(seconds=COMMAND_WAITS * options.smtp_timeout + options.smtp_data_timeout)
+
+
 class SmtpTransport:
     """Use as a context manager; the connection opens on the first `send()` and is reused until `close()`."""
 
+    channel: ClassVar[str] = "email"
+
     def __init__(self, options: MailOptions, *, reuse: bool = True):
         self.options = options
+        self.policy = mail_policy(options)
         self.reuse = reuse  # False: a new connection and login per message (what yagmail's send() does)
         self._client: yagmail.SMTP | None = None
         self.logins = 0  # how many connections this transport opened (the benchmark and tests read it)
+        self._cut = threading.Event()  # set by abort() or the watchdog: the send in progress must fail
 
     def __enter__(self) -> "SmtpTransport":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def longest(self) -> timedelta:
+        return longest_message(self.options)
 
     def _new_client(self) -> yagmail.SMTP:
         o = self.options
@@ -83,8 +108,8 @@ class SmtpTransport:
                 client.smtp.login(self.options.user, self.options.password)
         except smtplib.SMTPAuthenticationError as exc:
             _quietly_close(client)
-            raise TransportError(f"SMTP login refused: {_answer(exc.smtp_code, exc.smtp_error)}",
-                                 answer=_answer(exc.smtp_code, exc.smtp_error), unreachable=True) from None
+            raise LoginRefused(f"SMTP login refused: {_answer(exc.smtp_code, exc.smtp_error)}",
+                               answer=_answer(exc.smtp_code, exc.smtp_error), unreachable=True) from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             _quietly_close(client)
             raise TransportError(f"cannot connect to {self.options.host}:{self.options.port}: {_describe(exc)}",
@@ -96,6 +121,17 @@ class SmtpTransport:
         if self._client is not None:
             _quietly_close(self._client)
             self._client = None
+
+    def abort(self) -> None:
+        """From another thread: shut the socket, so a send waiting for the server fails at once."""
+        self._cut.set()
+        client = self._client
+        sock = getattr(getattr(client, "smtp", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def build(self, message: Outgoing) -> tuple[str, str]:
         """(envelope sender, the message as text) — yagmail's MIME with our own plain-text part."""
@@ -109,11 +145,26 @@ class SmtpTransport:
         )
         return client.user, _with_parts(built, message.text, message.html)
 
-    def send(self, message: Outgoing) -> str:
+    def send(self, delivery: Delivery) -> Sent:
+        """Hand one outbox row to the server; returns its answer. Raises TransportError."""
+        return Sent(answer=self.send_message(Outgoing.of(delivery.row)), peer_ref=delivery.idempotency_key)
+
+    def send_message(self, message: Outgoing) -> str:
         """Hand one message to the server; returns its answer. Raises TransportError."""
+        self._cut.clear()
+        limit = self.longest().total_seconds()
+        watchdog = threading.Timer(limit, self.abort)  # the sum of the timeouts, whatever the server does
+        watchdog.daemon = True
+        watchdog.start()
         try:
             return self._send(message)
+        except TransportError as exc:
+            if self._cut.is_set() and not exc.permanent:
+                self.close()
+                raise TransportError(f"cut short after {limit:g} s or by a stop: {exc}") from None
+            raise
         finally:
+            watchdog.cancel()
             if not self.reuse:
                 self.close()
 
@@ -135,7 +186,7 @@ class SmtpTransport:
                 raise _refused(smtp, "RCPT TO", code, text)
             if not body.isascii():  # yagmail encodes headers and parts; anything else is a bug, not a retry
                 raise TransportError("message is not 7-bit clean", permanent=True)
-            code, text = smtp.data(body)
+            code, text = self._data(smtp, body)
             if code != 250:
                 raise _refused(smtp, "DATA", code, text)
             return _answer(code, text)
@@ -151,6 +202,25 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransportError(f"connection failed: {_describe(exc)}") from None
+
+    def _data(self, smtp: smtplib.SMTP, body: str) -> tuple[int, bytes]:
+        """smtplib's data(), with RFC 5321 §4.5.3.2's wait for the reply to the final dot (10 minutes by default)
+        instead of the command timeout: a server that takes 35 s to accept must not be sent the message again."""
+        smtp.putcmd("data")
+        code, text = smtp.getreply()
+        if code != 354:
+            return code, text
+        payload = smtplib.quotedata(body).encode("ascii")
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        smtp.send(payload + b".\r\n")
+        assert smtp.sock is not None
+        smtp.sock.settimeout(self.options.smtp_data_timeout)
+        try:
+            return smtp.getreply()
+        finally:
+            if smtp.sock is not None:
+                smtp.sock.settimeout(self.options.smtp_timeout)
 
 
 def _refused(smtp: smtplib.SMTP, stage: str, code: int, text: bytes) -> TransportError:

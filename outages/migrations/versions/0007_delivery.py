@@ -14,8 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Attempts in progress: every drain gives its own back when it ends, `outages status` lists them; without an
+    # index each would read the whole (ever-growing) attempt history.
+    op.create_index("ix_delivery_attempts_in_progress", "delivery_attempts", ["result", "worker"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_delivery_attempts_in_progress", table_name="delivery_attempts")
