@@ -31,14 +31,15 @@ from outages.schema import records  # noqa: E402
 from outages.search import Filters  # noqa: E402
 from outages.settings import load  # noqa: E402
 
-QUERIES = ("Соборна 14", "Потьомкінська 130", "Фалеевская 5", "потьомкинська 131", "Соборна", "Неіснуюча 5")
+QUERIES = ("Соборна 14", "Потьомкінська 130", "Фалеевская 5", "потьомкинська 131", "Соборна", "Безіменна17 5",
+           "Неіснуюча 5")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=timezone.utc)
 
 
 def addresses(rng: random.Random, streets: list[str]) -> str:
     parts = []
     for _ in range(rng.choice((1, 1, 1, 2))):
-        street = rng.choice(streets) if rng.random() < 0.95 else f"вул. Невідома {rng.randint(1, 300)}"
+        street = rng.choice(streets) if rng.random() < 0.95 else f"вул. Безіменна{rng.randint(1, 300)}"
         form = rng.random()
         lo = rng.randint(1, 150)
         if form < 0.4:

@@ -76,7 +76,7 @@ def stored(conn: Connection, numbers: Iterable[int]) -> dict[int, list[AddressIt
 def unknown_streets(conn: Connection) -> dict[str, str]:
     """Streets records name that the catalogue does not know (key -> name as typed), so search finds them too."""
     query = (select(record_addresses.c.street_key, record_addresses.c.street)
-             .where(record_addresses.c.known.is_(False)).distinct())
+             .where(record_addresses.c.known == false()).distinct())
     return {key: name for key, name in conn.execute(query)}
 
 

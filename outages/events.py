@@ -19,7 +19,7 @@ from .settings import Settings
 KINDS = ("created", "edited", "updated", "resolved", "breach", "overdue")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     record_number: int
     kind: str
@@ -32,6 +32,20 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
     """Insert the events (in order), queue who must be told in the same transaction, and return their ids."""
     if not new:
         return []
+    ids: list[int] = []
+    # A chunk at a time: a year's first sync makes 100k events, and their parameter rows need not coexist.
+    for start in range(0, len(new), CHUNK):
+        ids += _insert(conn, new[start:start + CHUNK], now)
+    from .notify.outbox import enqueue  # the outbox rows commit or roll back with their events
+
+    enqueue(conn, ids, settings, now)
+    return ids
+
+
+CHUNK = 5000
+
+
+def _insert(conn: Connection, new: list[NewEvent], now: datetime) -> list[int]:
     rows = [
         {"record_number": e.record_number, "kind": e.kind, "at": e.at, "created_at": now, "revision": e.revision,
          "data": e.data}
@@ -46,10 +60,6 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
         for row, event_id in zip(rows, ids):
             row["id"] = event_id
         bulk_insert(conn, events, rows)
-    else:
-        result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
-        ids = [row.id for row in result]
-    from .notify.outbox import enqueue  # the outbox rows commit or roll back with their events
-
-    enqueue(conn, ids, settings, now)
-    return ids
+        return ids
+    result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
+    return [row.id for row in result]

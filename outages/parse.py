@@ -35,7 +35,11 @@ FIELD_UK = {
     "reference": "номер повідомлення", "service": "послуга", "districts": "район", "addresses": "адреси",
     "summary": "коротка інформація", "cause": "причини виникнення", "impact": "наслідки для мешканців",
     "expected_end": "термін ліквідації", "event_at": "час настання події",
+    "contact_name": "відповідальна особа", "contact_phone": "контактний телефон",
+    "reporter_email": "адреса електронної пошти",
 }
+# Google Sheets holds at most 50,000 characters in a cell: anything longer did not come from the form.
+MAX_CELL_CHARS = 50_000
 # What a mistyped kind or action is compared against: every accepted spelling, offered by its form name.
 _KIND_NAMES = {spelling: kind.uk for spelling, kind in KINDS.items()}
 _ACTION_NAMES = {spelling: action.uk for spelling, action in ACTIONS.items() if spelling}
@@ -51,17 +55,38 @@ class HeaderMap:
     def __init__(self, table_headers: tuple[str, ...], settings: Settings):
         self.tz = settings.tz
         by_fold: dict[str, str] = {}
-        for header in table_headers:
+        columns: dict[str, list[int]] = {}  # folded header -> its column indexes
+        for index, header in enumerate(table_headers):
             by_fold.setdefault(fold(header), header)
+            columns.setdefault(fold(header), []).append(index)
         self.header_of: dict[str, str] = {}
-        missing = []
+        self.column_of: dict[str, int] = {}
+        missing, doubled = [], []
         for field_name in FIELDS:
             wanted = settings.columns[field_name]
             found = by_fold.get(fold(wanted))
             if found is not None:
                 self.header_of[field_name] = found
+                self.column_of[field_name] = columns[fold(wanted)][0]
+                if len(columns[fold(wanted)]) > 1:
+                    # Which one would the dispatcher mean? Reading the first and dropping the second loses data.
+                    letters = " і ".join(column_letter(i) for i in columns[fold(wanted)])
+                    doubled.append(f"стовпці {letters} мають однаковий заголовок «{found}», який відповідає"
+                                   f" налаштуванню columns.{field_name}")
             elif field_name in REQUIRED_COLUMNS:
                 missing.append(f"«{wanted}» (setting columns.{field_name})")
+        if doubled:
+            raise UnusableInput(
+                "Таблицю не прийнято: " + "; ".join(doubled)
+                + ". Перейменуйте або видаліть зайвий стовпець. / Two columns map to the same setting;"
+                + " rename or remove one of them."
+            )
+        # The fingerprint covers the columns the content hash reads; the mapping and the zone are its key, so a
+        # change of either makes every row be hashed afresh.
+        self.fingerprinted = tuple(self.header_of.get(name, "\x00" + name) for name in _HASHED)
+        self.fingerprint_hasher = hashlib.blake2b(digest_size=16, key=hashlib.blake2b(
+            "\x1f".join((str(self.tz), *self.fingerprinted)).encode("utf-8", "surrogatepass"), digest_size=32,
+        ).digest())
         if missing:
             raise UnusableInput(
                 "У таблиці немає обов'язкових стовпців: " + ", ".join(missing)
@@ -69,9 +94,23 @@ class HeaderMap:
                 + " / Missing required columns; map your headers in the [columns] settings."
             )
 
+    def letter_of(self, field_name: str) -> str:
+        """The field's column as the sheet names it: A, B, …, AA."""
+        return column_letter(self.column_of[field_name])
+
     def get(self, values: Mapping[str, Any], field_name: str) -> Any:
         header = self.header_of.get(field_name)
         return None if header is None else values.get(header)
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def is_blank(row: SheetRow, headers: HeaderMap) -> bool:
@@ -96,6 +135,26 @@ def content_hash(row: SheetRow, headers: HeaderMap) -> str:
 
 
 _HASHED = tuple(name for name in FIELDS if name != "recorded_at")
+
+
+def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
+    """A cheap digest of the row's raw cells, taken before any parsing.
+
+    Equal fingerprints mean equal content hashes (the same cells, read through the same columns in the same zone),
+    so a row whose fingerprint the store already holds skips parsing and canonical hashing altogether. Different
+    fingerprints prove nothing (the same time may be written two ways): such a row is hashed as before. A value's
+    type is part of it, since «46348.5» as text and as a serial number are different times. None and "" differ
+    here, though they are the same content: that only costs a hash."""
+    cells = tuple(map(row.values.get, headers.fingerprinted))
+    try:
+        payload = "\x1f".join(cells)  # an export: text only
+    except TypeError:
+        # Numbers, datetimes or empty cells (the Sheets API, XLSX): repr tells 46348.5 from «46348.5», and never
+        # contains a raw \x1f, so it cannot equal a joined payload.
+        payload = repr(cells)
+    digest = headers.fingerprint_hasher.copy()  # keyed once per table, copied per row
+    digest.update(payload.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 _TIMES = ("event_at", "expected_end")
 
 
@@ -120,7 +179,16 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
     """Every field is tried, so the dispatcher learns of all problems at once."""
     tz = settings.tz
     sub = Submission(row=row.number, key=row.identity)
-    get = lambda name: headers.get(row.values, name)  # noqa: E731
+    too_long = set()
+    for name in headers.header_of:
+        value = headers.get(row.values, name)
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            too_long.add(name)
+            sub.invalid.add(name)
+            sub.errors.append(f"Поле «{FIELD_UK[name]}» ({headers.letter_of(name)}) має {_count(len(value))} символів —"
+                              f" більше за межу Google Таблиць у {_count(MAX_CELL_CHARS)}: рядок не прийнято")
+    # An oversized cell is not read any further: its row is refused, and its text goes nowhere.
+    get = lambda name: None if name in too_long else headers.get(row.values, name)  # noqa: E731
 
     raw_kind = fold(get("kind"))
     if raw_kind:
@@ -190,6 +258,10 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submissi
     if sub.recorded_at is None and _blank(get("recorded_at")):
         sub.errors.append("Немає позначки часу внесення (стовпець Google Forms)")
     return sub
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")  # 50 000, as Ukrainian writes it
 
 
 def read_table(table: SheetTable, settings: Settings) -> HeaderMap:

@@ -10,14 +10,15 @@ content is an edit of the submission that was there; otherwise it is new.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from . import rules
 from .addresses import ParsedAddresses, parse_addresses
-from .parse import HeaderMap, content_hash, is_blank, parse_row
-from .record import Action, Deadline, Kind, SheetTable, Submission
+from .parse import HeaderMap, content_hash, is_blank, parse_row, raw_fingerprint
+from .record import Action, Deadline, Kind, SheetRow, SheetTable, Submission
 from .settings import Rules, Settings
 from . import verdict
 
@@ -25,7 +26,7 @@ from . import verdict
 PARKED = "parked:"
 
 
-@dataclass
+@dataclass(slots=True)  # one per stored submission, read on every sync
 class KnownSubmission:
     id: int
     row_key: str
@@ -34,7 +35,15 @@ class KnownSubmission:
     action: str | None
     record_number: int | None
     first_recorded_at: datetime | None
-    verdict: dict[str, Any]
+    verdict: dict[str, Any] | str  # as the store gave it: JSON text is decoded only when read (`decoded`)
+    raw_hash: str | None = None  # raw_fingerprint of the row when it was last read (None: stored before issue 10)
+    row_number: int | None = None  # the sheet row it was last seen in (also the verdict's "row")
+
+    def decoded(self) -> dict[str, Any]:
+        """The stored verdict as data (an unchanged re-sync of a year's sheet decodes few of them, if any)."""
+        if isinstance(self.verdict, str):
+            self.verdict = json.loads(self.verdict)
+        return self.verdict
 
 
 @dataclass
@@ -49,16 +58,61 @@ class KnownRecord:
     deadline_met: bool
 
 
+class LazyRecords(dict):
+    """The store's records, read on first use: a sync where no row changed never needs them."""
+
+    def __init__(self, load: Callable[[], dict[int, KnownRecord]]):
+        super().__init__()
+        self._load: Callable[[], dict[int, KnownRecord]] | None = load
+
+    def _fill(self) -> None:
+        if self._load is not None:
+            load, self._load = self._load, None
+            super().update(load())
+
+    def get(self, key: int, default: Any = None) -> Any:
+        self._fill()
+        return super().get(key, default)
+
+    def __getitem__(self, key: int) -> KnownRecord:
+        self._fill()
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: int, value: KnownRecord) -> None:
+        self._fill()
+        super().__setitem__(key, value)
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __iter__(self):  # noqa: ANN204
+        self._fill()
+        return super().__iter__()
+
+    def values(self):  # noqa: ANN201
+        self._fill()
+        return super().values()
+
+    def items(self):  # noqa: ANN201
+        self._fill()
+        return super().items()
+
+
 @dataclass
 class State:
     """What the planner needs from the store (loaded by sync.load_state)."""
 
     submissions: dict[str, KnownSubmission] = field(default_factory=dict)  # by row_key
-    records: dict[int, KnownRecord] = field(default_factory=dict)
+    records: dict[int, KnownRecord] = field(default_factory=dict)  # a LazyRecords when read from the store
     next_number: int = 1
 
 
-@dataclass
+@dataclass(slots=True)  # one per row: a year's sheet is 100k of them
 class Decision:
     row: int
     key: str
@@ -73,6 +127,7 @@ class Decision:
     submission: Submission | None = None
     prior: KnownSubmission | None = None  # the stored submission this row is (None for a new row)
     first_recorded_at: datetime | None = None
+    raw_hash: str | None = None
     addresses: ParsedAddresses | None = None  # the row's «Адреси» as read, when it gives any
     notes: list[str] = field(default_factory=list)  # accepted, but worth the dispatcher's attention
 
@@ -131,32 +186,56 @@ class Plan:
         return {"rows": [d.as_json() | {"verdict": self.verdict(d)} for d in self.decisions], "summary": self.summary()}
 
 
-def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings) -> Plan:
-    rows = [row for row in table.rows if not is_blank(row, headers)]
-    hashes = [content_hash(row, headers) for row in rows]
-    input_hashes = set(hashes)
+def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings, now: datetime | None = None) -> Plan:
+    """One decision per non-blank row. `now`: the clock a stamp may not be later than (None: not checked)."""
+    # A row whose raw cells are what its position held last time has the content hash stored then: only changed
+    # and new rows pay for canonical hashing (and, below, for parsing).
+    rows: list[SheetRow] = []
+    keys: list[str] = []
+    prints: list[str] = []
+    hashes: list[str] = []
+    match: list[KnownSubmission | None] = []
     claimed: set[str] = set()  # row_keys of stored submissions already matched to a row
-    match: list[KnownSubmission | None] = [None] * len(rows)
-    by_hash: dict[str, list[KnownSubmission]] = {}
-    for known in state.submissions.values():
-        by_hash.setdefault(known.content_hash, []).append(known)
-
-    # Pass 1: rows that are exactly where and what they were.
-    for i, row in enumerate(rows):
-        known = state.submissions.get(row.identity)
+    known_at = state.submissions.get
+    for row in table.rows:
+        key = row.identity
+        raw = raw_fingerprint(row, headers)
+        known = known_at(key)
+        if known is not None and known.raw_hash == raw:
+            # Pass 1, the quick way: the same cells where they were, so the same content.
+            digest = known.content_hash  # stored rows are never blank
+            claimed.add(key)
+        elif is_blank(row, headers):
+            continue
+        else:
+            digest = content_hash(row, headers)
+            known = None
+        rows.append(row)
+        keys.append(key)
+        prints.append(raw)
+        hashes.append(digest)
+        match.append(known)
+    unmatched = [i for i, known in enumerate(match) if known is None]
+    # Pass 1 for the other rows: exactly where and what they were.
+    for i in unmatched:
+        known = known_at(keys[i])
         if known is not None and known.content_hash == hashes[i]:
             match[i] = known
             claimed.add(known.row_key)
     # Pass 2: rows that moved (same content elsewhere), then edits in place.
     edited: list[bool] = [False] * len(rows)
-    for i, row in enumerate(rows):
-        if match[i] is not None:
-            continue
+    unmatched = [i for i in unmatched if match[i] is None]
+    if unmatched:
+        input_hashes = set(hashes)
+        by_hash: dict[str, list[KnownSubmission]] = {}
+        for known in state.submissions.values():
+            by_hash.setdefault(known.content_hash, []).append(known)
+    for i in unmatched:
         moved = next((k for k in by_hash.get(hashes[i], []) if k.row_key not in claimed), None)
         if moved is not None:
             match[i] = moved
         else:
-            known = state.submissions.get(row.identity)
+            known = known_at(keys[i])
             if known is not None and known.row_key not in claimed and known.content_hash not in input_hashes:
                 match[i], edited[i] = known, True
         if match[i] is not None:
@@ -167,7 +246,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
     for i, row in enumerate(rows):
         known = match[i]
         if known is not None and not edited[i]:
-            decision = _unchanged(row.number, row.identity, hashes[i], known)
+            decision = _Stored(row.number, keys[i], hashes[i], known)
         elif hashes[i] in accepted_hashes:
             first = accepted_hashes[hashes[i]]
             decision = Decision(
@@ -178,7 +257,8 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             )
         else:
             sub = parse_row(row, headers, settings)
-            decision = _decide(sub, hashes[i], known, state, settings)
+            decision = _decide(sub, hashes[i], known, state, settings, now)
+        decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work
         if decision.status == "accepted":
             accepted_hashes.setdefault(hashes[i], decision)
         decisions.append(decision)
@@ -187,29 +267,51 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
                 rules=settings.rules)
 
 
-def _unchanged(number: int, key: str, digest: str, known: KnownSubmission) -> Decision:
-    verdict = known.verdict
-    deadline = verdict.get("deadline")
-    return Decision(
-        row=number, key=key, content_hash=digest, status=verdict["status"], change="unchanged",
-        kind=Kind(verdict["kind"]) if verdict.get("kind") else None,
-        action=Action(verdict["action"]) if verdict.get("action") else None,
-        record=verdict.get("record"),
-        deadline=Deadline(**deadline) if deadline else None,
-        errors=list(verdict.get("errors", [])), prior=known, first_recorded_at=known.first_recorded_at,
-        notes=list(verdict.get("notes", [])),
-    )
+_ACTIONS: dict[str | None, Action] = {action.value: action for action in Action}
+
+
+class _Stored(Decision):
+    """An unchanged row: the decision stored for it. Status, action and number come from the store's columns; the
+    rest of the verdict (kind, deadline, reasons) is decoded only when something reads it, since an unchanged
+    re-sync of a year's sheet needs the details of few rows, if any."""
+
+    __slots__ = ("_details",)
+
+    def __init__(self, number: int, key: str, digest: str, known: KnownSubmission):  # noqa: D107
+        self.row, self.key, self.content_hash, self.change = number, key, digest, "unchanged"
+        self.status = known.status
+        self.action = _ACTIONS.get(known.action)  # a dict, not Action(…): this runs for every row of the sheet
+        self.record = known.record_number
+        self.submission, self.prior, self.first_recorded_at, self.raw_hash = None, known, known.first_recorded_at, None
+        self.addresses = None
+        self._details: dict[str, Any] = {}
+
+    def _detail(self, name: str) -> Any:
+        if name not in self._details:
+            verdict = self.prior.decoded()
+            deadline = verdict.get("deadline")
+            self._details.setdefault("kind", Kind(verdict["kind"]) if verdict.get("kind") else None)
+            self._details.setdefault("deadline", Deadline(**deadline) if deadline else None)
+            self._details.setdefault("errors", list(verdict.get("errors", [])))
+            self._details.setdefault("notes", list(verdict.get("notes", [])))
+        return self._details[name]
+
+    kind = property(lambda self: self._detail("kind"), lambda self, v: self._details.__setitem__("kind", v))
+    deadline = property(lambda self: self._detail("deadline"),
+                        lambda self, v: self._details.__setitem__("deadline", v))
+    errors = property(lambda self: self._detail("errors"), lambda self, v: self._details.__setitem__("errors", v))
+    notes = property(lambda self: self._detail("notes"), lambda self, v: self._details.__setitem__("notes", v))
 
 
 def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
-            settings: Settings) -> Decision:
+            settings: Settings, now: datetime | None) -> Decision:
     # The first time a row was seen is its recorded time, whatever Google's timestamp says after an edit.
     first = known.first_recorded_at if known and known.first_recorded_at else sub.recorded_at
     if first is not None:
         sub.recorded_at = first
     decision = Decision(row=sub.row, key=sub.key, content_hash=digest, status="rejected", change="rejected",
                         kind=sub.kind, action=sub.action, submission=sub, prior=known, first_recorded_at=first)
-    errors = list(sub.errors) + rules.problems(sub, settings.rules)
+    errors = list(sub.errors) + rules.problems(sub, settings.rules, now, settings.tz)
     if (sub.action in (Action.UPDATE, Action.RESOLVE) and sub.reference is None and "reference" not in sub.invalid
             and sub.executor and "executor" not in sub.invalid):
         errors.append(_open_records(sub.executor, state))  # the number the dispatcher forgot is likely among these

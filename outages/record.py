@@ -53,7 +53,7 @@ class SheetTable:
     rows: tuple[SheetRow, ...]
 
 
-@dataclass
+@dataclass(slots=True)  # a first sync of a year's sheet holds 100k of them at once
 class Submission:
     """A parsed row. Fields that failed to parse are None and explained in `errors`."""
 

@@ -5,12 +5,12 @@ Nothing here reads a clock or the store: the planner passes in what the rules ne
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from .parse import FIELD_UK
 from .record import Action, Deadline, Kind, Submission
 from .settings import Rules
-from .times import between, hours, minutes
+from .times import UTC, between, fmt, hours, minutes
 from .verdict import TIME_FORMAT, quote, when
 
 
@@ -26,9 +26,12 @@ def deadline(kind: Kind, recorded_at: datetime, event_at: datetime, rules: Rules
     return Deadline(met=lead >= timedelta(hours=rules.planned_min_lead_hours), lead_hours=hours(lead))
 
 
-def problems(sub: Submission, rules: Rules) -> list[str]:
-    """What makes this submission unacceptable on its own (the store adds what needs history)."""
-    errors: list[str] = []
+def problems(sub: Submission, rules: Rules, now: datetime | None = None, tz: tzinfo = UTC) -> list[str]:
+    """What makes this submission unacceptable on its own (the store adds what needs history).
+
+    `now` is the sync's clock: a stamp later than it (beyond clock skew) is refused. None skips that one test.
+    `tz`: the city's zone, for the times quoted in reasons."""
+    errors: list[str] = implausible(sub, rules, now, tz)
     if sub.action is Action.NEW or sub.action is None:
         missing = [FIELD_UK.get(name, name) + (f" ({TIME_FORMAT})" if name in _TIMES else "")
                    for name in rules.required_fields if _empty(getattr(sub, name)) and name not in sub.invalid]
@@ -46,6 +49,35 @@ def problems(sub: Submission, rules: Rules) -> list[str]:
         if sub.action is Action.UPDATE and sub.expected_end is None and not (sub.summary or sub.impact or sub.cause):
             errors.append("Оновлення без змін: вкажіть новий термін ліквідації або нову інформацію")
     return errors
+
+
+def implausible(sub: Submission, rules: Rules, now: datetime | None, tz: tzinfo = UTC) -> list[str]:
+    """Times no real submission has: a stamp from the future, an event a month before its entry (a mistyped
+    year or month), anything before the city's earliest date. Such rows are refused before they mail anyone."""
+    errors: list[str] = []
+    skew = timedelta(minutes=rules.clock_skew_minutes)
+    if now is not None and sub.recorded_at is not None and between(now, sub.recorded_at) > skew:
+        errors.append(f"Позначка часу {_when(sub.recorded_at, tz)} пізніша за поточний час {_when(now, tz)}"
+                      f" (допустима розбіжність годинників — {rules.clock_skew_minutes:g} хв):"
+                      " такого внесення ще не було")
+    earliest = rules.earliest_date
+    for name in ("recorded_at", "event_at", "expected_end"):
+        value = getattr(sub, name)
+        if earliest is not None and value is not None and value < earliest:
+            errors.append(f"{FIELD_UK[name].capitalize()} {_when(value, tz)} раніше за найранішу допустиму дату"
+                          f" {_when(earliest, tz)}: перевірте рік")
+    if sub.event_at is not None and sub.recorded_at is not None and (earliest is None or sub.event_at >= earliest):
+        age = between(sub.event_at, sub.recorded_at)
+        if age > timedelta(days=rules.max_event_age_days):
+            errors.append(f"Час настання події {_when(sub.event_at, tz)} раніше за час внесення"
+                          f" {_when(sub.recorded_at, tz)} на {age.days} дн. — більше за допустимі"
+                          f" {rules.max_event_age_days:g} дн.: перевірте дату")
+    return errors
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    """«ДД.ММ.РРРР ГГ:ХХ» in the city's zone."""
+    return f"«{fmt(moment, tz)}»"
 
 
 def _time_order(sub: Submission, rules: Rules) -> list[str]:

@@ -73,6 +73,8 @@ submissions = Table(
     Column("row_key", String(200), nullable=False),
     Column("row_number", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # parse.raw_fingerprint of the cells last read at row_key (issue 10): unchanged rows skip parsing and hashing.
+    Column("raw_hash", String(32)),
     Column("first_recorded_at", UTCDateTime),
     Column("status", String(16), nullable=False),
     Column("action", String(16)),
@@ -201,6 +203,16 @@ sync_requests = Table(
 
 # ---- Issue 10 (sync at scale, migration 0004_sync_scale): tables and columns go here. ----
 
+# Pushes the hook accepted (web/hooks.py), by the SHA-256 of their signed body: the same body again is a replay.
+# Rows older than the hook's time window are deleted, since a body that old is refused by its `at` anyway.
+hook_pushes = Table(
+    "hook_pushes", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),  # the `at` the body carries
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_hook_pushes_received", "received_at"),
+)
+
 
 # ---- Issue 8 (addresses as data, migration 0005_addresses): tables go here. ----
 # Each record's «Адреси» as read by outages/addresses.py, for search in SQL: one row per house span (lo..hi, hi NULL
@@ -221,6 +233,8 @@ record_addresses = Table(
     Column("suffix", String(20), nullable=False, default=""),
     Index("ix_record_addresses_street", "street_key", "lo"),
     Index("ix_record_addresses_record", "record_number"),
+    # Search looks up the streets records name that the catalogue lacks: an index-only read, not a table scan.
+    Index("ix_record_addresses_unknown", "known", "street_key", "street"),
 )
 
 

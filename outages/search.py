@@ -53,10 +53,10 @@ class Filters:
             return None
         return parse_query(self.query, self.streets, address_index.unknown_streets(conn))
 
-    def where(self, conn: Connection) -> ColumnElement[bool] | None:
+    def where(self, conn: Connection, address: AddressQuery | None = None) -> ColumnElement[bool] | None:
         """The address search as a condition on `records` (None without `q`); a query naming no street known
-        to the catalogue or to any record matches nothing."""
-        query = self.address(conn)
+        to the catalogue or to any record matches nothing. `address`: the search already read (`address`)."""
+        query = address or self.address(conn)
         return address_index.condition(query) if query is not None else None
 
     def matches(self, record: RecordView) -> bool:
@@ -78,9 +78,9 @@ class Filters:
         found = set(conn.execute(address_index.matching(query)).scalars())
         return [r for r in records if r.number in found and self.matches(r)]
 
-    def records(self, conn: Connection, now: datetime) -> list[RecordView]:
+    def records(self, conn: Connection, now: datetime, address: AddressQuery | None = None) -> list[RecordView]:
         """Every record these filters select, the address search done in SQL."""
-        return [r for r in list_records(conn, now, where=self.where(conn)) if self.matches(r)]
+        return [r for r in list_records(conn, now, where=self.where(conn, address)) if self.matches(r)]
 
     def as_args(self) -> dict[str, str]:
         """The same filters as query arguments (for links to feeds)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -137,6 +138,9 @@ class Rules:
     planned_min_lead_hours: float
     clock_skew_minutes: float
     required_fields: tuple[str, ...]
+    # Implausible times (issue 10): an event this many days before its entry, or anything before earliest_date.
+    max_event_age_days: float = 31.0
+    earliest_date: datetime | None = None
 
 
 class Settings:
@@ -151,7 +155,7 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"OUTAGES_TIMEZONE / timezone: unknown time zone {self.data['timezone']!r}") from exc
         self.columns = _columns(self.data.get("columns", {}))
-        self.rules = _rules(self.data.get("rules", {}))
+        self.rules = _rules(self.data.get("rules", {}), self.tz)
         self.districts = _catalog("districts", self.data.get("districts", []))
         self.services = _catalog("services", self.data.get("services", []))
         self.utilities = _catalog("utilities", self.data.get("utilities", []), required=False)
@@ -209,7 +213,7 @@ def _columns(raw: Mapping[str, Any]) -> dict[str, str]:
     return columns
 
 
-def _rules(raw: Mapping[str, Any]) -> Rules:
+def _rules(raw: Mapping[str, Any], tz: ZoneInfo) -> Rules:
     def positive(key: str) -> float:
         value = raw.get(key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -225,7 +229,25 @@ def _rules(raw: Mapping[str, Any]) -> Rules:
         planned_min_lead_hours=positive("planned_min_lead_hours"),
         clock_skew_minutes=positive("clock_skew_minutes"),
         required_fields=tuple(required),
+        max_event_age_days=positive("max_event_age_days"),
+        earliest_date=_earliest(raw.get("earliest_date"), tz),
     )
+
+
+def _earliest(value: Any, tz: ZoneInfo) -> datetime | None:
+    """rules.earliest_date: a TOML date (2020-01-01) or day-first text («01.01.2020»); midnight in the city."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=tz)
+    if isinstance(value, str):
+        try:
+            return datetime.combine(datetime.strptime(value.strip(), "%d.%m.%Y").date(), time(), tzinfo=tz)
+        except ValueError:
+            pass
+    raise SettingsError(f"rules.earliest_date: expected a date such as 2020-01-01 or «01.01.2020», got {value!r}")
 
 
 def _catalog(what: str, raw: Any, required: bool = True) -> Catalog:

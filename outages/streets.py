@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz, process
@@ -51,6 +52,7 @@ _SKELETON = str.maketrans({
 CUTOFF = 85
 
 
+@lru_cache(maxsize=16384)  # the same few thousand street spellings, over and over in a sync or a reindex
 def split_type(text: str) -> tuple[str, str]:
     """(canonical type or "", the name without it) of a typed street: «вул. Соборна» -> («вул.», «Соборна»),
     «Каштановий сквер» -> («сквер», «Каштановий»)."""
@@ -69,6 +71,7 @@ def split_type(text: str) -> tuple[str, str]:
 _NOT_WORD = re.compile(r"[^\w\s]+")
 
 
+@lru_cache(maxsize=16384)
 def skeleton(name: str) -> str:
     """What is compared: the name without its type, case, punctuation, apostrophes, soft signs and uk/ru letter
     differences."""
@@ -115,6 +118,7 @@ class Streets:
     _by_skeleton: dict[str, list[Street]] = field(default_factory=dict, compare=False, repr=False)
     _choices: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
     _owners: list[Street] = field(default_factory=list, compare=False, repr=False)
+    _resolved: dict[str, "Match"] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         seen: dict[str, Street] = {}
@@ -166,6 +170,14 @@ class Streets:
 
     def resolve(self, typed: str) -> Match:
         """One street for a dispatcher's text: the best catalogue street, or the street as typed (unknown)."""
+        known = self._resolved.get(typed)
+        if known is None:
+            if len(self._resolved) > 50_000:  # a bound, for a worker that runs for months
+                self._resolved.clear()
+            known = self._resolved[typed] = self._resolve(typed)
+        return known
+
+    def _resolve(self, typed: str) -> Match:
         found = self.candidates(typed, loose=False)
         if found:
             return Match(found[0].key, found[0].full_name, True)

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection, Engine, String, Text, bindparam, cast, func, insert, select, type_coerce, update,
+)
 
 from . import address_index
 from .addresses import parse_addresses
 from .db import bulk_insert
 from .events import NewEvent, emit
 from .parse import read_table
-from .planner import PARKED, Decision, KnownRecord, KnownSubmission, Plan, State, plan
+from .planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
 from .record import Action, SheetTable
 from .rules import is_overdue
 from .schema import events, records, submissions, sync_runs
@@ -34,27 +36,43 @@ class SyncResult:
 
 def load_state(conn: Connection) -> State:
     state = State()
-    for row in conn.execute(select(
+    # Every stored submission is read on every sync: the verdict comes as JSON text (decoded only for the rows
+    # that need it) and the time without SQLAlchemy's per-row conversion, which cost more than the rest together.
+    for sid, key, digest, status, action, number, first, verdict, raw, row in conn.execute(select(
         submissions.c.id, submissions.c.row_key, submissions.c.content_hash, submissions.c.status,
-        submissions.c.action, submissions.c.record_number, submissions.c.first_recorded_at, submissions.c.verdict,
-    )):
-        state.submissions[row.row_key] = KnownSubmission(*row)
-    for row in conn.execute(select(
-        records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
-        records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
-    )):
-        state.records[row.number] = KnownRecord(*row)
+        submissions.c.action, submissions.c.record_number, type_coerce(submissions.c.first_recorded_at, String),
+        cast(submissions.c.verdict, Text), submissions.c.raw_hash, submissions.c.row_number,
+    )).all():  # all at once: row-by-row fetching costs more than the rows
+        state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
+                                                 raw, row)
+
+    def load_records() -> dict[int, KnownRecord]:  # called by the planner inside this connection's use, if at all
+        return {row.number: KnownRecord(*row) for row in conn.execute(select(
+            records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
+            records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
+        ))}
+
+    state.records = LazyRecords(load_records)
     state.next_number = (conn.execute(select(func.max(records.c.number))).scalar() or 0) + 1
     return state
 
 
-def check(engine: Engine | None, table: SheetTable, settings: Settings) -> Plan:
-    """What sync would decide, writing nothing (engine None: an empty store)."""
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A stored instant as SQLite (naive UTC text) or PostgreSQL (aware datetime) gives it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check(engine: Engine | None, table: SheetTable, settings: Settings, now: datetime | None = None) -> Plan:
+    """What sync would decide at `now`, writing nothing (engine None: an empty store)."""
     headers = read_table(table, settings)
     if engine is None:
-        return plan(table, headers, State(), settings)
+        return plan(table, headers, State(), settings, now)
     with engine.connect() as conn:
-        return plan(table, headers, load_state(conn), settings)
+        return plan(table, headers, load_state(conn), settings, now)
 
 
 def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
@@ -63,7 +81,7 @@ def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
     headers = read_table(table, settings)
     with engine.begin() as conn:
         _lock_for_sync(conn)
-        the_plan = plan(table, headers, load_state(conn), settings)
+        the_plan = plan(table, headers, load_state(conn), settings, now)
         event_ids = apply(conn, the_plan, now, settings)
         overdue_ids = flag_overdue(conn, now, settings)
         counts = the_plan.changes() | {"overdue": len(overdue_ids)}
@@ -108,8 +126,9 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             if decision.change == "update":
                 updated.add(decision.record)
     # Later rows of the same sync may have changed a new record already: it is inserted as it ends up.
-    if fresh:
-        bulk_insert(conn, records, [rows[n] for n in sorted(fresh)])
+    ordered = sorted(fresh)
+    for start in range(0, len(ordered), SAVE_CHUNK):  # in chunks, like the submissions below
+        bulk_insert(conn, records, [rows[n] for n in ordered[start:start + SAVE_CHUNK]])
     changed = sorted(set(rows) - fresh)
     if changed:
         conn.execute(
@@ -247,28 +266,45 @@ def _json(value: Any) -> Any:
 
 
 def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
-    inserts, updates, rekeys = [], [], []
+    # Rows are built and written a chunk at a time: a first sync of a year's sheet would otherwise hold 100k
+    # parameter dicts (and their verdicts) at once.
+    writes = []
     for d in the_plan.decisions:
-        values = {
-            "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
-            "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
-            "first_recorded_at": d.first_recorded_at, "last_seen_at": now,
-        }
-        if d.prior is None:
-            inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
-        elif d.change != "unchanged":
-            updates.append(values | {"sid": d.prior.id})
-        elif d.prior.row_key != d.key or d.prior.verdict.get("row") != d.row:
-            rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
-                           "verdict": d.prior.verdict | {"row": d.row}})
+        if d.change == "unchanged" and d.prior is not None:
+            if d.prior.row_key == d.key and d.prior.raw_hash == d.raw_hash and d.prior.row_number == d.row:
+                continue  # the common case of a re-sync: nothing to write, nothing to build
+        writes.append(d)
     _park(conn, the_plan.gone)
-    _park_taken_keys(conn, [v for v in updates + rekeys + inserts if v["row_key"] in the_plan.held_keys])
+    _park_taken_keys(conn, [{"row_key": d.key} | ({"sid": d.prior.id} if d.prior is not None else {})
+                            for d in writes if d.key in the_plan.held_keys])
     stmt = update(submissions).where(submissions.c.id == bindparam("sid"))
-    if updates:
-        conn.execute(stmt, updates)
-    if rekeys:
-        conn.execute(stmt, rekeys)
-    bulk_insert(conn, submissions, inserts)
+    for start in range(0, len(writes), SAVE_CHUNK):
+        inserts, updates, rekeys = [], [], []
+        for d in writes[start:start + SAVE_CHUNK]:
+            if d.prior is not None and d.change == "unchanged":
+                # Moved, or the same content written differently (an export after the API): remember the cells
+                # as they are now, so the next read of them is recognised without hashing.
+                rekeys.append({"sid": d.prior.id, "row_key": d.key, "row_number": d.row,
+                               "verdict": d.prior.decoded() | {"row": d.row}, "raw_hash": d.raw_hash})
+                continue
+            values = {
+                "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
+                "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
+                "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
+            }
+            if d.prior is None:
+                inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
+            else:
+                updates.append(values | {"sid": d.prior.id})
+        if updates:
+            conn.execute(stmt, updates)
+        if rekeys:
+            conn.execute(stmt, rekeys)
+        if inserts:
+            bulk_insert(conn, submissions, inserts)
+
+
+SAVE_CHUNK = 5000
 
 
 def _park(conn: Connection, ids: list[int]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .text import one_line
@@ -77,6 +78,14 @@ def _read(value: object, date_only_end: bool) -> datetime:
         if not 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
             raise TimeError(f"«{value}» не схоже на дату")
         return _serial_wall(value)
+    read = _read_text(value if isinstance(value, str) else str(value))
+    return _date_only(read, date_only_end) if type(read) is date else read
+
+
+# A new row's times are read twice (its content hash, then parsing): the second reading is a cache hit.
+@lru_cache(maxsize=4096)
+def _read_text(value: str) -> datetime | date:
+    """A naive wall-clock time, an aware one when the text carried its own offset, or a date without a time."""
     text = one_line(value)  # also what the error message quotes back: no control characters or surrogates
     if not text:
         raise TimeError("порожнє значення")
@@ -91,14 +100,14 @@ def _read(value: object, date_only_end: bool) -> datetime:
         except ValueError:
             raise TimeError(f"«{text}» — такої дати чи часу не існує (формат ДД.ММ.РРРР ГГ:ХХ)") from None
         if clock is None:
-            return _date_only(day, date_only_end)
+            return day
         return datetime.combine(day, clock)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise TimeError(f"«{text}» не розпізнано як дату й час (очікується ДД.ММ.РРРР ГГ:ХХ)") from None
     if len(text) <= 10:  # ISO date without a time
-        return _date_only(parsed.date(), date_only_end)
+        return parsed.date()
     return parsed
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, up
 from .notify.lane import MailLane
 from .notify.sender import deliver_pending
 from .record import SheetTable
+from .redact import redact
 from .schema import sync_requests, sync_runs, worker_locks
 from .settings import Settings
 from .sync import SyncResult, record_failure, sync
@@ -81,6 +82,11 @@ def release(engine: Engine, holder: str, name: str = SYNC_LOCK) -> None:
 def request_sync(engine: Engine, now: datetime, origin: str = "") -> bool:
     """Ask the workers for a sync now. A burst of pushes makes one pending request (False: one was pending)."""
     with engine.begin() as conn:
+        # Look and insert under a lock, or a burst of pushes all find nothing pending and all insert.
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE sync_requests IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            conn.exec_driver_sql("UPDATE sync_requests SET id = id WHERE 0")  # takes SQLite's write lock now
         if conn.execute(select(sync_requests.c.id).where(sync_requests.c.handled_at.is_(None)).limit(1)).first():
             return False
         conn.execute(insert(sync_requests).values(requested_at=now, origin=origin[:200], handled_at=None))
@@ -249,9 +255,10 @@ def _expected(exc: Exception) -> bool:
 
 
 def describe(exc: Exception) -> str:
+    """The error as `outages status` and the log show it (URLs without their query strings or passwords)."""
     if _expected(exc):
-        return str(exc)
-    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        return redact(str(exc))
+    return redact(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
 
 
 def summary(report: Cycle, label: str) -> str:

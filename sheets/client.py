@@ -22,6 +22,7 @@ from google.oauth2 import service_account
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
+from outages.redact import redact
 from outages.settings import Settings
 
 GOOGLE_SHEETS = "https://sheets.googleapis.com"
@@ -146,7 +147,8 @@ def _key_of(endpoint: str) -> str:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc).strip()
+    # requests and urllib3 quote the URL they failed on: a published sheet's token must not reach the message.
+    text = redact(str(exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc)).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from outages.parse import UnusableInput
 from outages.record import SheetRow, SheetTable
@@ -40,13 +41,18 @@ def table_from_csv(data: bytes, source: str) -> SheetTable:
             f"{source}: файл не в кодуванні UTF-8 (байт {exc.start}); експортуйте «CSV UTF-8» з Google Таблиць"
             " / the file is not UTF-8"
         ) from None
+    # The csv module refuses a whole file over one field beyond 128 KiB. A cell that long is refused by the parser
+    # for its row alone (parse.MAX_CELL_CHARS), so the reader must let it through. The limit is process-wide; a
+    # bigger one harms no other reader.
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(min(sys.maxsize, max(len(text), 1 << 20)))
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count) if first_line else ","
     try:
-        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        # Row by row into the table: the whole grid of lists is never held beside it.
+        return _table(source, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UnusableInput(f"{source}: не вдається розібрати CSV: {exc} / malformed CSV") from None
-    return _table(source, grid)
 
 
 def table_from_xlsx(data: bytes, source: str, worksheet: str | None = None) -> SheetTable:
@@ -64,17 +70,32 @@ def table_from_xlsx(data: bytes, source: str, worksheet: str | None = None) -> S
     return _table(source, grid)
 
 
-def _table(source: str, grid: list[list[Any]]) -> SheetTable:
-    if not grid or not any(_cell(v) for v in grid[0]):
+def _table(source: str, grid: Iterable[list[Any]]) -> SheetTable:
+    lines = iter(grid)
+    first = next(lines, None)
+    if not first or not any(_cell(v) for v in first):
         raise UnusableInput(f"{source}: немає рядка заголовків / no header row")
-    headers = tuple(_cell(v).strip() for v in grid[0])
+    headers = tuple(_cell(v).strip() for v in first)
+    # The first column of each (non-empty) header holds its value; the rest are never read.
+    keep: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        if header and header not in keep:
+            keep[header] = index
+    names, positions = tuple(keep), tuple(keep.values())
+    width = max(positions, default=-1) + 1
     rows = []
-    for offset, cells in enumerate(grid[1:], start=2):
-        values: dict[str, Any] = {}
-        for header, value in zip(headers, cells):
-            if header and header not in values:
-                values[header] = value
-        rows.append(SheetRow(number=offset, values=values))
+    # The same utility, service, district or cause repeats in thousands of rows: one string object each, not one
+    # per cell (a year's sheet is a third smaller in memory).
+    seen: dict[Any, Any] = {}
+    share = seen.setdefault
+    # A year's sheet is 100k rows of this loop: one zip per row instead of a test per cell.
+    every = positions == tuple(range(len(headers)))  # no empty or repeated header: take the cells as they are
+    for offset, cells in enumerate(lines, start=2):
+        if len(cells) < width:
+            cells = list(cells) + [None] * (width - len(cells))
+        picked = cells if every else [cells[i] for i in positions]
+        rows.append(SheetRow(number=offset, values=dict(zip(names, [
+            share(v, v) if type(v) is str and len(v) <= 64 else v for v in picked]))))
     return SheetTable(source=source, headers=headers, rows=tuple(rows))
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from outages.parse import content_hash, read_table
+from outages.parse import content_hash, raw_fingerprint, read_table
 from outages.planner import Decision
 from outages import verdict
 from outages.schema import submissions
@@ -57,7 +57,9 @@ def desired(snapshot: Snapshot, decisions: list[Decision], settings: Settings) -
     for d in decisions:
         row = by_number.get(d.row)
         # The re-check: the row at this position must still be the one the decision was made for.
-        if row is None or row.identity != d.key or content_hash(row, headers) != d.content_hash:
+        # The cells' fingerprint settles it for rows read in this very snapshot; the content hash is the slow proof.
+        if row is None or row.identity != d.key or (
+                raw_fingerprint(row, headers) != d.raw_hash and content_hash(row, headers) != d.content_hash):
             skipped.append(d.row)
             continue
         want[d.row] = (number_of(d) or "", verdict_text(d, settings.rules))

@@ -43,8 +43,9 @@ def update(ref: int, **over: Any) -> dict[str, Any]:
 
 
 def resolve(ref: int, **over: Any) -> dict[str, Any]:
-    row = update(ref, action="Ліквідовано", expected_end="", recorded_at="22.11.2026 19:00",
-                 event_at="22.11.2026 18:40")
+    # Before 18:00, the clock most tests sync at: a stamp later than the sync's clock is refused as implausible.
+    row = update(ref, action="Ліквідовано", expected_end="", recorded_at="22.11.2026 17:55",
+                 event_at="22.11.2026 17:50")
     row.update(over)
     return row
 

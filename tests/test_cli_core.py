@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+
+import time_machine
 
 from conftest import DEMO_CSV
 
@@ -24,6 +27,8 @@ def test_demo_export_syncs_and_resyncs_without_changes(run_cli):
         assert personal not in everything
 
 
+# A clock after the moved rows: a stamp later than the clock would be refused as implausible.
+@time_machine.travel(datetime(2028, 1, 31, tzinfo=timezone.utc), tick=False)
 def test_the_demo_moved_to_another_day_keeps_every_verdict(run_cli, tmp_path):
     from outages.demo.build import ROWS, shifted, write
 

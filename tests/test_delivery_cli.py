@@ -89,3 +89,14 @@ def test_run_refuses_to_start_with_a_lease_one_message_could_outlast(engine, mai
     result = run_cli("run")
     assert result.exit_code == 2
     assert "Помилка / Error: налаштування / setting notify.claim_lease_minutes: 1 min не довше" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_status_says_when_nobody_is_sending_the_mail(engine, mail_settings, smtp_peer, run_cli):
+    queued_at = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)  # long before the CLI's real clock
+    sync(engine, table(emergency()), mail_settings, queued_at)
+    shown = run_cli("status")
+    assert ("Пошта / mail: НІХТО НЕ НАДСИЛАЄ / nobody is sending — 5 листів чекають з 22.11.2026 18:00:"
+            " запустіть `outages run` або `outages send`") in shown.output
+    assert run_cli("send").exit_code == 0
+    assert "НІХТО НЕ НАДСИЛАЄ" not in run_cli("status").output

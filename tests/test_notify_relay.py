@@ -95,7 +95,9 @@ def test_one_confirmation_per_record_covers_its_updates_and_the_state_page_lists
     sync(engine, table(emergency()), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     sync(engine, table(emergency(), update(1)), mail_settings, NOW + timedelta(minutes=10))
-    sync(engine, table(emergency(), update(1), resolve(1)), mail_settings, NOW + timedelta(minutes=15))
+    # Stamped by the sync's clock: a later stamp is refused as implausible.
+    fixed = resolve(1, recorded_at="22.11.2026 18:14:00", event_at="22.11.2026 18:10")
+    sync(engine, table(emergency(), update(1), fixed), mail_settings, NOW + timedelta(minutes=15))
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=15))
     messages = smtp_peer.to("duty.central@example.org")
     assert len(messages) == 3
@@ -171,7 +173,8 @@ def test_control_gets_one_escalation_per_round_for_all_records_and_none_for_an_e
                       addresses="вул. Лісова, 1")]
     sync(engine, table(*rows), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
-    sync(engine, table(*rows, resolve(3)), mail_settings, NOW + timedelta(minutes=30))
+    fixed = resolve(3, recorded_at="22.11.2026 18:25:00", event_at="22.11.2026 18:20")  # before the sync's clock
+    sync(engine, table(*rows, fixed), mail_settings, NOW + timedelta(minutes=30))
     for minutes in (30, 61):
         deliver_pending(engine, mail_settings, NOW + timedelta(minutes=minutes))
     assert [m["Subject"] for m in smtp_peer.to("control@example.org")] == [

@@ -40,7 +40,9 @@ def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run
         sync(engine, rows, mail_settings, NOW + timedelta(minutes=5))
         deliver_pending(engine, mail_settings, NOW + timedelta(minutes=5))
     # Within 45 minutes, so no relay reminder joins in (tests/test_notify_relay.py covers those).
-    sync(engine, table(emergency(), update(1), resolve(1)), mail_settings, NOW + timedelta(minutes=40))
+    # Stamped by then: a stamp later than the sync's clock is refused as implausible.
+    fixed = resolve(1, recorded_at="22.11.2026 18:40:00", event_at="22.11.2026 18:35")
+    sync(engine, table(emergency(), update(1), fixed), mail_settings, NOW + timedelta(minutes=40))
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=40))
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=41))
     per_recipient: dict[str, list[str]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fake_sheets import KEY, NOW, DateCell
+from fake_sheets import KEY, NOW, WALL, DateCell
 from sqlalchemy import func, select
 
 from outages import queries
@@ -86,11 +86,11 @@ def test_dispatchers_columns_are_never_in_a_write(live):
 def test_a_new_form_row_costs_one_read_and_one_small_write(live):
     live.sync()
     row = live.fake.append_form_row(KEY, {
-        "Позначка часу": DateCell.of(NOW.replace(tzinfo=None) + timedelta(hours=2, minutes=10)),
+        "Позначка часу": DateCell.of(WALL - timedelta(minutes=20)),
         "Виконавець": "КП «Водоканал»", "Тип": "Аварійна ситуація", "Послуга": "Водопостачання",
         "Район": "Центральний", "Адреси": "вул. Соборна, 3", "Коротка інформація": "Порив на вводі",
-        "Термін ліквідації": DateCell.of(NOW.replace(tzinfo=None) + timedelta(hours=8)),
-        "Час настання події": DateCell.of(NOW.replace(tzinfo=None) + timedelta(hours=1, minutes=55)),
+        "Термін ліквідації": DateCell.of(WALL + timedelta(hours=6)),
+        "Час настання події": DateCell.of(WALL - timedelta(minutes=35)),
     })
     result, batch = live.sync()
     assert result.counts["new"] == 1 and live.calls() == HUB_WRITE
@@ -155,7 +155,7 @@ def test_a_row_edited_after_its_verdict_gets_a_new_verdict(live):
     live.sync()
     assert live.fake.row(KEY, 5)["Статус обробки"] == "Прийнято, №4, вчасно (внесено через 24 хв)"
     live.fake.set_cell(KEY, 5, "Час настання події", "")  # the dispatcher cleared the event time
-    live.fake.set_cell(KEY, 5, "Позначка часу", DateCell.of(NOW.replace(tzinfo=None)))  # Google re-stamps
+    live.fake.set_cell(KEY, 5, "Позначка часу", DateCell.of(WALL))  # Google re-stamps
     result, _ = live.sync()
     assert live.calls() == HUB_WRITE and result.counts["rejected"] == 1
     assert live.fake.row(KEY, 5)["Номер"] == 4
@@ -173,7 +173,7 @@ def test_a_row_edited_after_its_verdict_gets_a_new_verdict(live):
 
 def test_verdict_text_is_written_as_text_never_as_a_formula(live):
     live.sync()
-    row = live.fake.append_form_row(KEY, {"Позначка часу": DateCell.of(NOW.replace(tzinfo=None)),
+    row = live.fake.append_form_row(KEY, {"Позначка часу": DateCell.of(WALL),
                                           "Виконавець": '=IMPORTXML("http://x.test","//a")', "Тип": "Аварійна ситуація"})
     live.sync()
     (body,) = live.writes()

@@ -14,7 +14,8 @@ from outages.sync import check, sync
 from rows import emergency, planned, resolve, table, update
 
 KYIV = ZoneInfo("Europe/Kyiv")
-NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
+# After the last stamp the rows below carry (19:30): a stamp later than the clock is refused as implausible.
+NOW = datetime(2026, 11, 22, 19, 45, tzinfo=KYIV)
 
 
 def event_kinds(engine) -> list[tuple[int, str]]:  # noqa: ANN001
@@ -84,7 +85,7 @@ def test_update_changes_the_expected_end_and_keeps_history_then_resolve_closes(e
     result = sync(engine, table(emergency(), update(1), resolve(1)), settings, NOW)
     assert result.counts["resolved"] == 1
     rec = record(engine, 1)
-    assert rec.status == "resolved" and rec.resolved_at == datetime(2026, 11, 22, 18, 40, tzinfo=KYIV)
+    assert rec.status == "resolved" and rec.resolved_at == datetime(2026, 11, 22, 17, 50, tzinfo=KYIV)
     late_update = sync(engine, table(emergency(), update(1), resolve(1),
                                      update(1, recorded_at="22.11.2026 19:30", expected_end="23.11.2026 08:00")), settings, NOW)
     assert late_update.plan.decisions[-1].status == "rejected"
@@ -175,7 +176,7 @@ def test_a_failing_sync_leaves_the_store_unchanged(engine, settings):
 def test_check_predicts_exactly_what_sync_does(engine, settings):
     rows = table(emergency(), planned(recorded_at="22.11.2026 09:00"), update(1), update(9), resolve(2,
                  executor="АТ «Обленерго»"), emergency(kind="Щось"))
-    predicted = check(engine, rows, settings).as_json()
+    predicted = check(engine, rows, settings, NOW).as_json()
     done = sync(engine, rows, settings, NOW).plan.as_json()
     assert predicted == done
     assert predicted["summary"] == {"accepted": 4, "rejected": 2, "late": 1}
@@ -189,3 +190,20 @@ def test_the_same_sheet_read_as_an_export_or_through_the_api_is_the_same_content
     again = sync(engine, table(as_api, as_xlsx), settings, NOW)
     assert again.counts["unchanged"] == 2 and again.counts["updated"] == 0
     assert [k for _, k in event_kinds(engine)] == ["created", "updated"]
+
+
+def test_rows_are_recognised_by_their_cells_and_by_their_content_alike(engine, settings):
+    rows = table(emergency(), update(1), planned())
+    sync(engine, rows, settings, NOW)
+    with engine.begin() as conn:  # as stored before fingerprints existed (migration 0004)
+        conn.execute(submissions.update().values(raw_hash=None))
+    again = sync(engine, rows, settings, NOW)
+    assert again.counts["unchanged"] == 3 and again.counts["new"] == again.counts["updated"] == 0
+    # Different cells, same content (spaces a phone added): still the same submission, and no event.
+    spaced = table(emergency(summary="Порив  водогону "), update(1), planned())
+    assert sync(engine, spaced, settings, NOW).counts["unchanged"] == 3
+    with engine.connect() as conn:
+        prints = dict(conn.execute(select(submissions.c.row_number, submissions.c.raw_hash)).all())
+    assert None not in prints.values()
+    assert sync(engine, spaced, settings, NOW).counts["unchanged"] == 3
+    assert [k for _, k in event_kinds(engine)] == ["created", "updated", "created"]

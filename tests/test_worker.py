@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from fake_sheets import KEY, NOW, DateCell
+from fake_sheets import KEY, NOW, WALL, DateCell
 from sqlalchemy import func, select
 
 from outages import worker as hub_worker
@@ -61,7 +62,7 @@ def test_a_push_brings_a_new_form_row_in_within_seconds(live, monkeypatch):
     settings = load()
     app = create_app(settings, engine=live.engine)
     client = app.test_client()
-    body = b'{"sheet": "responses", "row": 37}'
+    body = json.dumps({"row": 37, "at": datetime.now(timezone.utc).isoformat()}).encode()
     assert client.post("/hooks/form-submitted", data=body, headers={"X-Outages-Signature": "sha256=00"}
                        ).status_code == 401
     worker = hub_worker.Worker(live.engine, settings, open_source(None, settings).pull, "gsheet")
@@ -71,11 +72,11 @@ def test_a_push_brings_a_new_form_row_in_within_seconds(live, monkeypatch):
         assert worker.wait_for_cycles(1, timeout=30)
         done = worker.cycles
         row = live.fake.append_form_row(KEY, {
-            "Позначка часу": DateCell.of(NOW.replace(tzinfo=None)), "Виконавець": "КП «Ліфтсервіс»",
+            "Позначка часу": DateCell.of(WALL), "Виконавець": "КП «Ліфтсервіс»",
             "Тип": "Аварійна ситуація", "Послуга": "Ліфти", "Район": "Інгульський", "Адреси": "вул. Садова, 7",
-            "Коротка інформація": "Зупинка ліфта", "Термін ліквідації": DateCell.of(NOW.replace(tzinfo=None)
+            "Коротка інформація": "Зупинка ліфта", "Термін ліквідації": DateCell.of(WALL
                                                                                    + timedelta(hours=3)),
-            "Час настання події": DateCell.of(NOW.replace(tzinfo=None) - timedelta(minutes=10))})
+            "Час настання події": DateCell.of(WALL - timedelta(minutes=10))})
         pushed = time.monotonic()
         answer = client.post("/hooks/form-submitted", data=body,
                              headers={"X-Outages-Signature": signature("s3cret-shared-with-apps-script", body)})

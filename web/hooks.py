@@ -1,7 +1,8 @@
 """POST /hooks/form-submitted: the form's push (an Apps Script onFormSubmit trigger) asks for a sync now.
 
 The body is authenticated by an HMAC-SHA256 with the shared secret OUTAGES_HOOK_SECRET, sent as
-`X-Outages-Signature: sha256=<hex>` (base64 is accepted too: Apps Script makes that easily). The endpoint only
+`X-Outages-Signature: sha256=<hex>` (base64 is accepted too: Apps Script makes that easily). Its `at` must be
+within 5 minutes of the hub's clock and the same body is accepted once (outages/pushes.py). The endpoint only
 records the request; a worker (`outages run`) notices it within a second and syncs under its lease. So the web
 process needs no Google credentials, a burst of submissions makes one sync, and the Apps Script call returns at
 once whatever the Sheets API is doing.
@@ -15,6 +16,7 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
+from outages import pushes
 from outages.worker import request_sync
 
 from . import hub
@@ -53,6 +55,10 @@ def form_submitted():  # noqa: ANN201
         return jsonify(ok=False, error="Завелике тіло запиту / body too large"), 413
     if not _valid(secret, body, request.headers.get(HEADER, "")):
         return jsonify(ok=False, error=f"Невірний підпис {HEADER} / bad signature"), 401
+    try:
+        pushes.accept(state.engine, body, state.now(), state.settings.tz)
+    except pushes.PushRefused as refused:
+        return jsonify(ok=False, error=str(refused)), refused.status
     queued = request_sync(state.engine, state.now(), origin=(request.remote_addr or "")[:100])
     # 202: accepted; the sync itself runs in the worker within a second or two.
     return jsonify(ok=True, queued=queued), 202

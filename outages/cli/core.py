@@ -71,7 +71,7 @@ def show_config(ctx: Context) -> None:
     click.echo("[columns]")
     for field_name, header in settings.columns.items():
         click.echo(f"{field_name} = {header!r}")
-    click.echo(f"\n[rules] {json.dumps(settings.data['rules'], ensure_ascii=False)}")
+    click.echo(f"\n[rules] {json.dumps(settings.data['rules'], ensure_ascii=False, default=str)}")
     click.echo(f"districts: {', '.join(settings.districts.names)}")
     click.echo(f"services: {', '.join(settings.services.names)}")
     click.echo(f"utilities: {', '.join(settings.utilities.names)}")
@@ -95,7 +95,7 @@ def check_command(ctx: Context, source: str, as_json: bool) -> None:
     """What sync would decide for SOURCE, saving nothing / Перевірити без збереження."""
     table = read_table(source, ctx)
     try:
-        the_plan = check(_engine_if_initialised(ctx), table, ctx.settings)
+        the_plan = check(_engine_if_initialised(ctx), table, ctx.settings, ctx.now())
     except UnusableInput as exc:
         fail(str(exc))
     if as_json:

@@ -10,7 +10,7 @@ import time
 
 import click
 
-from .. import db
+from .. import db, redact
 from .. import worker as hub_worker
 from ..notify.options import mail_options
 from ..settings import SettingsError, load
@@ -37,6 +37,7 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    redact.install()  # a published sheet's token or a password in a URL never reaches the log
     engine = ctx.ready_engine()
     try:
         mail_options(ctx.settings)  # the mail lane reads them: a bad [notify] value stops the start, named
@@ -124,16 +125,23 @@ def status_command(ctx: Context, as_json: bool) -> None:
 
 
 def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from ..notify.drain import state as delivery_state
 
     try:
-        timeout = mail_options(ctx.settings).smtp_timeout
+        options = mail_options(ctx.settings)
+        timeout, drain_every = options.smtp_timeout, options.drain_interval + options.drain_budget
     except SettingsError:
-        timeout = 30.0
+        timeout, drain_every = 30.0, 125.0
     # Longer than two command timeouts without an answer: not a slow reply any more, the server is holding on.
-    return delivery_state(engine, ctx.now(), stall_after=timedelta(seconds=2 * timeout))
+    state = delivery_state(engine, ctx.now(), stall_after=timedelta(seconds=2 * timeout))
+    # Due mail older than a drain's interval and budget (and a minute more) with nothing in progress: no worker
+    # is draining the outbox at all.
+    since = datetime.fromisoformat(state["due_since"]) if state["due_since"] else None
+    state["undrained"] = bool(since and not state["in_progress"]
+                              and (ctx.now() - since).total_seconds() > drain_every + 60)
+    return state
 
 
 def _echo_mail(mail: dict, tz) -> None:  # noqa: ANN001
@@ -146,6 +154,10 @@ def _echo_mail(mail: dict, tz) -> None:  # noqa: ANN001
         else:
             click.echo(f"Пошта / mail: надсилається / sending лист {busy['outbox_id']} до {busy['recipient']}"
                        f" ({busy['seconds']} с)")
+    if mail["undrained"]:
+        click.echo(f"Пошта / mail: НІХТО НЕ НАДСИЛАЄ / nobody is sending — {mail['due']} листів чекають з"
+                   f" {_when(mail['due_since'], tz)}: запустіть `outages run` або `outages send`"
+                   " / start the worker")
     since = f", найдавніший з / oldest since {_when(mail['due_since'], tz)}" if mail["due_since"] else ""
     click.echo(f"Пошта в черзі / mail due: {mail['due']}{since} · чекають повтору / waiting to retry"
                f" {mail['waiting_retry']} · не доставлено / failed {mail['failed']}"

@@ -10,9 +10,9 @@ real API. It counts requests per caller (a service account's e-mail, or a static
 
 
 from .discovery import DISCOVERY_PATH, Discovery
-from .hub import DEMO, KEY, NOW, Live, fake_server, grid_from_csv, live_env, live_hub, proxy_env
+from .hub import DEMO, KEY, NOW, WALL, Live, fake_server, grid_from_csv, live_env, live_hub, proxy_env
 from .model import DateCell, FakeSheet, FakeSpreadsheet, parse_range
 from .server import SERVED, FakeSheets
 
-__all__ = ["DISCOVERY_PATH", "Discovery", "DEMO", "KEY", "NOW", "Live", "fake_server", "grid_from_csv", "live_env",
+__all__ = ["DISCOVERY_PATH", "Discovery", "DEMO", "KEY", "NOW", "WALL", "Live", "fake_server", "grid_from_csv", "live_env",
            "live_hub", "proxy_env", "DateCell", "FakeSheet", "FakeSpreadsheet", "parse_range", "SERVED", "FakeSheets"]

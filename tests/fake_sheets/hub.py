@@ -37,7 +37,10 @@ def fake_server():  # noqa: ANN201
 
 
 DEMO = Path(__file__).resolve().parents[2] / "outages" / "demo" / "responses.csv"
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# The evening after the demo's last row (22:05 in Kyiv): a clock earlier than a row's stamp would refuse it.
+NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
+# The same moment as the sheet writes it (wall time in the city), for rows added by tests.
+WALL = datetime(2026, 11, 22, 23, 0)
 KEY = "1FormResponsesKey_demo"
 
 

@@ -32,9 +32,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_record_addresses_street", "record_addresses", ["street_key", "lo"])
     op.create_index("ix_record_addresses_record", "record_addresses", ["record_number"])
+    op.create_index("ix_record_addresses_unknown", "record_addresses", ["known", "street_key", "street"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_record_addresses_unknown", table_name="record_addresses")
     op.drop_index("ix_record_addresses_record", table_name="record_addresses")
     op.drop_index("ix_record_addresses_street", table_name="record_addresses")
     op.drop_table("record_addresses")
