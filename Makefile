@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN    := $(VENV)/.installed-run
 TESTS  := $(VENV)/.installed-test
 
-.PHONY: setup demo demo-settings test bench clean
+.PHONY: setup tools demo demo-settings test bench clean
 
 $(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(TESTS): $(RUN)
 	touch $(TESTS)
 
 setup: $(TESTS)
+
+# Java and the Nu HTML checker, nginx: what the tests need beyond Python (.ci/tools installs what is missing).
+tools:
+	bash .ci/tools
 
 # The demo city on the embedded defaults, its data in ./var (nothing outside the checkout is touched): the demo
 # export (dates moved to yesterday so the city is current), the deadline report, the e-mail officials would get
@@ -51,13 +55,15 @@ demo-settings:
 	    'public_url = "http://127.0.0.1:$(PORT)"' \
 	    'secret_key = "demo-only-not-secret"' > outages.toml
 
-test: $(TESTS)
+test: $(TESTS) tools
 	$(BIN)/pytest -q
 
-bench: $(TESTS)
+bench: $(TESTS) tools
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/web_bench.py
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/sheets_bench.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .tools
 	@if [ -f outages.toml ] && head -n 1 outages.toml | grep -q '$(DEMO_MARK)'; then rm outages.toml; fi

@@ -2,6 +2,12 @@
 output of the same page, in one run, with wrk on loopback.
 
     .venv/bin/python bench/web_bench.py [--records 300] [--runs 3] [--seconds 10] [--connections 50]
+    .venv/bin/python bench/web_bench.py --scale [--active 5000] [--stored 50000] [--runs 5]
+
+--scale (issue 8): a store of 50,000 records, 5,000 of them active, written straight into the tables. Reports
+the bytes of `/` (the first screen), its uncached render time, req/s and p99 under wrk through gunicorn, and the
+uncached (cache miss) time of `/api/v1/outages` and `/feed.atom`. Targets: `/` ≤ 150 KB, p99 ≤ 100 ms, each
+cache miss ≤ 50 ms.
 
 Needs the Debian packages `wrk` and `nginx`. Everything runs on 127.0.0.1 in a temporary folder and stops by
 itself. Reports medians over the runs: requests/s, p99 latency, and the app's share of nginx's throughput.
@@ -121,8 +127,141 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
+def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> None:  # noqa: ANN001
+    """`stored` records, the newest `active` of them still active (two thirds emergencies, a third planned works
+    in the next 12 days), the rest resolved over the past years; each with its created and (if fixed) resolved
+    event. Written in bulk, straight into the tables: the benchmark is about reading them."""
+    from outages.db import bulk_insert
+    from outages.schema import events, record_districts, records
+
+    districts, services = settings.districts.names, settings.services.names
+    utilities = settings.utilities.names or ["КП «Водоканал»"]
+    rows, places, happened = [], [], []
+    for number in range(1, stored + 1):
+        is_active = number > stored - active
+        if is_active and number % 3:
+            kind, event_at = "emergency", now - timedelta(minutes=20 + number % 600)
+            recorded, end = event_at + timedelta(minutes=10), now + timedelta(hours=3 + number % 20)
+        elif is_active:
+            kind, event_at = "planned", now + timedelta(days=number % 12, hours=1)
+            recorded, end = now - timedelta(days=4), event_at + timedelta(hours=8)
+        else:
+            kind = "emergency" if number % 3 else "planned"
+            event_at = now - timedelta(hours=(stored - number) // 4 + 30)
+            recorded, end = event_at + timedelta(minutes=15), event_at + timedelta(hours=6)
+        resolved = None if is_active else end
+        names = [districts[number % len(districts)]] + ([districts[(number + 1) % len(districts)]]
+                                                        if number % 5 == 0 else [])
+        rows.append({
+            "number": number, "executor": utilities[number % len(utilities)], "kind": kind,
+            "service": services[number % len(services)], "districts": names,
+            "addresses": f"вул. Соборна, {number % 200}; просп. Центральний, {number % 50}-{number % 50 + 10}",
+            "summary": f"Подія №{number}: порив мережі", "cause": "Зношеність мережі",
+            "impact": "Немає послуги у кількох будинках", "event_at": event_at, "expected_end": end,
+            "first_recorded_at": recorded, "last_changed_at": resolved or recorded,
+            "status": "active" if is_active else "resolved", "resolved_at": resolved, "deadline_met": True,
+            "delay_minutes": 10.0 if kind == "emergency" else None, "lead_hours": None if kind == "emergency" else 96.0,
+            "contact_name": "Диспетчер", "contact_phone": "0500000000", "reporter_email": "", "revision": 1 if is_active
+            else 2, "overdue_for": None})
+        places += [{"record_number": number, "district": name} for name in names]
+        happened.append({"record_number": number, "kind": "created", "at": recorded, "created_at": recorded,
+                         "revision": 1, "data": {"row": number + 1}})
+        if resolved:
+            happened.append({"record_number": number, "kind": "resolved", "at": resolved, "created_at": resolved,
+                             "revision": 2, "data": {"row": number + 1, "text": "Послугу відновлено",
+                                                     "changed": {"status": ["active", "resolved"]}}})
+    happened.sort(key=lambda e: e["created_at"])
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            bulk_insert(conn, records, rows[start:start + 5000])
+        bulk_insert(conn, record_districts, places)
+        for start in range(0, len(happened), 5000):
+            bulk_insert(conn, events, happened[start:start + 5000])
+
+
+def uncached_ms(app, url: str, runs: int) -> tuple[float, int]:  # noqa: ANN001
+    """Median milliseconds of rendering `url` with the response cache off (every request a cache miss), and
+    the size of the answer."""
+    client = app.test_client()
+    times, size = [], 0
+    for _ in range(runs + 1):  # the first one warms imports and templates
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        size = len(response.data)
+    return statistics.median(times[1:]), size
+
+
+def scale(args: argparse.Namespace) -> None:
+    import gzip
+
+    from web import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="outages-web-scale-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGES_")}
+    env["OUTAGES_DATABASE_URL"] = f"sqlite:///{tmp / 'outages.db'}"
+    os.environ.update(env)
+    settings = load()
+    engine = db.engine_for(settings)
+    db.upgrade(engine)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    seed_scale(engine, settings, args.active, args.stored, now)
+    print(f"store: {args.stored} records, {args.active} active (SQLite), seeded in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    settings.data["cache_seconds"] = 0  # every request renders: the cache-miss cost
+    app = create_app(settings, engine=engine)
+    results: dict[str, dict[str, float]] = {}
+    for url in ("/", "/api/v1/outages", "/feed.atom", "/sections/emergencies/50", "/planned.ics", "/cap/index.atom"):
+        ms, size = uncached_ms(app, url, args.runs)
+        results[url] = {"uncached_ms": round(ms, 2), "bytes": size}
+        print(f"uncached {url:26} {ms:8.2f} ms  {size:9d} B", flush=True)
+    home = app.test_client().get("/").data
+    results["/"]["gzip_bytes"] = len(gzip.compress(home))
+    engine.dispose()
+
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "outages"), "serve", "--port", str(port),
+                               *(["--workers", str(args.workers)] if args.workers else [])], env=env, cwd=tmp,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_http(url)
+        subprocess.run(["wrk", "-t2", f"-c{args.connections}", "-d3s", url], capture_output=True)
+        runs = [wrk(url, args.seconds, args.connections) for _ in range(args.runs)]
+        for n, r in enumerate(runs, 1):
+            print(f"wrk run {n}: {r['rps']:9.0f} req/s  p99 {r['p99_ms']:7.2f} ms"
+                  + (f"  non-2xx {r['non_2xx']}" if r["non_2xx"] else ""), flush=True)
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        server.wait(20)
+        shutil.rmtree(tmp, ignore_errors=True)
+    rps, p99 = statistics.median(r["rps"] for r in runs), statistics.median(r["p99_ms"] for r in runs)
+    checks = {
+        "first screen ≤ 150 KB": results["/"]["bytes"] <= 150 * 1024,
+        "p99 ≤ 100 ms": p99 <= 100,
+        "/api/v1/outages miss ≤ 50 ms": results["/api/v1/outages"]["uncached_ms"] <= 50,
+        "/feed.atom miss ≤ 50 ms": results["/feed.atom"]["uncached_ms"] <= 50,
+    }
+    print(f"\nmedians of {args.runs} runs, {args.stored} stored / {args.active} active records:")
+    print(f"  /: {results['/']['bytes'] / 1024:.1f} KB ({results['/']['gzip_bytes'] / 1024:.1f} KB gzip), "
+          f"uncached render {results['/']['uncached_ms']:.1f} ms; wrk {args.connections} connections: "
+          f"{rps:.0f} req/s, p99 {p99:.1f} ms")
+    for name, met in checks.items():
+        print(f"  {name}: {'MET' if met else 'NOT MET'}")
+    print(json.dumps({"uncached": results, "wrk": {"rps": rps, "p99_ms": p99, "runs": runs}, "checks": checks},
+                     ensure_ascii=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="the 50,000-record store of issue 8")
+    parser.add_argument("--active", type=int, default=5000)
+    parser.add_argument("--stored", type=int, default=50000)
     parser.add_argument("--records", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
@@ -132,6 +271,9 @@ def main() -> None:
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             raise SystemExit(f"{tool} is missing: apt-get install -y {tool}")
+    if args.scale:
+        scale(args)
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="outages-web-bench-"))
     tmp.chmod(0o755)  # nginx's workers run as another user and must read the published site

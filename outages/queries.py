@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from .record import Deadline, Kind
 from .rules import is_overdue
@@ -123,3 +123,112 @@ def data_version(conn: Connection) -> int:
     """The id of the latest event. Every change of a record writes one, so this names the state of the data
     (the web cache and `publish` compare it)."""
     return conn.execute(select(func.max(events.c.id))).scalar() or 0
+
+
+def record_numbers(conn: Connection, where: Sequence[ColumnElement] = ()) -> list[int]:
+    return list(conn.execute(select(records.c.number).where(*where).order_by(records.c.number)).scalars())
+
+
+def data_state(conn: Connection) -> tuple[int, datetime | None]:
+    """(data version, when the data last changed) in one query: what the web cache keys and dates answers by."""
+    row = conn.execute(select(func.max(events.c.id), func.max(events.c.created_at))).one()
+    return int(row[0] or 0), row[1]
+
+
+def last_change(conn: Connection) -> datetime | None:
+    """The newest `last_changed_at` of any record (ix_records_last_changed): the API's `updated_at`, and a feed's
+    date when nothing matches its filters."""
+    return conn.execute(select(func.max(records.c.last_changed_at))).scalar()
+
+
+def data_changed_at(conn: Connection) -> datetime | None:
+    """When the hub last wrote a change (the newest event's `created_at`): «Дані оновлено» on every page. It comes
+    from the data, so every worker shows the same time and the same data gives the same bytes."""
+    return conn.execute(select(func.max(events.c.created_at))).scalar()
+
+
+# ---- The public lists: sections of `/`, read as SQL slices (never every record). ----
+
+SECTIONS = ("emergencies", "ongoing", "upcoming", "fixed")
+UPCOMING_DAYS = 14
+FIXED_HOURS = 24
+
+
+def section_where(name: str, now: datetime) -> tuple[ColumnElement, tuple]:
+    """(condition, order) of one section of `/`: active emergencies (newest first), planned works under way
+    (ending soonest first), planned works starting within 14 days (soonest first), fixed in the last 24 hours
+    (latest first)."""
+    c = records.c
+    active = c.status == "active"
+    if name == "emergencies":
+        return and_(active, c.kind == "emergency"), (c.event_at.desc(), c.number.desc())
+    if name == "ongoing":
+        return (and_(active, c.kind == "planned", c.event_at <= now),
+                (func.coalesce(c.expected_end, c.event_at), c.number))
+    if name == "upcoming":
+        return (and_(active, c.kind == "planned", c.event_at > now, c.event_at <= now + timedelta(days=UPCOMING_DAYS)),
+                (c.event_at, c.number))
+    if name == "fixed":
+        return (and_(c.status == "resolved", c.resolved_at >= now - timedelta(hours=FIXED_HOURS), c.resolved_at <= now),
+                (c.resolved_at.desc(), c.number.desc()))
+    raise ValueError(name)
+
+
+def section_counts(conn: Connection, now: datetime, where: Sequence[ColumnElement] = ()) -> dict[str, int]:
+    """How many records each section holds: one COUNT per section, each a range of an index (ix_records_list_*),
+    never a scan of every record the store has kept."""
+    return {name: int(conn.execute(select(func.count()).select_from(records)
+                                   .where(section_where(name, now)[0], *where)).scalar() or 0)
+            for name in SECTIONS}
+
+
+def section_page(conn: Connection, now: datetime, name: str, where: Sequence[ColumnElement] = (), *,
+                 limit: int, offset: int = 0) -> list[RecordView]:
+    condition, order = section_where(name, now)
+    query = select(records).where(condition, *where).order_by(*order).limit(limit).offset(offset)
+    return [_view(row, now) for row in conn.execute(query)]
+
+
+def planned_between(conn: Connection, start: datetime, end: datetime, where: Sequence[ColumnElement] = ()) -> int:
+    """Active planned works under way at some moment in [start, end)."""
+    c = records.c
+    query = select(func.count()).select_from(records).where(
+        c.status == "active", c.kind == "planned", c.event_at < end,
+        (c.expected_end.is_(None)) | (c.expected_end >= start), *where)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def planned_works(conn: Connection, now: datetime, since: datetime, where: Sequence[ColumnElement] = (), *,
+                  limit: int) -> list[RecordView]:
+    """The calendar's slice, soonest first: active planned works (soonest first, up to `limit`), then, room
+    left, those finished or cancelled that started since `since` (latest first)."""
+    c = records.c
+    active = conn.execute(select(records).where(c.status == "active", c.kind == "planned", *where)
+                          .order_by(c.event_at, c.number).limit(limit)).all()
+    past = conn.execute(select(records).where(c.status != "active", c.kind == "planned", c.event_at >= since, *where)
+                        .order_by(c.event_at.desc(), c.number.desc()).limit(max(0, limit - len(active)))).all()
+    chosen = sorted(active + past, key=lambda row: (row.event_at, row.number))
+    return [_view(row, now) for row in chosen]
+
+
+def page_records(conn: Connection, now: datetime, where: Sequence[ColumnElement] = (), *, status: str | None = None,
+                 kind: str | None = None, limit: int, offset: int = 0) -> tuple[int, list[RecordView]]:
+    """(how many match, one page of them, newest record number first): the API's list."""
+    where = [*where, *([records.c.status == status] if status else []), *([records.c.kind == kind] if kind else [])]
+    total = int(conn.execute(select(func.count()).select_from(records).where(*where)).scalar() or 0)
+    query = select(records).where(*where).order_by(records.c.number.desc()).limit(limit).offset(offset)
+    return total, [_view(row, now) for row in conn.execute(query)]
+
+
+def recently_changed(conn: Connection, now: datetime, kinds: tuple[str, ...], limit: int,
+                     where: Sequence[ColumnElement] = ()) -> list[RecordView]:
+    """The records (matching `where`) of the newest `limit` events of these kinds, newest first: what a feed of
+    the newest changes needs. The events are walked newest first along ix_events_at, so this reads about `limit`
+    rows whatever the store holds."""
+    newest = (select(events.c.record_number)
+              .join(records, records.c.number == events.c.record_number)
+              .where(events.c.kind.in_(kinds), *where)
+              .order_by(events.c.at.desc(), events.c.id.desc()).limit(limit))
+    numbers = list(dict.fromkeys(conn.execute(newest).scalars()))
+    found = records_by_number(conn, numbers, now)
+    return [found[n] for n in numbers if n in found]

@@ -63,6 +63,11 @@ records = Table(
     # The expected end for which "overdue" was already raised, so it is raised once per expected end.
     Column("overdue_for", UTCDateTime),
     Index("ix_records_status", "status"),
+    # The public lists (outages/queries.py): each section is a range of one of these, per status and kind.
+    Index("ix_records_list_event", "status", "kind", "event_at"),
+    Index("ix_records_list_resolved", "status", "resolved_at"),
+    Index("ix_records_first_recorded", "first_recorded_at"),
+    Index("ix_records_last_changed", "last_changed_at"),
 )
 
 submissions = Table(
@@ -97,6 +102,9 @@ events = Table(
     Column("revision", Integer, nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_events_record", "record_number", "id"),
+    # «Дані оновлено» and the feeds' newest changes (outages/queries.py).
+    Index("ix_events_created", "created_at"),
+    Index("ix_events_at", "at", "id"),
 )
 
 sync_runs = Table(
@@ -249,6 +257,16 @@ record_addresses = Table(
 
 
 # ---- Issue 8 (public pages at scale, migration 0006_pages): tables go here. ----
+
+# A record's districts one per row (records.districts is a JSON list): the public lists filter by district in SQL,
+# the same way on SQLite and PostgreSQL, with an index, instead of loading every record. Written by the sync
+# (outages/record_districts.py) whenever a record's districts are written.
+record_districts = Table(
+    "record_districts", metadata,
+    Column("record_number", Integer, ForeignKey("records.number"), primary_key=True),
+    Column("district", String(200), primary_key=True),
+    Index("ix_record_districts_district", "district", "record_number"),
+)
 
 
 # ---- Issue 9 (delivery, migration 0007_delivery): tables go here. ----

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from sqlalchemy import ColumnElement, Connection
+from sqlalchemy import ColumnElement, Connection, exists
 
 from . import address_index
 from .addresses import AddressQuery, parse_query
 from .queries import RecordView, list_records
+from .schema import record_districts, records
 from .settings import Settings
 from .streets import Streets
 
@@ -81,6 +82,21 @@ class Filters:
     def records(self, conn: Connection, now: datetime, address: AddressQuery | None = None) -> list[RecordView]:
         """Every record these filters select, the address search done in SQL."""
         return [r for r in list_records(conn, now, where=self.where(conn, address)) if self.matches(r)]
+
+    def sql_conditions(self, conn: Connection) -> list[ColumnElement]:
+        """The filters as SQL conditions on `records`, for lists read a page at a time."""
+        out: list[ColumnElement] = []
+        if self.districts:
+            # EXISTS probes the (record_number, district) key per candidate row: cheap on every section's range.
+            out.append(exists().where(record_districts.c.record_number == records.c.number,
+                                      record_districts.c.district.in_(self.districts)))
+        if self.services:
+            out.append(records.c.service.in_(self.services))
+        if self.query:
+            where = self.where(conn)  # the address search (outages/address_index.py)
+            if where is not None:
+                out.append(where)
+        return out
 
     def as_args(self) -> dict[str, str]:
         """The same filters as query arguments (for links to feeds)."""

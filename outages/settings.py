@@ -89,6 +89,7 @@ SETTINGS: list[Setting] = [
     Setting("database_url", _str, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
             secret=True),
     Setting("city_name", _str, "The city's name, shown on pages and in messages."),
+    Setting("city_name_en", _str, "The city's name in English, for the English pages (the Ukrainian name if empty)."),
     # Live sync with the Google Form's response sheet (sheets/, outages/worker.py; docs/sheets.md).
     Setting("source", _str, "Default source of `outages sync` and `outages run`: gsheet:KEY[#WORKSHEET], a published "
             "CSV URL, or a file. Empty: gsheet:OUTAGES_SHEETS_KEY."),

@@ -22,6 +22,7 @@ from .parse import read_table
 from .planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
 from .record import Action, SheetTable
 from .rules import is_overdue
+from .record_districts import index as index_districts
 from .schema import events, records, submissions, sync_runs
 from .settings import Settings
 from .times import UTC
@@ -135,6 +136,7 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             update(records).where(records.c.number == bindparam("n")),
             [{"n": n} | {k: v for k, v in rows[n].items() if k != "number"} for n in changed],
         )
+    index_districts(conn, {n: rows[n]["districts"] for n in rows})
     _index_addresses(conn, changes, rows, addresses_before, settings)
     ids = emit(conn, new_events, now, settings)
     from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear of them here
@@ -226,11 +228,15 @@ def _change_record(current: dict[str, Any], decision: Decision, was_updated: boo
             made.append(NewEvent(decision.record, "breach", at, revision, decision.deadline.as_json()))
     else:
         for name in _TEXT_FIELDS:
-            if getattr(sub, name):
+            # The record's summary stays the first one, what happened (the page's headline); an update's own
+            # «Коротка інформація» is its entry in the timeline (data["text"]).
+            if getattr(sub, name) and name != "summary":
                 values[name] = getattr(sub, name)
         if sub.districts:
             values["districts"] = list(sub.districts)
         data: dict[str, Any] = {"row": decision.row}
+        if sub.summary:
+            data["text"] = sub.summary
         if sub.expected_end is not None and sub.action is Action.UPDATE:
             values["expected_end"] = sub.expected_end
             data["old_expected_end"] = _json(current["expected_end"])
@@ -337,5 +343,6 @@ def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[in
     if new:
         conn.execute(update(records).where(records.c.number == bindparam("n")),
                      [{"n": row.number, "overdue_for": row.expected_end} for row in new])
-    return emit(conn, [NewEvent(row.number, "overdue", now, row.revision,
+    # Dated when the term passed, not when a sync noticed it (the worker may have been down for hours).
+    return emit(conn, [NewEvent(row.number, "overdue", row.expected_end, row.revision,
                                 {"expected_end": _json(row.expected_end)}) for row in new], now, settings)

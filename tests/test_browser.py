@@ -77,7 +77,8 @@ def axe_violations(page) -> list[str]:  # noqa: ANN001
             for v in result["violations"]]
 
 
-@pytest.mark.parametrize("path", ["/", "/outages/8", "/timeliness", "/?lang=en", "/outages/4?lang=en"])
+@pytest.mark.parametrize("path", ["/", "/outages/8", "/timeliness", "/?lang=en", "/outages/4?lang=en", "/en/",
+                                  "/en/outages/8", "/sections/upcoming", "/districts/tsentralnyi", "/outages/999"])
 def test_axe_finds_no_violations(browser, site, path):  # noqa: ANN001
     # The site's policy forbids every script; axe is the test's own, injected past it.
     context = browser.new_context(bypass_csp=True)
@@ -123,9 +124,12 @@ def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):  
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
     assert SCREENSHOT.stat().st_size > 10_000
-    for path in ("/timeliness", "/outages/8"):
+    for path in ("/timeliness", "/outages/8", "/en/outages/8", "/sections/upcoming", "/outages/18"):
         page.goto(site + path)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 360, path
+        # One per page type, to look at (docs/web.md): outages-phone-outages-8.png …
+        name = path.strip("/").replace("/", "-") or "home"
+        page.screenshot(path=str(SCREENSHOT.with_name(f"outages-phone-{name}.png")), full_page=True)
     page.goto(site + "/")
     # The form is plain HTML: typing a street and pressing Enter filters, with JavaScript off.
     page.fill("#f-q", "вулиця соборна")

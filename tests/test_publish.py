@@ -50,10 +50,39 @@ def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run
         assert linked and {f"cap/{name}" for name in linked} <= files
     # The files are the very bytes the app answers with at the same moment.
     client = app.test_client()
-    assert (site / "index.html").read_bytes() == client.get("/", headers={"Accept-Language": "uk"}).data
-    assert (site / "outages/8/index.html").read_bytes() == client.get("/outages/8").data
+    def main(body: bytes) -> bytes:  # the static copy's footer adds that it is a copy
+        return body.split(b"<main", 1)[1].split(b"</main>", 1)[0]
+
+    assert main((site / "outages/8/index.html").read_bytes()) == main(client.get("/outages/8").data)
+    assert "статична копія" in Page((site / "outages/8/index.html").read_text("utf-8")).text
     assert (site / "feed.atom").read_bytes() == client.get("/feed.atom").data
     assert "Порив водогону Ø100" in Page((site / "index.html").read_text("utf-8")).text
+
+
+def test_the_static_copy_has_district_service_and_english_pages_and_no_dead_controls(engine, settings,  # noqa: ANN001
+                                                                                    tmp_path):
+    sync_demo(engine, settings)
+    site = tmp_path / "site"
+    publish(make_app(engine, settings), site, log=lambda line: None)
+    files = published_files(site)
+    assert {"districts/tsentralnyi/index.html", "districts/zavodskyi/index.html", "services/lifts/index.html",
+            "services/water-supply/index.html", "en/index.html", "en/districts/korabelnyi/index.html",
+            "en/outages/8/index.html", "en/timeliness/index.html", "favicon.ico"} <= files
+    home = (site / "index.html").read_text("utf-8")
+    # No search form that would do nothing here: the words say where search works.
+    assert "<form" not in home and "?lang=" not in home
+    assert "Пошук за вулицею працює на живому сайті" in Page(home).text
+    assert 'href="/en/"' in home and 'href="/districts/tsentralnyi"' in home
+    lifts = Page((site / "services/lifts/index.html").read_text("utf-8")).text
+    assert "Ліфти: аварії та планові роботи" in lifts and "Запис № 16" in lifts and "Запис № 13" not in lifts
+    english = (site / "en/districts/korabelnyi/index.html").read_text("utf-8")
+    text = Page(english).text
+    assert "Korabelnyi: emergencies and planned works" in text and "Demo City" in text
+    assert "Street lighting · Korabelnyi" in text and "Корабельний" not in text
+    assert 'href="/en/outages/12"' in english and 'href="/districts/korabelnyi" hreflang="uk"' in english
+    # The live site keeps its search form on the same page.
+    live = make_app(engine, settings).test_client().get("/").get_data(as_text=True)
+    assert '<form class="filters"' in live
 
 
 def test_publish_switches_releases_atomically_and_keeps_the_one_before(engine, settings, tmp_path):  # noqa: ANN001

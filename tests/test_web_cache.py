@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 import web.cache
 from outages.sync import sync
 from rows import emergency, table, update
-from web_demo import NOW, Page, make_app, section_text, sync_demo
+from web_demo import NOW, SYNCED, Page, make_app, section_text, sync_demo
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_validators_and_304(app):  # noqa: ANN001
     first = client.get("/")
     assert first.status_code == 200
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert etag.startswith('"') and parsedate_to_datetime(modified)
+    assert etag.startswith('"') and parsedate_to_datetime(modified) == SYNCED  # when the data changed (the sync)
     assert first.headers["Cache-Control"].startswith("public, max-age=30, stale-while-revalidate=")
     assert "Accept-Encoding" in first.headers["Vary"] and "Accept-Language" in first.headers["Vary"]
     again = client.get("/", headers={"If-None-Match": etag})
@@ -70,17 +70,19 @@ def test_a_sync_changes_the_answer_at_once(engine, settings):  # noqa: ANN001
 
 
 def test_time_dependent_text_refreshes_after_the_short_lifetime(app):  # noqa: ANN001
+    # #13 is to be fixed by 20:00, the pinned clock's very minute; four minutes later its term has passed.
     store = app.extensions["outages_cache"]
     ticks = [1000.0]
     store.clock = lambda: ticks[0]
     hub = app.extensions["outages"]
     client = app.test_client()
-    assert "(55 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+    overdue = "термін минув 22.11 о 20:00, новий не повідомлено"
+    assert overdue not in section_text(client.get("/").get_data(as_text=True), "emergencies")
     hub.clock = lambda: NOW + timedelta(minutes=4)
     ticks[0] += 29  # within the lifetime: the same page, from memory
-    assert "(55 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+    assert overdue not in section_text(client.get("/").get_data(as_text=True), "emergencies")
     ticks[0] += 2
-    assert "(59 хв тому)" in section_text(client.get("/").get_data(as_text=True), "emergencies")
+    assert overdue in section_text(client.get("/").get_data(as_text=True), "emergencies")
 
 
 def test_language_query_and_path_are_separate_entries(app):  # noqa: ANN001

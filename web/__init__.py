@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["outages"] = Hub(settings=settings, engine=engine or db.engine_for(settings))
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(name).bp)
+    # The pages again under /en/: the English site has its own addresses, which the static copy can hold too.
+    app.register_blueprint(import_module("web.pages").bp, url_prefix="/en", name="pages_en")
     # Registered after the blueprints so it runs before the cache's hook, and cached answers carry the headers.
     app.after_request(_security_headers)
     return app

@@ -13,12 +13,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from outages import address_index
-from outages.queries import EventView, RecordView, get_record, history, list_records
+from outages.queries import EventView, RecordView, get_record, history, last_change, page_records
 from outages.search import Filters
 
 from . import hub
 from .cap import message_id
-from .changes import PUBLIC_KINDS, latest_time, safe_text
+from .changes import PUBLIC_KINDS, safe_text
 from .links import absolute
 from .openapi import document
 
@@ -27,6 +27,7 @@ bp = Blueprint("api", __name__)
 STATUSES = ("active", "resolved", "all")
 KINDS = ("emergency", "planned")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+MAX_OFFSET = 100_000_000  # far beyond any city's records, and within what the database takes as an OFFSET
 _TEXT = ("executor", "service", "addresses", "summary", "cause", "impact")
 # Fields of a change that the public may see (the event rows also carry the sheet row number).
 _PUBLIC_CHANGES = ("executor", "service", "districts", "addresses", "summary", "cause", "impact", "event_at",
@@ -46,23 +47,19 @@ def outages() -> Response:
         status = _choice("status", STATUSES, "all")
         kind = _choice("kind", KINDS, None)
         limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _int("offset", 0, 0, None)
+        offset = _int("offset", 0, 0, MAX_OFFSET)
     except BadRequest as exc:
         return _error(400, exc.uk, exc.en)
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
-        every = list_records(conn, app.now())
-        selected = filters.apply(every, conn)
-    chosen = [r for r in selected
-              if (status == "all" or r.status == status) and (kind is None or r.kind.value == kind)]
-    chosen.sort(key=lambda r: r.number, reverse=True)
-    page = chosen[offset:offset + limit]
+        total, page = page_records(conn, app.now(), filters.sql_conditions(conn), status=None if status == "all"
+                                   else status, kind=kind, limit=limit, offset=offset)
+        latest = last_change(conn)
     args = filters.as_args() | {k: v for k, v in (("status", status), ("kind", kind)) if v and v != "all"}
-    following = offset + limit < len(chosen)
-    latest = latest_time(every)
+    following = offset + limit < total
     return _json({
         "outages": [outage_json(r) for r in page],
-        "total": len(chosen), "count": len(page), "limit": limit, "offset": offset,
+        "total": total, "count": len(page), "limit": limit, "offset": offset,
         "filters": {"district": list(filters.districts), "service": list(filters.services), "q": filters.query,
                     "status": status, "kind": kind},
         "updated_at": latest.astimezone(app.settings.tz).isoformat() if latest else None,

@@ -2,8 +2,10 @@
 
 Public GET responses (pages, feeds, calendar, API, CAP) are kept per (path, query, language) together with
 the data version they were made from: `max(events.id)`, because every change of a record writes an event.
-A request whose version still matches is answered from memory without rendering. Pages also say «5 min ago»,
-so an entry lives at most `cache_seconds` (TOML, default 30) even when nothing changed.
+A request whose version still matches is answered from memory without rendering. What a page shows also moves
+with the clock (planned works start, a term passes), so an entry lives at most `cache_seconds` (TOML, default
+30) even when nothing changed. Nothing on a page depends on the worker or the moment it rendered, so every
+worker makes the same bytes, the same ETag, and Last-Modified is when the data last changed.
 
 Two doors lead to an entry. A WSGI layer in front of Flask answers repeat requests (same path, query string
 and Accept-Language as an earlier one) straight from memory: no request context, no routing, no template.
@@ -34,7 +36,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_date, parse_etags
 
-from outages.queries import data_version
+from outages.queries import data_state
 
 from .i18n import language
 
@@ -42,7 +44,7 @@ bp = Blueprint("cache", __name__)
 
 # Blueprints whose GET answers are public and the same for everyone (per language). Anything else (health
 # checks, duty officers' confirmation links) is never cached.
-PUBLIC_BLUEPRINTS = frozenset({"pages", "feeds", "calendar", "api", "cap"})
+PUBLIC_BLUEPRINTS = frozenset({"pages", "pages_en", "feeds", "calendar", "api", "cap"})
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
 _COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
@@ -53,7 +55,7 @@ _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "la
 
 @dataclass
 class Entry:
-    version: int
+    version: tuple  # (max event id, when the data last changed)
     born: float  # monotonic
     body: bytes
     headers: list[tuple[str, str]]
@@ -231,12 +233,14 @@ class FastDoor:
 
 
 def _raw_key(environ: dict) -> tuple:
-    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            bool(environ.get("outages.static")))
 
 
-def _read_version(app: Flask) -> int:
+def _read_version(app: Flask) -> tuple[int, datetime | None]:
+    # (max event id, when it was written): the version keys entries, the time is their Last-Modified.
     with app.extensions["outages"].engine.connect() as conn:
-        return data_version(conn)
+        return data_state(conn)
 
 
 @bp.record_once
@@ -255,7 +259,8 @@ def store() -> Store:
 def _key() -> tuple:
     # ?lang= stays in the query part too: a page asked for with it carries it on in its links.
     query = tuple(sorted(request.args.items(multi=True)))
-    return request.path, query, language()
+    # The static copy's pages differ (no search form): never the live site's entries.
+    return request.path, query, language(), bool(request.environ.get("outages.static"))
 
 
 def _cacheable() -> bool:
@@ -296,15 +301,23 @@ def remember(response: Response) -> Response:
         return response
     mimetype = response.mimetype or ""
     entry = Entry(
-        version=g.pop("cache_version"), born=store().clock(), body=body,
+        version=g.get("cache_version"), born=store().clock(), body=body,
         headers=[(k, v) for k, v in response.headers.items() if k.lower() not in _DROP],
         etag=hashlib.blake2b(body, digest_size=12).hexdigest(),
-        # Whole seconds: HTTP dates have no fractions, and If-Modified-Since compares against this.
-        last_modified=datetime.now(timezone.utc).replace(microsecond=0),
+        # When the data last changed, not when this worker rendered: every worker answers alike. Whole seconds:
+        # HTTP dates have no fractions, and If-Modified-Since compares against this.
+        last_modified=(_changed_at(g.pop("cache_version")) or _EPOCH).replace(microsecond=0),
         compressible=len(body) >= 512 and mimetype.startswith(_COMPRESSIBLE),
     )
     store().put(key, entry, raw=_raw_key(request.environ))
     return _answer(entry)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _changed_at(version) -> datetime | None:  # noqa: ANN001
+    return version[1] if isinstance(version, tuple) else None
 
 
 def _answer(entry: Entry, stale: bool = False) -> Response:

@@ -16,8 +16,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, request
 from icalendar import Calendar, Event, Timezone
 
-from outages.queries import RecordView
-from outages.record import Kind
+from outages.queries import RecordView, planned_works
 from outages.search import Filters
 from outages.times import UTC
 
@@ -27,14 +26,20 @@ from .links import absolute, authority
 
 bp = Blueprint("calendar", __name__)
 
+# Planned works that started longer ago than this (and are no longer active) leave the feed: a calendar app
+# keeps the events it has, and the feed stays one SQL slice however many years the store holds. At most
+# CALENDAR_LIMIT works, soonest first (a district's or service's calendar, ?district=…, holds its own).
+CALENDAR_DAYS = 30
+CALENDAR_LIMIT = 300  # icalendar writes ~5 ms an event: a cache miss stays near a second
+
 
 @bp.get("/planned.ics")
 def planned() -> Response:
     app = hub()
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
-        works = [r for r in filters.records(conn, app.now()) if r.kind is Kind.PLANNED]
-    works.sort(key=lambda r: (r.event_at, r.number))
+        works = planned_works(conn, app.now(), app.now() - timedelta(days=CALENDAR_DAYS),
+                              filters.sql_conditions(conn), limit=CALENDAR_LIMIT)
     return Response(build(works, filters.as_args()).to_ical(), mimetype="text/calendar",
                     headers={"Content-Disposition": 'inline; filename="planned.ics"'})
 

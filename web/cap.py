@@ -24,8 +24,8 @@ from outages.record import Kind
 from outages.times import fmt
 
 from . import hub
-from .changes import PUBLIC_KINDS, Change, area, change_label, facts, latest_time, new_expected_end, published_times, \
-    safe_text, states
+from .changes import PUBLIC_KINDS, Change, area, change_label, facts, new_expected_end, published_times, \
+    safe_text, said, states
 from .feeds import EPOCH, requested_changes
 from .links import absolute, authority
 
@@ -64,8 +64,8 @@ def message(message: str) -> Response:
 
 @bp.get("/cap/index.atom")
 def index() -> Response:
-    every, recent, args = requested_changes()
-    return Response(index_xml(recent, latest_time(every), args), mimetype="application/atom+xml")
+    latest, recent, args = requested_changes()
+    return Response(index_xml(recent, latest, args), mimetype="application/atom+xml")
 
 
 def index_xml(recent: list[Change], latest: datetime | None, args: dict[str, str]) -> bytes:
@@ -186,7 +186,7 @@ def _headline(change: Change, english: bool) -> str:
     # CAP 3.2.2: SHOULD be under 160 characters (it ends up in SMS-sized displays).
     uk, en = change_label(change)
     text = f"{'No. ' if english else '№'}{change.number} · {en if english else uk}: " \
-           f"{safe_text(change.state.summary) or safe_text(change.state.service)}"
+           f"{said(change) or safe_text(change.state.service)}"
     return text if len(text) <= 160 else text[:159].rstrip() + "…"
 
 

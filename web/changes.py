@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -33,7 +34,13 @@ _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 def safe_text(value: object) -> str:
     """Dispatcher text fit for any XML or JSON output (escaping is left to the serialising library)."""
-    return "" if value is None else clean(_NOT_XML.sub(" ", str(value)))
+    return "" if value is None else _safe(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _safe(text: str) -> str:
+    # A feed of 200 entries cleans the same service, district and utility names thousands of times.
+    return clean(_NOT_XML.sub(" ", text))
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,17 @@ def change_label(change: Change) -> tuple[str, str]:
     if change.state.kind is Kind.PLANNED:
         return ("Роботи завершено", "Works completed")
     return ("Ліквідовано", "Resolved")
+
+
+def said(change: Change) -> str:
+    """What this change says in its own words: an update's or resolution's «Коротка інформація» (the record keeps
+    its first summary as the headline), else the headline."""
+    data = change.event.data or {}
+    text = data.get("text") or ""
+    if not text and change.event.kind in ("updated", "resolved"):
+        pair = (data.get("changed") or {}).get("summary")  # events written before updates kept their own text
+        text = pair[1] if isinstance(pair, list) and len(pair) == 2 and pair[1] else ""
+    return safe_text(text) or safe_text(change.state.summary)
 
 
 def new_expected_end(change: Change) -> tuple[datetime | None, datetime | None] | None:

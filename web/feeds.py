@@ -13,12 +13,12 @@ from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
-from outages.queries import RecordView, list_records
+from outages.queries import last_change, recently_changed
 from outages.search import Filters
 from outages.times import UTC, fmt
 
 from . import hub
-from .changes import Change, change_label, changes, facts, latest_time, new_expected_end, safe_text
+from .changes import PUBLIC_KINDS, Change, change_label, changes, facts, new_expected_end, safe_text, said
 from .links import absolute, authority
 
 bp = Blueprint("feeds", __name__)
@@ -39,20 +39,22 @@ def atom() -> Response:
     return Response(_feed("/feed.atom").atom_str(pretty=True), mimetype="application/atom+xml")
 
 
-def requested_changes() -> tuple[list[RecordView], list[Change], dict[str, str]]:
-    """All records, the newest changes of those the request's filters select, and the filters as arguments:
-    what the feeds and the CAP index are made of."""
+def requested_changes() -> tuple[datetime | None, list[Change], dict[str, str]]:
+    """The newest change in the store, the newest changes of the records the request's filters select, and the
+    filters as arguments: what the feeds and the CAP index are made of. Only the records of the newest changes
+    are read (one SQL slice), whatever the store holds."""
     app = hub()
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
-        every = list_records(conn, app.now())
-        recent = changes(conn, filters.apply(every, conn))[:FEED_ENTRIES]
-    return every, recent, filters.as_args()
+        chosen = recently_changed(conn, app.now(), PUBLIC_KINDS, FEED_ENTRIES, filters.sql_conditions(conn))
+        recent = changes(conn, chosen)[:FEED_ENTRIES]
+        latest = None if recent else last_change(conn)
+    return latest, recent, filters.as_args()
 
 
 def _feed(path: str) -> FeedGenerator:
     settings = hub().settings
-    every, recent, args = requested_changes()
+    latest, recent, args = requested_changes()
     city = safe_text(settings.city_name)
     fg = FeedGenerator()
     fg.id(absolute(path, args))
@@ -63,7 +65,7 @@ def _feed(path: str) -> FeedGenerator:
     fg.language("uk")
     fg.generator("outages-hub")
     # The newest change shown, or (nothing matches the filters) the newest in the store.
-    fg.updated((recent[0].at if recent else latest_time(every) or EPOCH).astimezone(settings.tz))
+    fg.updated((recent[0].at if recent else latest or EPOCH).astimezone(settings.tz))
     # RSS takes the channel <link> from the last link() call: self first, the page last.
     fg.link(href=absolute(path, args), rel="self", type="application/atom+xml" if path.endswith("atom")
             else "application/rss+xml")
@@ -86,7 +88,7 @@ def _entry(fg: FeedGenerator, change: Change) -> None:
     rows = facts(state, settings)
     moved = new_expected_end(change)
     label_uk, _ = change_label(change)
-    title = f"№{state.number} · {label_uk}: {safe_text(state.summary) or safe_text(state.service)}"
+    title = f"№{state.number} · {label_uk}: {said(change) or safe_text(state.service)}"
     if moved and moved[1] is not None:
         title += f" — новий термін {fmt(moved[1], settings.tz)}"
     first_day = state.first_recorded_at.astimezone(settings.tz).date().isoformat()

@@ -102,16 +102,39 @@ EN: dict[str, str] = {
     "год": "h",
     "Для аварій — хвилини від події до внесення, для планових робіт — години від внесення до початку.":
         "Emergencies: minutes from the event to the report; planned works: hours from the report to the start.",
+    # summary line, sections, paging, the static copy
+    "Аварій зараз": "Emergencies now",
+    "Планових робіт сьогодні": "Planned works today",
+    "на 14 днів": "next 14 days",
+    "Розділи": "Sections",
+    "Усі": "All",
+    "За районами і послугами": "By district and service",
+    "сторінка": "page",
+    "Сторінки": "Pages",
+    "Записи": "Records",
+    "з": "of",
+    "Попередня": "Previous",
+    "Наступна": "Next",
+    "термін минув, новий не повідомлено": "the expected end passed; no new time has been given",
+    "Пошук за вулицею працює на живому сайті": "Search by street works on the live site",
+    "У цій копії — сторінки районів і послуг нижче.": "This copy has a page for each district and service below.",
+    "Це статична копія сайту: вона оновлюється після кожної зміни даних.":
+        "This is a static copy of the site; it is refreshed after every change of the data.",
+    "Сторінку не знайдено.": "Page not found.",
+    "Такої сторінки або запису немає.": "There is no such page or record.",
 }
 
 
 def language() -> str:
-    """?lang= wins, then the browser's Accept-Language, then Ukrainian. Memoised per request."""
+    """/en/… pages are English; else ?lang= wins, then the browser's Accept-Language, then Ukrainian. Memoised per
+    request."""
     if not has_request_context():
         return DEFAULT
     if "lang" not in g:
         asked = request.args.get("lang", "")
-        if asked in LANGUAGES:
+        if request.path == "/en" or request.path.startswith("/en/"):
+            g.lang = "en"
+        elif asked in LANGUAGES:
             g.lang = asked
         else:
             g.lang = request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT

@@ -29,7 +29,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
-from outages.queries import data_version, list_records
+from outages.queries import data_version, record_numbers
 
 from .cache import PUBLIC_BLUEPRINTS
 
@@ -88,7 +88,7 @@ def seeds(app: Flask) -> list[str]:
             numbered.append(rule)
     hub = app.extensions["outages"]
     with hub.engine.connect() as conn:
-        numbers = [r.number for r in list_records(conn, hub.now())]
+        numbers = record_numbers(conn)
     with app.test_request_context():
         adapter = app.url_map.bind("localhost")
         for rule in numbered:
@@ -125,7 +125,8 @@ def render(app: Flask, log: Callable[[str], None] = print) -> tuple[dict[str, tu
     while queue:
         path = queue.pop(0)
         try:
-            response = client.get(path, headers={"Accept-Language": "uk"})
+            # outages.static: the pages leave out what cannot work in a static copy (the search form).
+            response = client.get(path, headers={"Accept-Language": "uk"}, environ_overrides={"outages.static": True})
             status, mimetype, body = response.status_code, response.mimetype or "", response.get_data()
         except Exception as exc:  # noqa: BLE001 — one broken URL must not stop the city's site
             status, mimetype, body = 500, "", f"{type(exc).__name__}: {exc}".encode()

@@ -1,14 +1,16 @@
-"""What the public pages show: records grouped the way a resident asks («what is broken now, what is coming»),
-and a presenter that turns times, kinds and deadlines into words in the reader's language and the city's zone.
+"""What the public pages say: a presenter that turns times, kinds and deadlines into words in the reader's
+language and the city's zone, and a record's timeline. (Which records each section of `/` holds is an SQL slice:
+outages/queries.py.)
 
-Pure functions of records, events and `now`: no Flask, no store, so they are tested at a pinned clock.
+Pure functions of records, events and `now`: no Flask, no store, so they are tested at a pinned clock. Nothing
+here counts minutes from `now` («5 хв тому»): a page must be the same on every worker for the same data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Iterable, Sequence
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from outages.queries import EventView, RecordView
@@ -16,54 +18,6 @@ from outages.record import Deadline, Kind
 from outages.times import between, localize, minutes
 
 from .i18n import ago, ahead, gettext
-
-UPCOMING_DAYS = 14
-FIXED_HOURS = 24
-
-
-@dataclass
-class Groups:
-    emergencies: list[RecordView] = field(default_factory=list)
-    ongoing: list[RecordView] = field(default_factory=list)
-    upcoming: list[RecordView] = field(default_factory=list)
-    fixed: list[RecordView] = field(default_factory=list)
-
-    def sections(self) -> list[tuple[str, str, list[RecordView]]]:
-        """(anchor id, Ukrainian heading, records) in the order residents read them."""
-        return [
-            ("emergencies", "Аварії зараз", self.emergencies),
-            ("ongoing", "Планові роботи зараз", self.ongoing),
-            ("upcoming", "Планові роботи на 14 днів", self.upcoming),
-            ("fixed", "Усунено за добу", self.fixed),
-        ]
-
-    def __len__(self) -> int:
-        return len(self.emergencies) + len(self.ongoing) + len(self.upcoming) + len(self.fixed)
-
-
-def group(records: Iterable[RecordView], now: datetime) -> Groups:
-    """Active emergencies (newest first), planned works under way, planned works starting within 14 days
-    (soonest first), and what was fixed in the last 24 hours (latest first). Planned works further ahead
-    and older fixes stay reachable through their record pages and the feeds."""
-    out = Groups()
-    horizon = timedelta(days=UPCOMING_DAYS)
-    for record in records:
-        if record.status == "active":
-            if record.kind is Kind.EMERGENCY:
-                out.emergencies.append(record)
-            elif between(record.event_at, now) >= timedelta(0):
-                out.ongoing.append(record)
-            elif between(now, record.event_at) <= horizon:
-                out.upcoming.append(record)
-        elif record.resolved_at is not None and timedelta(0) <= between(record.resolved_at, now) <= timedelta(
-                hours=FIXED_HOURS):
-            out.fixed.append(record)
-    out.emergencies.sort(key=lambda r: (r.event_at, r.number), reverse=True)
-    out.ongoing.sort(key=lambda r: (r.expected_end or r.event_at, r.number))
-    out.upcoming.sort(key=lambda r: (r.event_at, r.number))
-    out.fixed.sort(key=lambda r: (r.resolved_at, r.number), reverse=True)
-    return out
-
 
 @dataclass(frozen=True)
 class EndChange:
@@ -115,6 +69,7 @@ class Presenter:
     tz: ZoneInfo
     lang: str
     services: object = None  # settings.services, for English service names
+    districts: object = None  # settings.districts, for English district names
 
     def _(self, text: str, **values: object) -> str:
         return gettext(text, self.lang, **values)
@@ -125,7 +80,9 @@ class Presenter:
         return moment.astimezone(self.tz).strftime("%d.%m.%Y %H:%M")
 
     def iso(self, moment: datetime | None) -> str:
-        return moment.astimezone(self.tz).isoformat() if moment else ""
+        # Whole minutes, as shown: the HTML checker takes no more than milliseconds, and the seconds of a
+        # form's timestamp tell a reader nothing.
+        return moment.astimezone(self.tz).replace(second=0, microsecond=0).isoformat() if moment else ""
 
     def relative(self, moment: datetime | None) -> str:
         if moment is None:
@@ -137,6 +94,26 @@ class Presenter:
         if self.lang == "en" and self.services is not None:
             return self.services.english(name)
         return name
+
+    def district(self, name: str) -> str:
+        if self.lang == "en" and self.districts is not None:
+            return self.districts.english(name)
+        return name
+
+    def district_list(self, names: Sequence[str]) -> str:
+        return ", ".join(self.district(n) for n in names)
+
+    def short(self, moment: datetime) -> str:
+        """«29.11 о 20:00»: a time within the year, for sentences."""
+        local = moment.astimezone(self.tz)
+        return local.strftime("%d.%m") + (" о " if self.lang == "uk" else " at ") + local.strftime("%H:%M")
+
+    def overdue(self, record: RecordView) -> str:
+        """The expected end passed and nobody said when it will be: the words a resident needs."""
+        assert record.expected_end is not None
+        if self.lang == "uk":
+            return f"термін минув {self.short(record.expected_end)}, новий не повідомлено"
+        return f"the expected end passed on {self.short(record.expected_end)}; no new time has been given"
 
     def kind(self, kind: Kind) -> str:
         return self._(kind.uk)
@@ -169,6 +146,15 @@ class Presenter:
             words += f"; {self._('новий термін')}: {self.when(new)}"
         return words
 
+    def step(self, step: "Step") -> str:
+        """A timeline line's words: the kind of step, a new term, or the overdue sentence."""
+        if step.kind == "overdue":
+            return self._("термін минув, новий не повідомлено")
+        words = self._(_EVENT_WORDS.get(step.kind, step.kind))
+        if step.new_end is not None:
+            words += f"; {self._('новий термін')}: {self.when(step.new_end)}"
+        return words
+
     def event_details(self, event: EventView) -> list[str]:
         changed = event.data.get("changed") or {}
         return [str(changed[name][1]) for name in _SHOWN_CHANGES
@@ -184,3 +170,50 @@ def month_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime, datet
     last = localize(datetime.combine(last_day_before, time()), tz)
     following = (local.date().replace(day=28) + timedelta(days=4)).replace(day=1)
     return last, this, localize(datetime.combine(following, time()), tz)
+
+
+def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Midnight today and tomorrow in the city (DST-aware)."""
+    local = now.astimezone(tz).date()
+    return localize(datetime.combine(local, time()), tz), localize(datetime.combine(local + timedelta(days=1), time()), tz)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a record's timeline: when, what kind of step, what the utility said, a new term."""
+
+    at: datetime
+    kind: str
+    text: str = ""
+    new_end: datetime | None = None
+    details: tuple[str, ...] = ()
+
+
+def timeline_of(events: Sequence[EventView]) -> list[Step]:
+    return timeline(None, events)
+
+
+def timeline(record: RecordView | None, events: Sequence[EventView]) -> list[Step]:
+    """The record's history in time order. The headline is the first summary; each update brings its own text
+    (data["text"]; older events carry it as the new summary in "changed") and its own time. "Overdue" is dated when
+    the term passed."""
+    steps = []
+    for event in events:
+        data = event.data or {}
+        changed = data.get("changed") or {}
+        text = data.get("text") or ""
+        if not text and event.kind in ("updated", "resolved"):
+            pair = changed.get("summary")
+            text = pair[1] if isinstance(pair, list) and len(pair) == 2 and pair[1] else ""
+        new_end = None
+        if event.kind == "updated" and data.get("new_expected_end"):
+            new_end = datetime.fromisoformat(data["new_expected_end"])
+        details = tuple(str(changed[name][1]) for name in _SHOWN_CHANGES if name != "summary" or event.kind == "edited"
+                        if name in changed and isinstance(changed[name], list) and len(changed[name]) == 2
+                        and changed[name][1] and str(changed[name][1]) != text)
+        at = event.at
+        if event.kind == "overdue" and data.get("expected_end"):
+            at = datetime.fromisoformat(data["expected_end"])  # events written before the term's own date
+        steps.append(Step(at=at, kind=event.kind, text=text, new_end=new_end, details=details))
+    order = sorted(range(len(steps)), key=lambda i: (steps[i].at, i))
+    return [steps[i] for i in order]

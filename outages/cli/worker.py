@@ -59,8 +59,8 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
     raise SystemExit(worker.run(once=once))
 
 
-# Pages say «5 хв тому» and "fixed in the last 24 hours": the static copy is refreshed this often even when
-# nothing changed.
+# What is true moves with the clock ("fixed in the last 24 hours", a term that passed, works that began): the
+# static copy is refreshed this often even when nothing changed.
 REPUBLISH_SECONDS = 300
 
 

@@ -101,7 +101,8 @@ def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions
         records.c.expected_end <= now - timedelta(hours=min(OVERDUE_REMINDER_HOURS)),
         records.c.expected_end > now - timedelta(hours=max(OVERDUE_REMINDER_HOURS) + 1),
     ).order_by(records.c.number)).all()
-    noticed = dict(conn.execute(select(events.c.record_number, events.c.at).where(
+    # When the hub noticed (created_at): the overdue event itself is dated when the term passed (issue 8).
+    noticed = dict(conn.execute(select(events.c.record_number, events.c.created_at).where(
         events.c.kind == "overdue", events.c.record_number.in_([n for n, _ in forgotten])).order_by(events.c.id)).all())
     items = []
     for number, end in forgotten:

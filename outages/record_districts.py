@@ -1,0 +1,20 @@
+"""A record's districts one per row (table record_districts), kept beside records.districts (a JSON list), so the
+public lists filter by district in SQL, on SQLite and PostgreSQL alike, with an index."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from sqlalchemy import Connection, delete
+
+from .db import bulk_insert
+from .schema import record_districts
+
+
+def index(conn: Connection, districts: Mapping[int, Iterable[str]]) -> None:
+    """Write the districts of these records (number -> names), replacing what was there."""
+    numbers = sorted(districts)
+    for start in range(0, len(numbers), 500):
+        conn.execute(delete(record_districts).where(record_districts.c.record_number.in_(numbers[start:start + 500])))
+    bulk_insert(conn, record_districts, [{"record_number": n, "district": name}
+                                         for n in numbers for name in dict.fromkeys(districts[n])])

@@ -1,0 +1,136 @@
+"""deploy/nginx.conf in front of the real `outages serve` (gunicorn): 200 slow clients, each sending its request
+one byte every two seconds, hold connections to nginx while a normal request is answered in full; and when the
+app is down, nginx answers from the static copy that `outages publish` wrote. nginx comes from Debian
+(`make tools`); everything listens on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from web.publish import publish
+from web_demo import Page, make_app, sync_demo
+
+CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
+SLOW_CLIENTS = 200
+REQUEST = b"GET /timeliness HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n\r\n"
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is missing under CI: run `make tools` (.ci/tools)")
+        pytest.skip("nginx is not installed: `make tools`")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def _main_config(tmp: Path, nginx_port: int, app_port: int, site: Path) -> Path:
+    """deploy/nginx.conf with this test's ports and folder, inside a minimal main configuration."""
+    server = (CONF.read_text("utf-8").replace("listen 80;", f"listen 127.0.0.1:{nginx_port};")
+              .replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};")
+              .replace("root /srv/outages/site;", f"root {site};"))
+    assert str(site) in server and str(app_port) in server
+    (tmp / "outages.conf").write_text(server, "utf-8")
+    temp = "".join(f"{name}_temp_path {tmp / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    main = tmp / "nginx.conf"
+    main.write_text(
+        # As root (CI) the workers would run as nobody, who cannot read pytest's private folders.
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1;\npid {tmp / 'nginx.pid'};\nerror_log {tmp / 'error.log'} warn;\n"
+        + "events { worker_connections 1024; }\n"
+        + f"http {{\ninclude /etc/nginx/mime.types;\naccess_log off;\n{temp}include {tmp / 'outages.conf'};\n}}\n",
+        "utf-8")
+    return main
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_slow_clients_do_not_delay_a_normal_request_and_the_static_copy_stands_in(engine, settings, env,  # noqa: ANN001
+                                                                                  tmp_path):
+    nginx = _nginx()
+    sync_demo(engine, settings)
+    site = tmp_path / "site"
+    publish(make_app(engine, settings), site, log=lambda line: None)
+    app_port, nginx_port = _free_port(), _free_port()
+    (tmp_path / "nginx").mkdir()
+    conf = _main_config(tmp_path / "nginx", nginx_port, app_port, site)
+    # One worker with its 25 threads: alone, 200 slow clients would hold every thread of it.
+    app = subprocess.Popen([str(Path(sys.executable).parent / "outages"), "serve", "--port", str(app_port),
+                            "--workers", "1"], env={**os.environ, **env}, cwd=tmp_path,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    front = subprocess.Popen([nginx, "-e", str(tmp_path / "nginx" / "error.log"), "-c", str(conf),
+                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    slow: list[socket.socket] = []
+    try:
+        _wait_port(app_port, app)
+        _wait_port(nginx_port, front)
+        base = f"http://127.0.0.1:{nginx_port}"
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", nginx_port), timeout=5)
+            sock.sendall(REQUEST[:1])
+            slow.append(sock)
+        stop = threading.Event()
+
+        def trickle() -> None:  # one more header byte from every slow client every two seconds
+            sent = 1
+            while not stop.wait(2) and sent < len(REQUEST) - 1:
+                for sock in slow:
+                    sock.sendall(REQUEST[sent:sent + 1])
+                sent += 1
+
+        threading.Thread(target=trickle, daemon=True).start()
+        stop.wait(2.5)  # every slow client has begun its request, and none can finish it
+        for path, words in (("/", "Аварії зараз (5)"), ("/outages/8", "Аварія на магістральній тепломережі"),
+                            ("/timeliness", "Своєчасність внесення інформації")):
+            with urllib.request.urlopen(base + path, timeout=5) as response:
+                assert response.status == 200 and "X-Served-From" not in response.headers
+                assert words in Page(response.read().decode("utf-8")).text
+        # The slow clients are all still connected, their requests unfinished: they delayed nobody.
+        for sock in slow:
+            sock.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                sock.recv(1)  # no answer and no close yet
+        stop.set()
+
+        # The app goes down: nginx answers from the static copy.
+        app.terminate()
+        app.wait(20)
+        for path, words in (("/", "Аварії зараз (5)"), ("/outages/8", "Аварія на магістральній тепломережі"),
+                            ("/en/outages/8", "Heating")):
+            with urllib.request.urlopen(base + path, timeout=5) as response:
+                assert response.status == 200 and response.headers["X-Served-From"] == "static copy"
+                assert words in Page(response.read().decode("utf-8")).text
+    finally:
+        for sock in slow:
+            sock.close()
+        for process in (front, app):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(20)
