@@ -39,6 +39,10 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
     from .notify.outbox import enqueue  # the outbox rows commit or roll back with their events
 
     enqueue(conn, ids, settings, now)
+    # The residents' channels (Telegram, webhooks, subscribers' fan-out) are queued in the same transaction.
+    from .notify.channels import enqueue as enqueue_channels
+
+    enqueue_channels(conn, ids, settings, now)
     return ids
 
 

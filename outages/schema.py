@@ -149,6 +149,15 @@ outbox = Table(
     Column("last_error", Text),
     Column("relay_reminded_at", UTCDateTime),
     Column("relay_escalated_at", UTCDateTime),
+    # Issue 11: one queue for every medium. `channel` is email, telegram or webhook; `recipient` holds the address,
+    # the chat id or the webhook's name; `payload` what a non-mail transport sends; `peer_ref` what the peer
+    # answered that later rows need (a Telegram message id); `depends_on` the row that must be delivered first
+    # (an edit or a reply needs its post); `subscription_id` the resident's subscription a row was made for.
+    Column("channel", String(16), nullable=False, default="email", server_default="email"),
+    Column("payload", JSON),
+    Column("peer_ref", String(200)),
+    Column("depends_on", Integer),
+    Column("subscription_id", Integer),
     # Headers fixed when the message is queued (issue 9, 0008): Date in the city's offset, and In-Reply-To and
     # References naming the first message about the same record to the same recipient, so mail clients thread.
     Column("headers", JSON),
@@ -156,6 +165,7 @@ outbox = Table(
     UniqueConstraint("event_id", "recipient", name="uq_outbox_event_recipient"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_record", "record_number"),
+    Index("ix_outbox_channel_due", "channel", "status", "next_attempt_at"),
 )
 
 # Every try to hand one outbox message to the SMTP server: written before the conversation, completed after it.
@@ -289,3 +299,51 @@ digest_items = Table(
 
 
 # ---- Issue 11 (subscriptions, migration 0010_subscriptions): tables go here. ----
+
+# Residents' subscriptions by address: medium "email" (target = the address, double opt-in: confirmed_at) or
+# "telegram" (target = the chat id, confirmed by the chat itself). `address` is what the resident typed, `street_key`
+# and `house` what the city's street matcher made of it. `client` is who signed up (rate limit per client).
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("medium", String(16), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("street_key", String(200), nullable=False, default=""),
+    Column("house", String(50), nullable=False, default=""),
+    Column("services", JSON, nullable=False, default=list),
+    Column("client", String(100), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime),
+    Column("disabled_at", UTCDateTime),
+    UniqueConstraint("medium", "target", "address", name="uq_subscriptions_target_address"),
+    Index("ix_subscriptions_street", "street_key"),
+)
+
+# Sign-ups on /subscribe by client address, for the hourly limit per client (kept 7 days, like unconfirmed ones).
+subscribe_requests = Table(
+    "subscribe_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_subscribe_requests_client", "client", "at"),
+)
+
+# Events whose per-subscriber messages are still to be written (outages/notify/fanout.py): the sync writes a row
+# here, never the thousand messages, so a popular street cannot lengthen a sync.
+fanouts = Table(
+    "fanouts", metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Index("ix_fanouts_pending", "done_at"),
+)
+
+# Telegram updates the bot has handled, committed with their effects: a crash before the commit replays the
+# update, after it never.
+bot_updates = Table(
+    "bot_updates", metadata,
+    Column("update_id", Integer, primary_key=True, autoincrement=False),
+    Column("chat_id", String(50), nullable=False, default=""),
+    Column("handled_at", UTCDateTime, nullable=False),
+)

@@ -124,6 +124,15 @@ SETTINGS: list[Setting] = [
     Setting("display_max_chars", _int, "Longest text of one field (summary, cause, impact, addresses, an update) "
             "shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
             "store keeps the full text."),
+    # Residents' channels (issue 11; docs/subscriptions.md).
+    Setting("telegram_bot_token", _str, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
+            secret=True),
+    Setting("telegram_channel", _str, "The city's Telegram channel (@name or -100… id) the bot posts every public "
+            "record to; empty: no channel posts."),
+    Setting("telegram_api_url", _str, "Base URL of the Telegram Bot API (a test server can stand in for it)."),
+    Setting("quiet_hours", _str, "City-time hours when residents get no planned-works news (emergencies still go), "
+            "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
+    Setting("subscribe_limit", _int, "Sign-ups one client address may make per hour on /subscribe (default 5)."),
     Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
 

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
 from .notify.lane import MailLane
+from .notify.residents import ResidentLanes, deliver_once as deliver_residents, poll_bot
 from .notify.sender import deliver_pending
 from .record import SheetTable
 from .redact import redact
@@ -41,6 +42,7 @@ POLL_SECONDS = 0.5  # how often an idle worker looks for a push; one indexed que
 VERIFY_AFTER = 5.0  # after writing verdicts, read again soon: a sort during the write is corrected in seconds
 HELD_BACKOFF = 2.0  # a worker without the lease looks at pushes again only after this
 KEEP_REQUESTS = timedelta(days=7)
+RESIDENTS_STOP_SECONDS = 9.0  # SIGTERM: a Telegram call in progress ends within this (telegram.TIMEOUT)
 LANE_STOP_SECONDS = 3.0  # SIGTERM: the mail lane gets this long to stop before its claims are given back anyway
 
 
@@ -197,20 +199,36 @@ class Worker:
             log.exception("delivering the outbox failed")
             return {"error": 1}
 
+    def residents_once(self) -> None:
+        """`run --once`: the bot's pending messages, then fan-out, Telegram and webhooks once."""
+        try:
+            handled = poll_bot(self.engine, self.settings, self.clock())
+            counts = deliver_residents(self.engine, self.settings, self.clock(), stop=self.stop)
+            if handled or any(c.get("sent") or c.get("failed") or c.get("queued") for c in counts.values()):
+                self.echo(f"бот / bot: {handled} · " + " · ".join(
+                    f"{channel}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v)
+                    for channel, c in counts.items()))
+        except Exception:  # a Telegram or webhook problem must never fail the sync's exit code
+            log.exception("delivering to residents failed")
+
     def run(self, once: bool = False) -> int:
         """Cycle until stopped (SIGTERM/SIGINT or `stop`). Returns the exit code."""
         if once:
             report = self.cycle()
             self.echo(summary(report, self.label))
             report.delivered = self.deliver_once()
+            self.residents_once()
             return 1 if report.ok is False else 0
         self._install_signals()
         lane = self.lane = MailLane(self.engine, self.settings, stop=self.stop, echo=self.echo).start()
+        # Telegram (channel and bot), webhooks and subscribers' fan-out: lanes of their own, like mail.
+        residents = ResidentLanes(self.engine, self.settings, stop=self.stop, echo=self.echo).start()
         try:
             while not self.stop.is_set():
                 report = self.cycle()
                 self.echo(summary(report, self.label))
                 lane.wake()  # the sync may have queued messages: the lane takes them at once
+                residents.wake()
                 wait = float(self.settings.sync_interval)
                 if report.stats.get("cells_written"):
                     wait = min(wait, VERIFY_AFTER)
@@ -218,6 +236,8 @@ class Worker:
                 self.wait(wait, heed_pushes_after=0.0 if report.synced else HELD_BACKOFF)
         finally:
             released = lane.shutdown(timeout=LANE_STOP_SECONDS)
+            # A Telegram call is let finish (at most 9 s): cut short, a post could be made twice.
+            released += residents.shutdown(timeout=RESIDENTS_STOP_SECONDS)
         if released:
             self.echo(f"повернуто до черги / given back to the queue: {released}")
         self.echo("Зупинено / stopped")

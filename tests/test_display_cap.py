@@ -125,3 +125,19 @@ def test_shorten_cuts_at_a_word_and_marks_the_cut(text, cap, expected):
     from outages.display import shorten
 
     assert shorten(text, cap) == expected
+
+
+def test_the_telegram_channel_post_carries_the_capped_text(engine, env, monkeypatch):
+    from fake_telegram import TOKEN, fake_bot_api
+    from outages.notify.drain import drain
+    from outages.notify.telegram import TelegramTransport, telegram_options
+
+    for bot_api in fake_bot_api():
+        for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": "@city_outages",
+                           "OUTAGES_TELEGRAM_API_URL": bot_api.url, "OUTAGES_DISPLAY_MAX_CHARS": "120"}.items():
+            monkeypatch.setenv(key, value)
+        settings = load()
+        sync(engine, table(emergency(summary=SUMMARY)), settings, NOW)
+        assert drain(engine, TelegramTransport(telegram_options(settings)), now=NOW, budget_s=30)["sent"] == 1
+        [post] = bot_api.chat("@city_outages")
+        assert_capped(post.text, SUMMARY, 120)

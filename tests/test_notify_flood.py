@@ -90,3 +90,55 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
     assert heard["deputy.housing@example.org"].isdisjoint(
         {n for n, r in views.items() if r.service in ("Електропостачання", "Дороги і транспорт")})
 
+
+
+def watched(recipient, record, alarms: set[int]) -> bool:  # noqa: ANN001
+    """Control hears of every record whose term passed or whose emergency was reported late (SOS); a utility of
+    its own only."""
+    if recipient.role not in ("control", "executor") or record.number not in alarms:
+        return False
+    return recipient.role == "control" or recipient.executor.casefold() == record.executor.casefold()
+
+
+@pytest.mark.parametrize("hour", [8, 21])
+def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(engine, demo_settings, smtp_peer, hour):
+    """The worker's rounds as `outages run` makes them: a sync and a drain every hour, for 26 hours. Terms pass,
+    reminders come due at 3, 6, 12 and 24 hours, relays go unconfirmed, daily digests go out — and still no
+    mailbox holds more than 12 mails, and each recipient has heard of every record of their portfolio."""
+    start = datetime(2026, 11, 23, hour, 0, tzinfo=KYIV)
+    rounds = [start + timedelta(hours=h) for h in range(27)]
+    for now in rounds:
+        sync(engine, demo_table(), demo_settings, now)
+        deliver_pending(engine, demo_settings, now)
+
+    per_mailbox = Counter()
+    heard: dict[str, set[int]] = defaultdict(set)
+    for message in smtp_peer.messages():
+        to = str(message["To"])
+        per_mailbox[to] += 1
+        body = message.get_body(("plain",)).get_content()
+        heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
+    assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
+
+    from outages.queries import records_by_number
+
+    with engine.connect() as conn:
+        news = set(conn.execute(select(events.c.record_number).where(
+            events.c.kind.in_(("created", "edited", "updated", "resolved")),
+            events.c.at >= start - timedelta(hours=72))).scalars())
+        overdue = conn.execute(select(events.c.record_number, events.c.data).where(events.c.kind == "overdue")).all()
+        breaches = set(conn.execute(select(events.c.record_number).where(
+            events.c.kind == "breach", events.c.at >= start - timedelta(hours=72))).scalars())
+        views = records_by_number(conn, sorted(news | breaches | {n for n, _ in overdue}), rounds[-1])
+    # Alarms: a term that passed within the news window (older ones are history), an emergency reported late.
+    alarms = {n for n, data in overdue if datetime.fromisoformat(data["expected_end"]) >= start - timedelta(hours=72)}
+    alarms |= {n for n in breaches if views[n].kind.value == "emergency"}
+    assert alarms, "the demo has forgotten and late records"
+    missed = {}
+    for recipient in directory(demo_settings):
+        expected = {n for n, record in views.items()
+                    if (n in news and in_portfolio(recipient, record)) or watched(recipient, record, alarms)}
+        if expected - heard[recipient.email]:
+            missed[recipient.email] = sorted(expected - heard[recipient.email])
+    assert not missed, missed
+    assert heard["control@example.org"] >= alarms

@@ -71,6 +71,14 @@ def test_search_in_the_api(app, typed, expected):  # noqa: ANN001
     assert body["total"] == len(expected) and body["filters"]["q"] == typed
 
 
+@pytest.mark.parametrize("path", ["/districts/tsentralnyi", "/services/water-supply"])
+def test_a_district_or_service_page_searches_the_catalogue_too(app, path):  # noqa: ANN001
+    """The scoped pages narrow the filters; the street list must come with them (a former name needs it)."""
+    response = app.test_client().get(path + "?q=" + quote("Радянська 14"))
+    assert response.status_code == 200
+    assert page_numbers(response.get_data(as_text=True)) == {2}
+
+
 def test_feeds_and_calendar_take_the_same_search(engine, settings):  # noqa: ANN001
     sync(engine, table(*ROWS, planned(addresses="вул. Соборна, 2-20", recorded_at="19.11.2026 09:00")),
          settings, NOW)

@@ -15,7 +15,7 @@ from outages.times import UTC
 
 # Each module defines `bp`, a Blueprint; they are registered in this order.
 BLUEPRINTS: list[str] = ["web.cache", "web.health", "web.feeds", "web.calendar", "web.api", "web.cap", "web.pages",
-                         "web.hooks", "web.relay"]
+                         "web.hooks", "web.relay", "web.subscribe"]
 
 
 @dataclass

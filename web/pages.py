@@ -8,6 +8,7 @@ with thousands of active records.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -126,9 +127,9 @@ def _scope(kind: str | None, slug: str | None) -> tuple[Filters, str, str]:
     if name is None:
         abort(404)
     if kind == "districts":
-        filters = Filters(districts=(name,), services=filters.services, query=filters.query)
+        filters = replace(filters, districts=(name,))
     else:
-        filters = Filters(districts=filters.districts, services=(name,), query=filters.query)
+        filters = replace(filters, services=(name,))
     return filters, name, f"/{kind}/{slug}"
 
 

@@ -25,6 +25,7 @@ from . import core  # noqa: E402,F401  (registers commands)
 from . import mail  # noqa: E402,F401  (send, outbox, directory, relay, mailcatcher)
 from . import worker  # noqa: E402,F401  (run, doctor, status)
 from . import web  # noqa: E402,F401  (serve, publish; Flask is loaded only when they run)
+from . import subscribers  # noqa: E402,F401  (subscribers, subscribers forget)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..notify import directory as directory_mod
 from ..notify import relay
 from ..notify.options import mail_options
+from ..notify.residents import deliver_once as deliver_residents
 from ..schema import delivery_attempts, outbox
 from ..settings import LOCAL_CONFIG, SettingsError
 from ..tables import text_table
@@ -49,6 +50,17 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     finally:
         if catcher is not None:
             catcher.stop()
+    # Residents' channels: subscribers' fan-out, the Telegram channel and bot, webhooks (docs/subscriptions.md).
+    residents = deliver_residents(engine, settings, ctx.now())
+    residents_failed = 0
+    for channel, c in residents.items():
+        if channel == "residents":
+            if c.get("queued"):
+                click.echo(f"підписникам додано до черги (queued for subscribers) {c['queued']}")
+            continue
+        click.echo(f"{channel}: надіслано (sent) {c.get('sent', 0)} · відкладено (deferred) {c.get('deferred', 0)}"
+                   f" · не доставлено (failed) {c.get('failed', 0)}")
+        residents_failed += c.get("failed", 0)
     with engine.connect() as conn:
         waiting = conn.execute(select(func.count()).select_from(outbox)
                                .where(outbox.c.status.in_(("queued", "sending")))).scalar()
@@ -59,7 +71,7 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     if waiting:
         click.echo("що лишилося / what remains: `outages outbox --status queued`")
     # A script or cron must see that mail did not go: a message that failed or had to wait exits non-zero.
-    if counts["failed"] or counts["deferred"]:
+    if counts["failed"] or counts["deferred"] or residents_failed:
         click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {counts['failed']}, відкладено"
                    f" {counts['deferred']} — причини: `outages outbox --status failed` / `--status queued`", err=True)
         raise SystemExit(1)
@@ -96,8 +108,11 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
             for a in conn.execute(select(delivery_attempts).where(
                     delivery_attempts.c.outbox_id.in_([r.id for r in rows])).order_by(delivery_attempts.c.id)):
                 last.setdefault(a.outbox_id, []).append(a)
+        doubtful = _maybe_twice(conn, rows)
     if fmt_ == "json":
-        click.echo(json.dumps([_row_json(r, last.get(r.id, []), tz) for r in rows], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([_row_json(r, last.get(r.id, []), tz) | {"channel": r.channel,
+                                                                       "maybe_twice": r.id in doubtful}
+                               for r in rows], ensure_ascii=False, indent=1))
         return
     if not totals:
         click.echo("Повідомлень за цим відбором немає / no messages match" if chosen
@@ -107,13 +122,28 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
         ["id", "стан", "вид", "№", "адресат", "роль", "спроб", "створено", "надіслано", "відповідь / помилка"],
         [[r.id, word(OUTBOX_STATUS, r.status), word(MESSAGE_KIND, r.kind), r.record_number, r.recipient,
           word(ROLE, r.role), r.attempts, fmt(r.created_at, tz), fmt(r.sent_at or r.failed_at, tz),
-          _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
+          ("⚠ МОЖЛИВО ДВІЧІ / maybe twice · " if r.id in doubtful else "")
+          + _clip(r.last_error or r.last_answer or "", 60)] for r in rows],
     ))
+    if doubtful:
+        click.echo("⚠ Спроба перервалася під час надсилання в Telegram (процес зупинено примусово): повідомлення могло"
+                   " з'явитися двічі — перевірте канал / a Telegram send was cut short: check for a double.")
     order = list(OUTBOX_STATUS)
     summary = " · ".join(f"{word(OUTBOX_STATUS, k)}: {v}" for k, v in
                          sorted(totals.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
     shown = f" (показано останні {len(rows)} / showing the newest {len(rows)})" if len(rows) < sum(totals.values()) else ""
     click.echo(f"\n{summary}{shown}")
+
+
+def _maybe_twice(conn, rows) -> set[int]:  # noqa: ANN001
+    """Telegram messages (not edits, which are idempotent) sent after an attempt that was cut short: the Bot API
+    has no idempotency key, so the cut attempt may have reached the chat too (docs/subscriptions.md)."""
+    ids = [r.id for r in rows if r.channel == "telegram" and r.status == "sent"
+           and (r.payload or {}).get("method") in ("send", "reply")]
+    if not ids:
+        return set()
+    return set(conn.execute(select(delivery_attempts.c.outbox_id).where(
+        delivery_attempts.c.outbox_id.in_(ids), delivery_attempts.c.result == "interrupted")).scalars().all())
 
 
 def _row_json(row, attempts, tz) -> dict:  # noqa: ANN001

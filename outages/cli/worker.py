@@ -13,6 +13,7 @@ import click
 from .. import db, redact
 from .. import worker as hub_worker
 from ..notify.options import mail_options
+from ..notify.residents import channel_state
 from ..settings import SettingsError, load
 from ..times import fmt
 from . import Context, cli, fail
@@ -92,6 +93,7 @@ def status_command(ctx: Context, as_json: bool) -> None:
         state["configured_source"] = configured_spec(ctx.settings)
     except Exception:  # no source configured: say so below
         state["configured_source"] = None
+    state["telegram_channel"] = channel_state(engine, ctx.settings)
     state["mail"] = _mail_state(ctx, engine)
     if as_json:
         click.echo(json.dumps(state, ensure_ascii=False, indent=1))
@@ -122,6 +124,7 @@ def status_command(ctx: Context, as_json: bool) -> None:
     push = f", останній / last {_when(state['last_push'], tz)}" if state["last_push"] else ""
     click.echo(f"Push-запити в черзі / pushes pending: {state['pushes_pending']}{push}")
     _echo_mail(state["mail"], tz)
+    _echo_channel(state["telegram_channel"], tz)
 
 
 def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
@@ -162,6 +165,18 @@ def _echo_mail(mail: dict, tz) -> None:  # noqa: ANN001
     click.echo(f"Пошта в черзі / mail due: {mail['due']}{since} · чекають повтору / waiting to retry"
                f" {mail['waiting_retry']} · не доставлено / failed {mail['failed']}"
                f" · остання надіслана / last sent {_when(mail['last_sent_at'], tz)}")
+
+
+def _echo_channel(channel: dict | None, tz) -> None:  # noqa: ANN001
+    """The city's Telegram channel must never go quiet unnoticed: failures are said plainly."""
+    if channel is None:
+        return
+    last = _when(channel["last_sent"], tz) if channel["last_sent"] else "ще нічого / nothing yet"
+    click.echo(f"Канал Telegram / channel {channel['channel']}: надіслано (sent) {channel['sent']}, у черзі (queued)"
+               f" {channel['queued']}, останнє / last {last}")
+    if channel["failed"]:
+        click.echo(f"  УВАГА / WARNING: не доставлено (failed) {channel['failed']}; остання помилка / last error:"
+                   f" {channel['last_error']} — див. / see `outages outbox --status failed`")
 
 
 def _when(iso: str | None, tz) -> str:  # noqa: ANN001

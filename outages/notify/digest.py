@@ -26,7 +26,9 @@ from .schedule import overdue_step
 from .words import reader_day, span, tel, when
 
 KIND_UK = {"created": "нове", "edited": "уточнення", "updated": "оновлення", "resolved": "ліквідовано",
-           "planned_reminder": "нагадування: роботи завтра"}
+           "planned_reminder": "нагадування: роботи завтра", "overdue": "термін минув"}
+# The «term passed» notice and its 3/6/12/24-hour reminders: one mail per recipient of those due together.
+REMINDER_KINDS = ("overdue", "overdue_reminder")
 
 
 def state_line(record, tz, today) -> str:  # noqa: ANN001
@@ -40,6 +42,15 @@ def state_line(record, tz, today) -> str:  # noqa: ANN001
     return f"заплановано {span(record.event_at, record.expected_end, tz, today)}"
 
 
+def _reminded_since(conn: Connection, addresses: list[str], since: datetime) -> set[str]:
+    """Those of `addresses` that got a «term passed» mail after `since`: their new items wait."""
+    if not addresses:
+        return set()
+    rows = conn.execute(select(outbox.c.recipient).where(
+        outbox.c.kind == "overdue_reminder", outbox.c.created_at > since)).scalars()
+    return {r.lower() for r in rows} & set(addresses)
+
+
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
     """One mail per recipient and kind of the items that have come due: a digest of records, or one reminder
     listing every record whose term passed without an update."""
@@ -47,8 +58,11 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
                        .order_by(digest_items.c.id)).all()
     groups: dict[tuple[str, str], list[Any]] = {}
     for item in due:
-        kind = "overdue_reminder" if item.kind == "overdue_reminder" else "digest"
+        kind = "overdue_reminder" if item.kind in REMINDER_KINDS else "digest"
         groups.setdefault((item.recipient.lower(), kind), []).append(item)
+    for address in _reminded_since(conn, [a for a, kind in groups if kind == "overdue_reminder"],
+                                   now - options.reminder_fold):
+        del groups[(address, "overdue_reminder")]  # held: folded into the next one
     if not groups:
         return 0
     tz = settings.tz
@@ -59,7 +73,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         first = items[0]
         recipient = Recipient(email=first.recipient, name=first.recipient_name, role=first.role)
         entries = []
-        for number in dict.fromkeys(item.record_number for item in items):
+        for number in sorted({item.record_number for item in items}):
             record = views.get(number)
             if record is None:
                 continue
@@ -67,7 +81,9 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
                                      hotline=options.hotline)
             happened = [KIND_UK.get(i.kind, i.kind) for i in items if i.record_number == number]
             context.update(state=state_line(record, tz, today), happened=", ".join(dict.fromkeys(happened)),
-                           hours=overdue_step(record.expected_end, now) if record.expected_end else 0)
+                           # A notice alone says «минув»; a reminder how long ago (its step).
+                           hours=overdue_step(record.expected_end, now) if record.expected_end and any(
+                               i.kind == "overdue_reminder" for i in items if i.record_number == number) else 0)
             entries.append(context)
         if not entries:
             continue

@@ -28,7 +28,9 @@ from typing import Any, Callable
 
 from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
-from ..schema import delivery_attempts, outbox
+from sqlalchemy.orm import aliased
+
+from ..schema import delivery_attempts, outbox, subscriptions
 from ..times import UTC, between
 from .delivery import Delivery, RetryPolicy, Transport, TransportError
 
@@ -91,8 +93,13 @@ def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, chann
         and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
         and_(outbox.c.status == "sending", outbox.c.claimed_at < now - policy.claim_lease),  # its drain died
     )
-    if "channel" in outbox.c:  # once the outbox holds other media, each drain takes its transport's rows only
-        claimable = and_(outbox.c.channel == channel, claimable)
+    # Each drain takes its transport's rows only; a row that depends on another (an edit or a reply needs its
+    # channel post) waits until that one is done.
+    before = aliased(outbox)
+    ready = or_(outbox.c.depends_on.is_(None),
+                select(before.c.id).where(before.c.id == outbox.c.depends_on,
+                                          before.c.status.in_(("sent", "failed"))).exists())
+    claimable = and_(outbox.c.channel == channel, ready, claimable)
     with engine.begin() as conn:
         pick = (select(outbox.c.id).where(claimable).order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(policy.batch_size))
@@ -111,7 +118,10 @@ def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, chann
         conn.execute(update(delivery_attempts)
                      .where(delivery_attempts.c.outbox_id.in_(taken), delivery_attempts.c.result == "sending")
                      .values(result="interrupted", finished_at=now, error=STOPPED))
-        rows = conn.execute(select(outbox).where(outbox.c.id.in_(taken)).order_by(outbox.c.id)).all()
+        # `anchor_ref`: what the peer answered for the row this one depends on (the post's message id).
+        rows = conn.execute(select(outbox, before.c.peer_ref.label("anchor_ref"))
+                            .outerjoin(before, before.c.id == outbox.c.depends_on)
+                            .where(outbox.c.id.in_(taken)).order_by(outbox.c.id)).all()
     return [Claimed(id=r.id, attempts=r.attempts, created_at=r.created_at,
                     delivery=Delivery(id=r.id, target=r.recipient, idempotency_key=r.message_id, row=r._mapping))
             for r in rows]
@@ -163,24 +173,31 @@ def _deliver_batch(engine: Engine, transport: Transport, worker: str, batch: lis
                                 error=TransportError(f"not tried: {exc}"))
                 return False
             continue
-        _finish(engine, worker, item, policy, clock(), monotonic() - began, answer=sent.answer, counts=counts)
+        _finish(engine, worker, item, policy, clock(), monotonic() - began, answer=sent.answer, counts=counts,
+                peer_ref=sent.peer_ref)
     return True
 
 
 def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at: datetime, seconds: float, *,
-            counts: dict[str, int], answer: str = "", error: TransportError | None = None) -> None:
+            counts: dict[str, int], answer: str = "", error: TransportError | None = None,
+            peer_ref: str | None = None) -> None:
     values: dict[str, Any]
+    # The peer's reference is committed with the result; a failed row passes its anchor on, so a later edit of
+    # the same channel post still finds the post.
+    peer_ref = peer_ref or item.delivery.row.get("anchor_ref")
     if error is None:
         result = "sent"
-        values = {"status": "sent", "sent_at": at, "last_answer": answer, "last_error": None}
+        values = {"status": "sent", "sent_at": at, "last_answer": answer, "last_error": None, "peer_ref": peer_ref}
     elif error.permanent or between(item.created_at, at) >= policy.give_up:
         result = "failed"
-        values = {"status": "failed", "failed_at": at, "last_answer": error.answer or None, "last_error": str(error)}
+        values = {"status": "failed", "failed_at": at, "last_answer": error.answer or None, "last_error": str(error),
+                  "peer_ref": peer_ref}
     else:
         result = "deferred"
         wait = policy.backoff(item.attempts)
         if error.retry_after:
-            wait = max(wait, timedelta(seconds=error.retry_after))
+            # The peer said how long (Telegram's 429, its flood limits): exactly that, not the growing backoff.
+            wait = timedelta(seconds=error.retry_after)
         values = {"status": "queued", "next_attempt_at": at + wait,
                   "last_answer": error.answer or None, "last_error": str(error)}
     with engine.begin() as conn:
@@ -189,6 +206,12 @@ def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at:
                                                  outbox.c.claimed_by == worker)
                             .values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
         note = str(error) if error else None
+        if mine and item.delivery.row.get("subscription_id") and getattr(error, "disable_target", False):
+            # The chat blocked the bot or is gone: its subscriptions end (`outages subscribers` counts them).
+            conn.execute(update(subscriptions).where(
+                subscriptions.c.medium == item.delivery.row.get("channel"),
+                subscriptions.c.target == item.delivery.target,
+                subscriptions.c.disabled_at.is_(None)).values(disabled_at=at))
         if not mine:
             result = "lost"
             note = ("the claim had passed to another worker, so this result is not recorded on the message"
@@ -223,24 +246,25 @@ def release(engine: Engine, worker: str, at: datetime) -> int:
     return count or 0
 
 
-def state(engine: Engine, now: datetime, stall_after: timedelta) -> dict[str, Any]:
+def state(engine: Engine, now: datetime, stall_after: timedelta, channel: str = "email") -> dict[str, Any]:
     """What `outages status` shows of delivery: messages due and waiting, the ones in progress, and whether one
     has been waiting for the server longer than `stall_after` (a stalled delivery)."""
     now = now.astimezone(UTC)
+    mine = outbox.c.channel == channel  # mail's state; Telegram and webhooks have their own lines
     with engine.connect() as conn:
         due = conn.execute(select(func.count(), func.min(outbox.c.next_attempt_at)).where(
-            outbox.c.status == "queued", outbox.c.next_attempt_at <= now)).one()
+            mine, outbox.c.status == "queued", outbox.c.next_attempt_at <= now)).one()
         later = conn.execute(select(func.count()).select_from(outbox).where(
-            outbox.c.status == "queued", outbox.c.next_attempt_at > now)).scalar()
+            mine, outbox.c.status == "queued", outbox.c.next_attempt_at > now)).scalar()
         busy = conn.execute(
             select(delivery_attempts.c.outbox_id, delivery_attempts.c.worker, delivery_attempts.c.started_at,
                    outbox.c.recipient)
             .select_from(delivery_attempts.join(outbox, outbox.c.id == delivery_attempts.c.outbox_id))
-            .where(delivery_attempts.c.result == "sending", outbox.c.status == "sending")
+            .where(mine, delivery_attempts.c.result == "sending", outbox.c.status == "sending")
             .order_by(delivery_attempts.c.started_at)).all()
-        held = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "sending")).scalar()
-        last_sent = conn.execute(select(func.max(outbox.c.sent_at))).scalar()
-        failed = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "failed")).scalar()
+        held = conn.execute(select(func.count()).select_from(outbox).where(mine, outbox.c.status == "sending")).scalar()
+        last_sent = conn.execute(select(func.max(outbox.c.sent_at)).where(mine)).scalar()
+        failed = conn.execute(select(func.count()).select_from(outbox).where(mine, outbox.c.status == "failed")).scalar()
     in_progress = [{"outbox_id": b.outbox_id, "recipient": b.recipient, "worker": b.worker,
                     "started_at": b.started_at.isoformat(),
                     "seconds": round(between(b.started_at, now).total_seconds()),

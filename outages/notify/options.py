@@ -36,6 +36,9 @@ NOTIFY_DEFAULTS: dict[str, Any] = {
     "news_max_hours": 72,
     "relay_link_days": 7,  # a relay link (and a relay-state link) stops working this many days after it was made
     "digest_hour": 8,  # daily digests go out from this hour (city time); hourly ones at the top of each hour
+    # «Term passed» notices and their reminders to one recipient go in one mail at most this often: what comes due
+    # in between waits and is folded into the next one (control hears of every forgotten record, not 20 mails).
+    "reminder_fold_hours": 4,
 }
 
 
@@ -67,6 +70,7 @@ class MailOptions:
     news_max_age: timedelta
     relay_link_age: timedelta
     digest_hour: int
+    reminder_fold: timedelta
     hotline: str
 
     @property
@@ -118,6 +122,7 @@ def mail_options(settings: Settings) -> MailOptions:
         news_max_age=timedelta(hours=notify["news_max_hours"]),
         relay_link_age=timedelta(days=notify["relay_link_days"]),
         digest_hour=int(notify["digest_hour"]),
+        reminder_fold=timedelta(hours=notify["reminder_fold_hours"]),
         hotline=str(data.get("hotline") or ""),
     )
     if options.smtp_timeout <= 0 or options.smtp_data_timeout <= 0:

@@ -122,6 +122,13 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
         needs_relay = relay_role and not ended and pair not in asked  # one request per (record, recipient)
         relay_role = relay_role and (needs_relay or pair in asked)
         how = cadence(recipient, kind, record.kind, settings, relay=needs_relay)
+        if kind == "overdue":
+            # «Term passed» is the first of the reminders (schedule.overdue_reminders): it joins them, so what
+            # comes due for one recipient in the same round, or within `reminder_fold_hours`, is one mail.
+            items.append({"dedup_key": dedup, "recipient": recipient.email, "recipient_name": recipient.name,
+                          "role": recipient.role, "record_number": record.number, "event_id": event.id,
+                          "kind": kind, "cadence": "now", "created_at": now, "due_at": now})
+            continue
         if how != "now":
             items.append({"dedup_key": dedup, "recipient": recipient.email, "recipient_name": recipient.name,
                           "role": recipient.role, "record_number": record.number, "event_id": event.id,

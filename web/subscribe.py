@@ -1,0 +1,149 @@
+"""E-mail subscriptions by address: sign-up, confirmation, one-click unsubscribe (RFC 8058), a page to manage one.
+
+- `GET /subscribe` a form; `POST /subscribe` answers the same page whether the e-mail is known or not (nobody
+  learns who subscribed) and queues a confirmation mail through the outbox. Sign-ups are limited per client.
+- `GET /subscribe/confirm/<token>` shows a button and changes nothing (mail scanners fetch links); the button
+  POSTs to the same URL, which confirms. The token is signed and expires in 24 hours.
+- `POST /subscribe/unsubscribe/<token>` unsubscribes at once, whether the body is RFC 8058's
+  `List-Unsubscribe=One-Click` (a mail client's button) or the page's own button; GET shows the button.
+- `GET /subscribe/manage/<token>` shows the subscription (its address and services, never the e-mail).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from outages import subscriptions as store
+from outages.notify.directory import check_address
+from outages.notify.options import mail_options
+from outages.notify.channels import insert_rows
+from outages.notify.subscriber_mail import confirmation_row
+from outages.notify.subscribers import locate
+from outages.schema import outbox
+
+from . import hub
+
+bp = Blueprint("subscribe", __name__)
+
+# No script at all; the page's own inline style; forms post only here.
+SUBSCRIBE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+                 "frame-ancestors 'none'")
+
+
+@bp.after_request
+def private(response):  # noqa: ANN001, ANN201
+    # The links carry a token that acts for the subscriber: no cache keeps these pages, no Referer leaks it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Content-Security-Policy"] = SUBSCRIBE_CSP
+    return response
+
+
+def _secret() -> str:
+    secret = mail_options(hub().settings).secret_key
+    if not secret:
+        abort(503, "Підписка недоступна: не задано OUTAGES_SECRET_KEY / subscriptions need OUTAGES_SECRET_KEY")
+    return secret
+
+
+def _services() -> list[str]:
+    return [entry.name for entry in hub().settings.services.entries]
+
+
+def _page(name: str, status: int = 200, **context):  # noqa: ANN003, ANN202
+    return render_template(f"subscribe/{name}.html", city=hub().settings.city_name, **context), status
+
+
+@bp.get("/subscribe")
+def form():  # noqa: ANN201
+    _secret()
+    return _page("form", services=_services(), values={}, errors=[])
+
+
+@bp.post("/subscribe")
+def sign_up():  # noqa: ANN201
+    secret = _secret()
+    h = hub()
+    email = request.form.get("email", "").strip()
+    address = " ".join(request.form.get("address", "").split())
+    chosen = [s for s in request.form.getlist("services") if s in _services()]
+    values = {"email": email, "address": address, "services": chosen}
+    errors = []
+    try:
+        email = check_address(email)
+    except ValueError:
+        errors.append(f"Адреса електронної пошти «{email}» неправильна. / The e-mail address is not valid.")
+    where = None
+    if not address:
+        errors.append("Вкажіть адресу: вулицю і номер будинку. / Enter a street and a house number.")
+    elif len(address) > store.ADDRESS_MAX:
+        errors.append(f"Адреса задовга (понад {store.ADDRESS_MAX} символів). / The address is too long.")
+    else:
+        where = locate(address, h.settings)
+        if where is None:
+            errors.append(f"Вулицю «{address}» не знайдено в довіднику міста. Перевірте назву. "
+                          f"/ No such street in the city's list.")
+    if errors:
+        return _page("form", 400, services=_services(), values=values, errors=errors)
+    options = mail_options(h.settings)
+    now = h.now()
+    try:
+        with h.engine.begin() as conn:
+            subscription, ask = store.sign_up(
+                conn, medium="email", target=email, address=address, where=where, services=chosen,
+                client=request.remote_addr or "", now=now, limit=int(h.settings.data.get("subscribe_limit") or 5))
+            if ask:
+                sent_before = conn.execute(outbox.select().where(
+                    outbox.c.subscription_id == subscription.id, outbox.c.kind == "subscribe_confirm")).all()
+                token = store.confirm_token(secret, subscription.id, now)
+                insert_rows(conn, [confirmation_row(options, h.settings.city_name, subscription, token, now,
+                                                    len(sent_before) + 1)])
+    except store.TooMany:
+        return _page("limited", 429)
+    # The same answer for a new, a known and a confirmed address: the page must not tell who is subscribed.
+    return _page("sent", address=address)
+
+
+@bp.route("/subscribe/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):  # noqa: ANN201
+    secret = _secret()
+    number, expired = store.read_confirm_token(secret, token, hub().now())
+    if expired:
+        return _page("expired", 410)
+    if number is None:
+        abort(404, "Посилання недійсне / invalid link")
+    h = hub()
+    with h.engine.begin() as conn:
+        subscription = store.get(conn, number)
+        if subscription is None:
+            return _page("expired", 410)
+        if request.method == "POST":
+            subscription = store.confirm(conn, number, h.now())
+    done = subscription.confirmed_at is not None and subscription.disabled_at is None
+    return _page("confirm", subscription=subscription, done=done)
+
+
+@bp.route("/subscribe/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):  # noqa: ANN201
+    number = store.read_link_token(_secret(), token)
+    if number is None:
+        abort(404, "Посилання недійсне / invalid link")
+    h = hub()
+    with h.engine.begin() as conn:
+        subscription = store.get(conn, number)
+        if subscription is not None and request.method == "POST":
+            # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click"; our page's button posts the same.
+            subscription = store.unsubscribe(conn, number, h.now())
+    gone = subscription is None or subscription.disabled_at is not None
+    return _page("unsubscribe", subscription=subscription, gone=gone)
+
+
+@bp.get("/subscribe/manage/<token>")
+def manage(token: str):  # noqa: ANN201
+    number = store.read_link_token(_secret(), token)
+    if number is None:
+        abort(404, "Посилання недійсне / invalid link")
+    with hub().engine.connect() as conn:
+        subscription = store.get(conn, number)
+    return _page("manage", subscription=subscription, token=token)
