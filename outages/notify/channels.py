@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..history import states
-from ..queries import RecordView, histories, records_by_number
+from ..history import states_by_event
+from ..queries import RecordView
 from ..schema import events, fanouts, outbox
 from ..settings import Settings
 from ..times import between
@@ -49,12 +49,7 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     if not recent:
         return 0
     numbers = sorted({e.record_number for e in recent})
-    views = records_by_number(conn, numbers, now)
-    past = histories(conn, numbers, RECORD_KINDS)
-    after: dict[int, RecordView] = {}
-    for number, record in views.items():
-        for event, state in states(record, past.get(number, [])):
-            after[event.id] = state
+    after = states_by_event(conn, numbers, RECORD_KINDS, now)
     tg = telegram_options(settings)
     hooks = webhooks(settings)
     count = 0
