@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .queries import EventView, RecordView
+from .queries import EventView, RecordView, histories, records_by_number
 from .record import Kind
 
 
@@ -29,6 +29,18 @@ def states(record: RecordView, public: list[EventView]) -> list[tuple[EventView,
                 state = _undo(state, name, pair[0])
     out.reverse()
     return out
+
+
+def states_by_event(conn, numbers: list[int], kinds, now: datetime) -> dict[int, RecordView]:  # noqa: ANN001
+    """Event id → the record right after that event, for the given records' events of `kinds`: what the
+    residents' channels and the subscribers' fan-out describe each change with."""
+    views = records_by_number(conn, numbers, now)
+    past = histories(conn, numbers, kinds)
+    after: dict[int, RecordView] = {}
+    for number, record in views.items():
+        for event, state in states(record, past.get(number, [])):
+            after[event.id] = state
+    return after
 
 
 def _undo(state: RecordView, name: str, old: Any) -> RecordView:

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..display import capped
-from ..history import states
-from ..queries import RecordView, histories, records_by_number
+from ..history import states_by_event
+from ..queries import RecordView
 from ..schema import events, fanouts, outbox
 from ..settings import Settings
 from ..times import between
@@ -52,12 +52,7 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     numbers = sorted({e.record_number for e in recent})
     # Posts and webhooks are public output: the record's texts as the site shows them (display_max_chars).
     with capped(settings.display_max_chars):
-        views = records_by_number(conn, numbers, now)
-        past = histories(conn, numbers, RECORD_KINDS)
-    after: dict[int, RecordView] = {}
-    for number, record in views.items():
-        for event, state in states(record, past.get(number, [])):
-            after[event.id] = state
+        after = states_by_event(conn, numbers, RECORD_KINDS, now)
     tg = telegram_options(settings)
     hooks = webhooks(settings)
     count = 0

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from ..addresses import parse_addresses
-from ..history import states
-from ..queries import RecordView, histories, list_records, records_by_number
+from ..history import states_by_event
+from ..queries import RecordView, list_records
 from ..record import Kind
 from ..schema import events, fanouts
 from ..settings import Settings
@@ -50,12 +50,7 @@ def expand(conn: Connection, event_ids: list[int], settings: Settings, now: date
     quiet = quiet_hours(settings)
     found = conn.execute(select(events).where(events.c.id.in_(event_ids)).order_by(events.c.id)).all()
     numbers = sorted({e.record_number for e in found})
-    views = records_by_number(conn, numbers, now)
-    past = histories(conn, numbers, RECORD_KINDS)
-    after: dict[int, RecordView] = {}
-    for number, record in views.items():
-        for event, state in states(record, past.get(number, [])):
-            after[event.id] = state
+    after = states_by_event(conn, numbers, RECORD_KINDS, now)
     rows: list[dict[str, Any]] = []
     for event in found:
         state = after.get(event.id)
