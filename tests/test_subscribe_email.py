@@ -177,3 +177,25 @@ def test_planned_works_news_waits_for_the_end_of_quiet_hours(app, engine, mail_s
     assert row.next_attempt_at == datetime(2026, 11, 23, 7, 0, tzinfo=KYIV)
     deliver_mail(engine, mail_settings, late + timedelta(minutes=5))
     assert [m["Subject"] for m in mails_to(smtp_peer, OLENA) if "Планові" in m["Subject"]] == []
+
+
+def test_a_subscriber_reads_a_long_text_shortened_like_everyone_else(app, engine, mail_settings, smtp_peer,
+                                                                        monkeypatch):
+    """A 40,000-character summary reaches the subscriber cut at display_max_chars and marked «…»."""
+    from outages.settings import load
+
+    monkeypatch.setenv("OUTAGES_DISPLAY_MAX_CHARS", "300")
+    settings = load()
+    client = app.test_client()
+    subscribe(client)
+    deliver_mail(engine, mail_settings, NOW)
+    client.post(link(mails_to(smtp_peer, OLENA)[0], "confirm"))
+    summary = " ".join(["Порив водогону на магістралі"] * 1500)
+    sync(engine, table(emergency(addresses="вул. Соборна, 12-20", summary=summary)), settings, NOW)
+    expand_due(engine, settings, NOW)
+    deliver_mail(engine, settings, NOW + timedelta(minutes=1))
+    news = mails_to(smtp_peer, OLENA)[1]
+    for part in ("plain", "html"):
+        body = news.get_body((part,)).get_content()
+        assert "Порив водогону на магістралі" in body and "…" in body
+        assert summary[:301] not in body and len(body) < 20_000

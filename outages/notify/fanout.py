@@ -9,12 +9,14 @@ Planned works are also announced the day before they start (`sub:eve:r<record>:s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from ..addresses import parse_addresses
+from ..display import shorten
 from ..history import states_by_event
 from ..queries import RecordView, list_records
 from ..record import Kind
@@ -89,9 +91,17 @@ def planned_eve(conn: Connection, settings: Settings, now: datetime) -> int:
     return insert_rows(conn, rows)
 
 
+def shown(record: RecordView, limit: int | None) -> RecordView:
+    """The record with its texts cut to `display_max_chars`, for a subscriber's mail or Telegram message."""
+    return replace(record, **{name: shorten(getattr(record, name), limit)
+                              for name in ("summary", "cause", "impact", "addresses")})
+
+
 def _row(options: MailOptions, settings: Settings, kind: str, record: RecordView, sub: Any, *,
          event_id: int | None, dedup_key: str, now: datetime, when: datetime,
          old: datetime | None = None) -> dict[str, Any]:
+    # The audience was chosen on the full text; what residents read is capped like every other output.
+    record = shown(record, settings.display_max_chars)
     if sub.medium == "email":
         return subscriber_mail.news_row(options, settings.city_name, settings.tz, kind, record, sub,
                                         link_token(options.secret_key, sub.id), event_id=event_id,
