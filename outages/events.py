@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, func, select, text
 
 from .db import bulk_insert
 from .schema import events
@@ -61,9 +61,13 @@ def _insert(conn: Connection, new: list[NewEvent], now: datetime) -> list[int]:
         ids = list(conn.execute(text(
             "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
         ), {"n": len(rows)}).scalars())
-        for row, event_id in zip(rows, ids):
-            row["id"] = event_id
-        bulk_insert(conn, events, rows)
-        return ids
-    result = conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
-    return [row.id for row in result]
+    else:
+        # SQLite: the next ids after the largest. The transaction holds the write lock from its first write (a
+        # sync takes it at once), so no other writer can take these; if one ever did, the insert fails on the
+        # primary key and the whole transaction rolls back, never a silent mix-up.
+        first = (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+    for row, event_id in zip(rows, ids):
+        row["id"] = event_id
+    bulk_insert(conn, events, rows)
+    return ids

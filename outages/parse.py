@@ -102,6 +102,11 @@ class HeaderMap:
         header = self.header_of.get(field_name)
         return None if header is None else values.get(header)
 
+    def fields(self, row: SheetRow) -> dict[str, Any]:
+        """The row's value of every mapped field, looked up once (hashing and parsing a row both read them all)."""
+        get = row.values.get
+        return {name: get(header) for name, header in self.header_of.items()}
+
 
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
@@ -113,23 +118,23 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def is_blank(row: SheetRow, headers: HeaderMap) -> bool:
-    return all(_blank(headers.get(row.values, name)) for name in headers.header_of)
+def is_blank(row: SheetRow, headers: HeaderMap, fields: Mapping[str, Any] | None = None) -> bool:
+    values = headers.fields(row) if fields is None else fields
+    return all(map(_blank, values.values()))
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def content_hash(row: SheetRow, headers: HeaderMap) -> str:
+def content_hash(row: SheetRow, headers: HeaderMap, fields: Mapping[str, Any] | None = None) -> str:
     """What the dispatcher said, without the form's timestamp (which Google rewrites on every edit).
 
     Times count by the instant they name, not how they are written: the same sheet read as a CSV export
     («22.11.2026 20:00») and through the API (a serial number, a datetime) is the same content."""
-    parts = []
-    for name in _HASHED:
-        value = headers.get(row.values, name)
-        parts.append(_canon_time(value, headers.tz) if name in _TIMES else _canon(value))
+    get = (headers.fields(row) if fields is None else fields).get
+    tz = headers.tz
+    parts = [_canon_time(get(name), tz) if name in _TIMES else _canon(get(name)) for name in _HASHED]
     payload = "\x1f".join(parts)
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -175,20 +180,21 @@ def _canon(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings) -> Submission:
+def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings,
+              fields: Mapping[str, Any] | None = None) -> Submission:
     """Every field is tried, so the dispatcher learns of all problems at once."""
     tz = settings.tz
     sub = Submission(row=row.number, key=row.identity)
+    values = headers.fields(row) if fields is None else fields
     too_long = set()
-    for name in headers.header_of:
-        value = headers.get(row.values, name)
+    for name, value in values.items():
         if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
             too_long.add(name)
             sub.invalid.add(name)
             sub.errors.append(f"Поле «{FIELD_UK[name]}» ({headers.letter_of(name)}) має {_count(len(value))} символів —"
                               f" більше за межу Google Таблиць у {_count(MAX_CELL_CHARS)}: рядок не прийнято")
     # An oversized cell is not read any further: its row is refused, and its text goes nowhere.
-    get = lambda name: None if name in too_long else headers.get(row.values, name)  # noqa: E731
+    get = values.get if not too_long else lambda name: None if name in too_long else values.get(name)  # noqa: E731
 
     raw_kind = fold(get("kind"))
     if raw_kind:

@@ -205,10 +205,11 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             # Pass 1, the quick way: the same cells where they were, so the same content.
             digest = known.content_hash  # stored rows are never blank
             claimed.add(key)
-        elif is_blank(row, headers):
-            continue
         else:
-            digest = content_hash(row, headers)
+            fields = headers.fields(row)
+            if is_blank(row, headers, fields):
+                continue
+            digest = content_hash(row, headers, fields)
             known = None
         rows.append(row)
         keys.append(key)

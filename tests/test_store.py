@@ -23,3 +23,38 @@ def test_init_twice_is_harmless_and_reports_the_revision(run_cli):
     assert first.exit_code == second.exit_code == 0
     assert db.head_revision() in first.output
     assert "already current" in second.output
+
+
+def test_a_bulk_insert_stores_exactly_what_sqlalchemys_insert_stores(engine):
+    """The sync's bulk path skips SQLAlchemy's per-row processing; the stored values must not differ by a byte."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import insert, select, text
+
+    from outages.schema import records
+
+    kyiv = ZoneInfo("Europe/Kyiv")
+    moments = [datetime(2026, 3, 29, 2, 59, 59, tzinfo=kyiv), datetime(2026, 10, 25, 3, 30, tzinfo=kyiv, fold=1),
+               datetime(2026, 11, 30, 9, 0, 0, 123456, tzinfo=kyiv), datetime(999, 1, 1, tzinfo=kyiv)]
+
+    def row(number: int, at: datetime) -> dict:
+        return {"number": number, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
+                "districts": ["Центральний", "Заводський"], "addresses": "вул. Соборна, 12", "summary": "Порив",
+                "cause": "", "impact": "", "event_at": at, "expected_end": None if number % 2 else at + timedelta(hours=3),
+                "first_recorded_at": at, "last_changed_at": at, "status": "active", "resolved_at": None,
+                "deadline_met": bool(number % 2), "delay_minutes": None if number % 2 else 12.5, "lead_hours": None,
+                "contact_name": "", "contact_phone": "", "reporter_email": "", "revision": 1, "overdue_for": None}
+
+    with engine.begin() as conn:
+        conn.execute(insert(records), [row(n, at) for n, at in enumerate(moments, start=1)])
+        db.bulk_insert(conn, records, [row(n + 100, at) for n, at in enumerate(moments, start=1)])
+        columns = [c.name for c in records.columns if c.name != "number"]
+        raw = conn.execute(text(f"SELECT number, {', '.join(columns)} FROM records ORDER BY number")).all()
+        typed = conn.execute(select(records).order_by(records.c.number)).all()
+    by_number = {r[0]: r[1:] for r in raw}
+    assert len(by_number) == 2 * len(moments)
+    for n in range(1, len(moments) + 1):
+        assert by_number[n + 100] == by_number[n], f"row {n}: the bulk path stored something else"
+    typed_by = {r.number: r._asdict() for r in typed}
+    assert typed_by[103]["event_at"] == moments[2] and typed_by[101]["districts"] == ["Центральний", "Заводський"]
