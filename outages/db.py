@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from alembic import command
 from alembic.config import Config
@@ -135,6 +135,17 @@ def _sqlite_utc_text(value: datetime) -> str:
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def _remembering(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The conversion, done once for a run of the same object (a sync stamps every row with the same `now`)."""
+    last: list[Any] = [object(), None]
+
+    def converted(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+    return converted
+
+
 def _executemany(conn: Connection, table: Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
@@ -142,7 +153,7 @@ def _executemany(conn: Connection, table: Table, columns: list[str], rows: list[
                  f" VALUES ({', '.join('?' for _ in columns)})")
     # The column types' processors, as SQLAlchemy's own insert would apply them (UTC datetimes as SQLite text,
     # JSON serialised, booleans as integers).
-    processors = [_sqlite_utc_text if isinstance(table.c[c].type, UTCDateTime)
+    processors = [_remembering(_sqlite_utc_text) if isinstance(table.c[c].type, UTCDateTime)
                   else table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     plain = [c for c, p in zip(columns, processors) if p is None]
     if len(plain) == len(columns):

@@ -7,7 +7,7 @@ import re
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from .record import Action, Kind, SheetRow, SheetTable, Submission
+from .record import Action, Kind, RowValues, SheetRow, SheetTable, Submission
 from .settings import FIELDS, REQUIRED_COLUMNS, Settings
 from .text import clean, fold, one_line
 from .times import TimeError, parse_datetime, wall_time
@@ -83,6 +83,7 @@ class HeaderMap:
             )
         # The fingerprint covers the columns the content hash reads; the mapping and the zone are its key, so a
         # change of either makes every row be hashed afresh.
+        self._mapped = tuple(self.header_of.values())
         self.fingerprinted = tuple(self.header_of.get(name, "\x00" + name) for name in _HASHED)
         self.fingerprint_hasher = hashlib.blake2b(digest_size=16, key=hashlib.blake2b(
             "\x1f".join((str(self.tz), *self.fingerprinted)).encode("utf-8", "surrogatepass"), digest_size=32,
@@ -104,7 +105,10 @@ class HeaderMap:
 
     def fields(self, row: SheetRow) -> dict[str, Any]:
         """The row's value of every mapped field, looked up once (hashing and parsing a row both read them all)."""
-        get = row.values.get
+        values = row.values
+        if type(values) is RowValues:
+            return dict(zip(self.header_of, values.pick(self._mapped)))
+        get = values.get
         return {name: get(header) for name, header in self.header_of.items()}
 
 
@@ -150,7 +154,9 @@ def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
     fingerprints prove nothing (the same time may be written two ways): such a row is hashed as before. A value's
     type is part of it, since «46348.5» as text and as a serial number are different times. None and "" differ
     here, though they are the same content: that only costs a hash."""
-    cells = tuple(map(row.values.get, headers.fingerprinted))
+    values = row.values
+    cells = values.pick(headers.fingerprinted) if type(values) is RowValues else tuple(
+        map(values.get, headers.fingerprinted))
     try:
         payload = "\x1f".join(cells)  # an export: text only
     except TypeError:

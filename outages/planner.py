@@ -135,8 +135,8 @@ class Decision:
         out = {
             "row": self.row,
             "status": self.status,
-            "kind": self.kind.value if self.kind else None,
-            "action": self.action.value if self.action else None,
+            "kind": self.kind._value_ if self.kind else None,  # _value_: Enum's .value is a slow descriptor
+            "action": self.action._value_ if self.action else None,
             "record": self.record,
             "deadline": self.deadline.as_json() if self.deadline else None,
             "errors": list(self.errors),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Iterator, Mapping
 
 
 class Kind(StrEnum):
@@ -27,7 +28,56 @@ class Action(StrEnum):
         return {"new": "Нове повідомлення", "update": "Оновлення", "resolve": "Ліквідовано"}[self.value]
 
 
-@dataclass(frozen=True)
+class Columns:
+    """The header -> position map that every row of one table shares (see RowValues)."""
+
+    __slots__ = ("index", "_getters")
+
+    def __init__(self, names: tuple[str, ...]):
+        self.index: dict[str, int] = {name: i for i, name in enumerate(names)}
+        self._getters: dict[tuple[str, ...], Callable[[list[Any]], tuple[Any, ...]]] = {}
+
+    def getter(self, names: tuple[str, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
+        """A function of a row's cells giving the values of `names`, None for a name the table lacks."""
+        found = self._getters.get(names)
+        if found is None:
+            width = len(self.index)  # RowValues keep one None after their cells: where absent names point
+            positions = [self.index.get(name, width) for name in names]
+            picked = itemgetter(*positions) if len(positions) > 1 else None
+            found = picked if picked is not None else (lambda cells, p=positions: tuple(cells[i] for i in p))
+            self._getters[names] = found
+        return found
+
+
+class RowValues(Mapping[str, Any]):
+    """One row's cells by header, without a dict per row: a year's sheet is 100k rows, and a dict of 16 cells
+    weighs four times the list it is built from."""
+
+    __slots__ = ("columns", "cells")
+
+    def __init__(self, columns: Columns, cells: list[Any]):
+        # cells: one per header, then a None for headers the table lacks (the list is the reader's own).
+        self.columns = columns
+        self.cells = cells
+
+    def __getitem__(self, name: str) -> Any:
+        return self.cells[self.columns.index[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        position = self.columns.index.get(name)
+        return default if position is None else self.cells[position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns.index)
+
+    def __len__(self) -> int:
+        return len(self.columns.index)
+
+    def pick(self, names: tuple[str, ...]) -> tuple[Any, ...]:
+        return self.columns.getter(names)(self.cells)
+
+
+@dataclass(frozen=True, slots=True)
 class SheetRow:
     """One row of the response sheet, as plain values keyed by header.
 

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import (
-    Connection, Engine, String, Text, bindparam, cast, func, insert, select, type_coerce, update,
-)
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from . import address_index
 from .addresses import parse_addresses
@@ -37,13 +35,13 @@ class SyncResult:
 
 def load_state(conn: Connection) -> State:
     state = State()
-    # Every stored submission is read on every sync: the verdict comes as JSON text (decoded only for the rows
-    # that need it) and the time without SQLAlchemy's per-row conversion, which cost more than the rest together.
-    for sid, key, digest, status, action, number, first, verdict, raw, row in conn.execute(select(
-        submissions.c.id, submissions.c.row_key, submissions.c.content_hash, submissions.c.status,
-        submissions.c.action, submissions.c.record_number, type_coerce(submissions.c.first_recorded_at, String),
-        cast(submissions.c.verdict, Text), submissions.c.raw_hash, submissions.c.row_number,
-    )).all():  # all at once: row-by-row fetching costs more than the rows
+    # Every stored submission is read on every sync: plain SQL through the driver, the verdict as JSON text
+    # (decoded only for the rows that need it) and no per-row conversion by SQLAlchemy, which cost more than the
+    # rest together. The instant is converted here: text on SQLite, an aware datetime on PostgreSQL.
+    for sid, key, digest, status, action, number, first, verdict, raw, row in conn.exec_driver_sql(
+        "SELECT id, row_key, content_hash, status, action, record_number, first_recorded_at,"
+        " CAST(verdict AS TEXT), raw_hash, row_number FROM submissions"
+    ).all():  # all at once: row-by-row fetching costs more than the rows
         state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
                                                  raw, row)
 
@@ -295,7 +293,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
                 continue
             values = {
                 "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
-                "action": d.action.value if d.action else None, "record_number": d.record, "verdict": d.as_json(),
+                "action": d.action._value_ if d.action else None, "record_number": d.record, "verdict": d.as_json(),
                 "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
             }
             if d.prior is None:

@@ -37,7 +37,9 @@ def clean(value: object) -> str:
 
 def one_line(value: object) -> str:
     """Text that must stay on one line (names, subjects)."""
-    return " ".join(clean(value).split())
+    text = clean(value)
+    # Printable text out of clean() has single spaces and no line breaks already (split() would change nothing).
+    return text if text.isprintable() else " ".join(text.split())
 
 
 @lru_cache(maxsize=8192)  # the same few district, service and utility names, thousands of times per sync

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from outages.parse import UnusableInput
-from outages.record import SheetRow, SheetTable
+from outages.record import Columns, RowValues, SheetRow, SheetTable
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -84,18 +84,20 @@ def _table(source: str, grid: Iterable[list[Any]]) -> SheetTable:
     names, positions = tuple(keep), tuple(keep.values())
     width = max(positions, default=-1) + 1
     rows = []
+    columns = Columns(names)
     # The same utility, service, district or cause repeats in thousands of rows: one string object each, not one
     # per cell (a year's sheet is a third smaller in memory).
     seen: dict[Any, Any] = {}
     share = seen.setdefault
-    # A year's sheet is 100k rows of this loop: one zip per row instead of a test per cell.
+    # A year's sheet is 100k rows of this loop: one list per row, read through the table's shared columns.
     every = positions == tuple(range(len(headers)))  # no empty or repeated header: take the cells as they are
     for offset, cells in enumerate(lines, start=2):
-        if len(cells) < width:
-            cells = list(cells) + [None] * (width - len(cells))
-        picked = cells if every else [cells[i] for i in positions]
-        rows.append(SheetRow(number=offset, values=dict(zip(names, [
-            share(v, v) if type(v) is str and len(v) <= 64 else v for v in picked]))))
+        if len(cells) != width:  # short rows padded, cells beyond the last header never read
+            cells = list(cells[:width]) + [None] * (width - len(cells))
+        picked = [share(v, v) if type(v) is str and len(v) <= 64 else v
+                  for v in (cells if every else [cells[i] for i in positions])]
+        picked.append(None)  # what a header the table lacks reads as (Columns.getter)
+        rows.append(SheetRow(number=offset, values=RowValues(columns, picked)))
     return SheetTable(source=source, headers=headers, rows=tuple(rows))
 
 
