@@ -144,6 +144,8 @@ def _ambiguous(at: datetime) -> bool:
 
 def measure(url: str, export: Path) -> dict[str, float]:
     from outages import db
+    from outages.notify import channels, outbox  # noqa: F401  (loaded in a worker before its first sync)
+    from outages.gcpause import collector_paused
     from outages.settings import load
     from outages.sync import sync
     from sheets.files import read_file
@@ -152,9 +154,10 @@ def measure(url: str, export: Path) -> dict[str, float]:
     engine = db.engine_for(settings)
     db.upgrade(engine)
     engine.connect().close()  # a worker keeps its connection: do not time the first connect
-    began = time.perf_counter()
-    result = sync(engine, read_file(export), settings, NOW)
-    seconds = time.perf_counter() - began
+    with collector_paused():  # as the worker's cycle does, around the read and the sync
+        began = time.perf_counter()
+        result = sync(engine, read_file(export), settings, NOW)
+        seconds = time.perf_counter() - began
     engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "peak_mib": peak, **{k: float(v) for k, v in result.counts.items()}}

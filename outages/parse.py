@@ -85,9 +85,10 @@ class HeaderMap:
         # change of either makes every row be hashed afresh.
         self._mapped = tuple(self.header_of.values())
         self.fingerprinted = tuple(self.header_of.get(name, "\x00" + name) for name in _HASHED)
-        self.fingerprint_hasher = hashlib.blake2b(digest_size=16, key=hashlib.blake2b(
+        self.fingerprint_key = hashlib.blake2b(
             "\x1f".join((str(self.tz), *self.fingerprinted)).encode("utf-8", "surrogatepass"), digest_size=32,
-        ).digest())
+        ).digest()
+        self.fingerprint_hasher = hashlib.blake2b(digest_size=16, key=self.fingerprint_key)
         if missing:
             raise UnusableInput(
                 "У таблиці немає обов'язкових стовпців: " + ", ".join(missing)
@@ -155,8 +156,14 @@ def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
     type is part of it, since «46348.5» as text and as a serial number are different times. None and "" differ
     here, though they are the same content: that only costs a hash."""
     values = row.values
-    cells = values.pick(headers.fingerprinted) if type(values) is RowValues else tuple(
-        map(values.get, headers.fingerprinted))
+    memo = type(values) is RowValues
+    if memo:
+        kept = values.fingerprint
+        if kept is not None and kept[0] == headers.fingerprint_key:
+            return kept[1]
+        cells = values.pick(headers.fingerprinted)
+    else:
+        cells = tuple(map(values.get, headers.fingerprinted))
     try:
         payload = "\x1f".join(cells)  # an export: text only
     except TypeError:
@@ -165,7 +172,10 @@ def raw_fingerprint(row: SheetRow, headers: HeaderMap) -> str:
         payload = repr(cells)
     digest = headers.fingerprint_hasher.copy()  # keyed once per table, copied per row
     digest.update(payload.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    printed = digest.hexdigest()
+    if memo:
+        values.fingerprint = (headers.fingerprint_key, printed)
+    return printed
 _TIMES = ("event_at", "expected_end")
 
 

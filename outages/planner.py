@@ -20,6 +20,7 @@ from .addresses import ParsedAddresses, parse_addresses
 from .parse import HeaderMap, content_hash, is_blank, parse_row, raw_fingerprint
 from .record import Action, Deadline, Kind, SheetRow, SheetTable, Submission
 from .settings import Rules, Settings
+from .times import UTC, stored_utc
 from . import verdict
 
 
@@ -34,10 +35,18 @@ class KnownSubmission:
     status: str
     action: str | None
     record_number: int | None
-    first_recorded_at: datetime | None
+    first_recorded_at: datetime | str | None  # as the store gave it (SQLite: text); read it with first_recorded()
     verdict: dict[str, Any] | str  # as the store gave it: JSON text is decoded only when read (`decoded`)
     raw_hash: str | None = None  # raw_fingerprint of the row when it was last read (None: stored before issue 10)
     row_number: int | None = None  # the sheet row it was last seen in (also the verdict's "row")
+
+    def first_recorded(self) -> datetime | None:
+        """The first time the row was seen, an aware UTC instant (converted on first use: an unchanged re-sync of a
+        year's sheet needs few of them)."""
+        value = self.first_recorded_at
+        if value is not None and not (isinstance(value, datetime) and value.tzinfo is UTC):
+            value = self.first_recorded_at = stored_utc(value)
+        return value
 
     def decoded(self) -> dict[str, Any]:
         """The stored verdict as data (an unchanged re-sync of a year's sheet decodes few of them, if any)."""
@@ -59,31 +68,59 @@ class KnownRecord:
 
 
 class LazyRecords(dict):
-    """The store's records, read on first use: a sync where no row changed never needs them."""
+    """The store's records, read when needed: a sync where no row changed never reads them, and a push that adds
+    a row or two reads only the records those rows name (`load_one`); whatever lists them all (a verdict naming
+    a utility's open records, or many rows naming many records) reads them all at once (`load`).
+    Records the planner sets (created or changed by earlier rows of this sheet) win over the stored ones."""
 
-    def __init__(self, load: Callable[[], dict[int, KnownRecord]]):
+    ONE_BY_ONE = 64  # beyond this many single reads, one read of everything is cheaper
+
+    def __init__(self, load: Callable[[], dict[int, KnownRecord]],
+                 load_one: Callable[[int], KnownRecord | None] | None = None):
         super().__init__()
         self._load: Callable[[], dict[int, KnownRecord]] | None = load
+        self._load_one = load_one
+        self._absent: set[int] = set()  # numbers read one by one and not stored
+        self._reads = 0
 
     def _fill(self) -> None:
         if self._load is not None:
             load, self._load = self._load, None
-            super().update(load())
+            stored = load()
+            stored.update(dict(super().items()))  # the planner's own entries are newer
+            super().clear()
+            super().update(stored)
+            self._absent.clear()
+
+    def _one(self, key: int) -> None:
+        """Make sure `key` is here if the store has it, reading as little as possible."""
+        if self._load is None or super().__contains__(key) or key in self._absent:
+            return
+        if self._load_one is None or self._reads >= self.ONE_BY_ONE:
+            self._fill()
+            return
+        self._reads += 1
+        found = self._load_one(key)
+        if found is None:
+            self._absent.add(key)
+        else:
+            super().__setitem__(key, found)
 
     def get(self, key: int, default: Any = None) -> Any:
-        self._fill()
+        self._one(key)
         return super().get(key, default)
 
     def __getitem__(self, key: int) -> KnownRecord:
-        self._fill()
+        self._one(key)
         return super().__getitem__(key)
 
     def __setitem__(self, key: int, value: KnownRecord) -> None:
-        self._fill()
+        self._absent.discard(key)
         super().__setitem__(key, value)
 
     def __contains__(self, key: object) -> bool:
-        self._fill()
+        if isinstance(key, int):
+            self._one(key)
         return super().__contains__(key)
 
     def __len__(self) -> int:
@@ -283,7 +320,7 @@ class _Stored(Decision):
         self.status = known.status
         self.action = _ACTIONS.get(known.action)  # a dict, not Action(…): this runs for every row of the sheet
         self.record = known.record_number
-        self.submission, self.prior, self.first_recorded_at, self.raw_hash = None, known, known.first_recorded_at, None
+        self.submission, self.prior, self.raw_hash = None, known, None
         self.addresses = None
         self._details: dict[str, Any] = {}
 
@@ -297,6 +334,7 @@ class _Stored(Decision):
             self._details.setdefault("notes", list(verdict.get("notes", [])))
         return self._details[name]
 
+    first_recorded_at = property(lambda self: self.prior.first_recorded())
     kind = property(lambda self: self._detail("kind"), lambda self, v: self._details.__setitem__("kind", v))
     deadline = property(lambda self: self._detail("deadline"),
                         lambda self, v: self._details.__setitem__("deadline", v))
@@ -307,7 +345,7 @@ class _Stored(Decision):
 def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
             settings: Settings, now: datetime | None) -> Decision:
     # The first time a row was seen is its recorded time, whatever Google's timestamp says after an edit.
-    first = known.first_recorded_at if known and known.first_recorded_at else sub.recorded_at
+    first = (known.first_recorded() if known else None) or sub.recorded_at
     if first is not None:
         sub.recorded_at = first
     decision = Decision(row=sub.row, key=sub.key, content_hash=digest, status="rejected", change="rejected",

@@ -53,12 +53,14 @@ class RowValues(Mapping[str, Any]):
     """One row's cells by header, without a dict per row: a year's sheet is 100k rows, and a dict of 16 cells
     weighs four times the list it is built from."""
 
-    __slots__ = ("columns", "cells")
+    __slots__ = ("columns", "cells", "fingerprint")
 
     def __init__(self, columns: Columns, cells: list[Any]):
         # cells: one per header, then a None for headers the table lacks (the list is the reader's own).
         self.columns = columns
         self.cells = cells
+        # (key, digest) of parse.raw_fingerprint, kept: the sync and then the write-back's re-check both take it.
+        self.fingerprint: tuple[bytes, str] | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.cells[self.columns.index[name]]

@@ -16,6 +16,7 @@ from . import address_index
 from .addresses import parse_addresses
 from .db import bulk_insert
 from .events import NewEvent, emit
+from .gcpause import collector_paused
 from .parse import read_table
 from .planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
 from .record import Action, SheetTable
@@ -42,27 +43,23 @@ def load_state(conn: Connection) -> State:
         "SELECT id, row_key, content_hash, status, action, record_number, first_recorded_at,"
         " CAST(verdict AS TEXT), raw_hash, row_number FROM submissions"
     ).all():  # all at once: row-by-row fetching costs more than the rows
-        state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, _utc(first), verdict,
+        state.submissions[key] = KnownSubmission(sid, key, digest, status, action, number, first, verdict,
                                                  raw, row)
 
-    def load_records() -> dict[int, KnownRecord]:  # called by the planner inside this connection's use, if at all
-        return {row.number: KnownRecord(*row) for row in conn.execute(select(
-            records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
-            records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met,
-        ))}
+    known = select(records.c.number, records.c.executor, records.c.kind, records.c.status, records.c.event_at,
+                   records.c.expected_end, records.c.first_recorded_at, records.c.deadline_met)
 
-    state.records = LazyRecords(load_records)
+    # Called by the planner inside this connection's use, if at all.
+    def load_records() -> dict[int, KnownRecord]:
+        return {row.number: KnownRecord(*row) for row in conn.execute(known)}
+
+    def load_record(number: int) -> KnownRecord | None:
+        row = conn.execute(known.where(records.c.number == number)).first()
+        return None if row is None else KnownRecord(*row)
+
+    state.records = LazyRecords(load_records, load_record)
     state.next_number = (conn.execute(select(func.max(records.c.number))).scalar() or 0) + 1
     return state
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A stored instant as SQLite (naive UTC text) or PostgreSQL (aware datetime) gives it."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def check(engine: Engine | None, table: SheetTable, settings: Settings, now: datetime | None = None) -> Plan:
@@ -78,7 +75,7 @@ def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
          after: Callable[[Connection, SyncResult], None] | None = None) -> SyncResult:
     """One sync of a table. `after` runs inside the same transaction (e.g. writing verdicts back)."""
     headers = read_table(table, settings)
-    with engine.begin() as conn:
+    with collector_paused(), engine.begin() as conn:
         _lock_for_sync(conn)
         the_plan = plan(table, headers, load_state(conn), settings, now)
         event_ids = apply(conn, the_plan, now, settings)
@@ -137,9 +134,10 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
     index_districts(conn, {n: rows[n]["districts"] for n in rows})
     _index_addresses(conn, changes, rows, addresses_before, settings)
     ids = emit(conn, new_events, now, settings)
-    from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear of them here
+    if any(d.change != "unchanged" for d in the_plan.decisions):
+        from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear here
 
-    enqueue_verdicts(conn, the_plan, settings, now)
+        enqueue_verdicts(conn, the_plan, settings, now)
     _save_submissions(conn, the_plan, now)
     return ids
 

@@ -117,6 +117,13 @@ def _date_only(day: date, date_only_end: bool) -> datetime:
     return datetime.combine(day, time(23, 59))
 
 
+def stored_utc(value: datetime | str) -> datetime:
+    """A stored instant as SQLite (naive UTC text) or PostgreSQL (an aware datetime) gives it, as aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def between(start: datetime, end: datetime) -> timedelta:
     """end − start in real elapsed time, correct across a DST change."""
     return end.astimezone(UTC) - start.astimezone(UTC)

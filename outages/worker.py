@@ -32,6 +32,7 @@ from .record import SheetTable
 from .redact import redact
 from .schema import sync_requests, sync_runs, worker_locks
 from .settings import Settings
+from .gcpause import collector_paused
 from .sync import SyncResult, record_failure, sync
 from .times import UTC
 
@@ -159,8 +160,9 @@ class Worker:
             try:
                 report.synced = True
                 report.pushes = claim_requests(self.engine, now)
-                batch = self.pull()
-                report.result = sync(self.engine, batch.table, self.settings, now, after=batch.after)
+                with collector_paused():  # the read of a big sheet allocates as much as the sync
+                    batch = self.pull()
+                    report.result = sync(self.engine, batch.table, self.settings, now, after=batch.after)
                 report.stats = batch.stats
                 report.ok = True
             except Exception as exc:  # any failure: the store is unchanged; record it, retry next cycle

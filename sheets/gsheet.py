@@ -9,6 +9,7 @@ header, kept out of the rows the planner sees, and written by sheets/writeback.p
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ from gspread.utils import DateTimeOption, ValueRenderOption
 from gspread.worksheet import Worksheet
 
 from outages.parse import ACTIONS
-from outages.record import Action, SheetRow, SheetTable
+from outages.record import Action, Columns, RowValues, SheetRow, SheetTable
 from outages.settings import Settings
 from outages.text import fold
 from outages.times import from_serial
@@ -70,6 +71,8 @@ class GSheetSource:
         self.stop = stop
         self._client = client
         self._meta: SheetMeta | None = None
+        # The verdict texts the last write-back composed, by stored verdict (sheets/writeback.py: desired).
+        self.verdict_texts: dict[str, str] = {}
 
     @property
     def label(self) -> str:
@@ -168,14 +171,25 @@ def build_snapshot(meta: SheetMeta, grid: list[list[Any]], settings: Settings, l
     rows: list[SheetRow] = []
     keys_taken: set[str] = set()
     city = settings.tz
+    # Serial days are in the spreadsheet's zone; the core reads a serial number in the city's zone itself (the
+    # same instant, content hash and verdict), so they pass as they are when the two zones agree, as they do in
+    # a city's own sheet: converting 30k date cells on every read was a good part of a push's time.
+    convert = meta.tz != city
+    columns_at = Columns(tuple(h for _, h in columns))
+    positions = [i for i, _ in columns]
+    take = itemgetter(*positions) if len(positions) > 1 else (lambda cells: tuple(cells[i] for i in positions))
+    needed = max(positions, default=-1) + 1
+    date_at = [k for k, i in enumerate(positions) if i in dates]  # places in `picked` of the date columns
     for index, cells in enumerate(grid[1:], start=2):
-        values: dict[str, Any] = {}
-        for i, header in columns:
-            value = cells[i] if i < len(cells) else ""
-            if i in dates and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                # Serial days in the spreadsheet's zone; the core compares aware times in the city's zone.
-                value = from_serial(value, meta.tz).astimezone(city)
-            values[header] = value
+        if len(cells) < needed:
+            cells = cells + [""] * (needed - len(cells))
+        picked = list(take(cells)) if positions else []
+        for k in date_at:
+            value = picked[k]
+            if type(value) in (int, float) and (value < 1 or convert) and value > 0:
+                picked[k] = from_serial(value, meta.tz).astimezone(city)
+        picked.append(None)  # RowValues: what a header the table lacks reads as
+        values = RowValues(columns_at, picked)
         key = row_key(cells[action_col] if action_col is not None and action_col < len(cells) else "",
                       _cell(cells, number_col))
         if key in keys_taken:  # a copied row carries someone else's number: identify it by position

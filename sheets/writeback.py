@@ -48,8 +48,16 @@ class Changes:
         return 2 * len(self.rows)
 
 
-def desired(snapshot: Snapshot, decisions: list[Decision], settings: Settings) -> tuple[dict[int, tuple[Any, str]], list[int]]:
-    """Per data row of the snapshot, the hub cells it should show; rows whose decision does not match are left."""
+def desired(snapshot: Snapshot, decisions: list[Decision], settings: Settings,
+            texts: dict[str, str] | None = None) -> tuple[dict[int, tuple[Any, str]], list[int]]:
+    """Per data row of the snapshot, the hub cells it should show; rows whose decision does not match are left.
+
+    texts: the verdict texts of the previous sync by stored verdict (JSON text), replaced by this sync's. A row
+    that did not change has the same stored verdict and so the same text: a push to a year's sheet composes the
+    text of the new row only, not of every row (settings, and so the rules, are fixed for a source's life)."""
+    previous = texts.copy() if texts is not None else {}
+    if texts is not None:
+        texts.clear()
     headers = read_table(snapshot.table, settings)
     by_number = {row.number: row for row in snapshot.table.rows}
     want: dict[int, tuple[Any, str]] = {}
@@ -62,7 +70,16 @@ def desired(snapshot: Snapshot, decisions: list[Decision], settings: Settings) -
                 raw_fingerprint(row, headers) != d.raw_hash and content_hash(row, headers) != d.content_hash):
             skipped.append(d.row)
             continue
-        want[d.row] = (number_of(d) or "", verdict_text(d, settings.rules))
+        stored = d.prior.verdict if d.change == "unchanged" and d.prior is not None else None
+        if type(stored) is str:
+            said = previous.get(stored)
+            if said is None:
+                said = verdict_text(d, settings.rules)
+            if texts is not None:
+                texts[stored] = said
+        else:
+            said = verdict_text(d, settings.rules)
+        want[d.row] = (number_of(d) or "", said)
     return want, skipped
 
 
@@ -145,7 +162,7 @@ class WriteBack:
 
     def __call__(self, conn: Connection, result: SyncResult) -> None:
         settings = self.source.settings
-        want, skipped = desired(self.snapshot, result.plan.decisions, settings)
+        want, skipped = desired(self.snapshot, result.plan.decisions, settings, self.source.verdict_texts)
         self.stats["skipped"] = len(skipped)
         rekey(conn, self.snapshot, result.plan.decisions, want)
         found = changes(self.snapshot, want)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -207,3 +207,33 @@ def test_rows_are_recognised_by_their_cells_and_by_their_content_alike(engine, s
     assert None not in prints.values()
     assert sync(engine, spaced, settings, NOW).counts["unchanged"] == 3
     assert [k for _, k in event_kinds(engine)] == ["created", "updated", "created"]
+
+
+def test_the_planner_reads_the_records_a_push_names_and_keeps_its_own_changes_over_the_stored_ones():
+    """A push of one row reads one record, not the year's; whatever the planner changed stays changed when
+    something later reads them all (a verdict listing a utility's open records)."""
+    from outages.planner import KnownRecord, LazyRecords
+
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+
+    def rec(number: int, status: str) -> KnownRecord:
+        return KnownRecord(number, "КП «Водоканал»", "emergency", status, at, None, at, True)
+
+    stored = {1: rec(1, "active"), 2: rec(2, "active"), 3: rec(3, "active")}
+    reads: list[object] = []
+
+    def load() -> dict:
+        reads.append("all")
+        return dict(stored)
+
+    def load_one(number: int):
+        reads.append(number)
+        return stored.get(number)
+
+    records = LazyRecords(load, load_one)
+    assert records.get(2).status == "active" and records.get(9) is None and 9 not in records
+    assert reads == [2, 9]
+    records[2] = rec(2, "resolved")  # a «Ліквідовано» row earlier in the sheet
+    records[4] = rec(4, "active")  # a new record made by this sheet
+    assert sorted(n for n, r in records.items() if r.status != "resolved") == [1, 3, 4]
+    assert reads == [2, 9, "all"]

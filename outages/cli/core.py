@@ -14,6 +14,7 @@ from .. import db, queries, report, verdict
 from ..parse import UnusableInput
 from ..planner import Plan
 from ..settings import SETTINGS
+from ..gcpause import collector_paused
 from ..sync import SyncResult, check, sync
 from ..tables import csv_text, decimal, text_table, whole
 from ..record import Kind
@@ -125,7 +126,8 @@ def sync_command(ctx: Context, source: str | None) -> None:
     from sheets.client import SheetsError
 
     engine = ctx.ready_engine()
-    batch = read_batch(source, ctx)
+    with collector_paused():  # as the worker does: reading a big sheet allocates as much as syncing it
+        batch = read_batch(source, ctx)
     try:
         result = sync(engine, batch.table, ctx.settings, ctx.now(), after=batch.after)
     except UnusableInput as exc:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -198,7 +197,7 @@ def _values_batch_update(book: FakeSpreadsheet, body: dict[str, Any]) -> dict[st
     entered = body.get("valueInputOption") == "USER_ENTERED"
     if body.get("valueInputOption") not in ("RAW", "USER_ENTERED"):
         raise _ApiError(400, "Invalid valueInputOption")
-    staged = copy.deepcopy(book.sheets)
+    staged = _staged(book)
     shadow = FakeSpreadsheet(book.key, book.title, book.time_zone, book.locale, staged)
     responses, cells_total = [], 0
     for item in body.get("data", []):
@@ -245,7 +244,7 @@ def _put(sheet: FakeSheet, r: int, c: int, value: Any) -> None:
 
 def _batch_update(book: FakeSpreadsheet, body: dict[str, Any]) -> dict[str, Any]:
     """All requests are applied to a copy and swapped in only if every one succeeded (Google's atomicity)."""
-    staged = copy.deepcopy(book.sheets)
+    staged = _staged(book)
     replies = []
     for index, request in enumerate(body.get("requests", [])):
         if len(request) != 1:
@@ -284,6 +283,13 @@ def _batch_update(book: FakeSpreadsheet, body: dict[str, Any]) -> dict[str, Any]
         replies.append({})
     book.sheets[:] = staged
     return {"spreadsheetId": book.key, "replies": replies}
+
+
+def _staged(book: FakeSpreadsheet) -> list[FakeSheet]:
+    """A copy of the sheets to apply a request to (swapped in only if all of it succeeds). Rows are copied, cell
+    values shared: a write replaces a value, never changes one in place (a deep copy of a 10k-row book took longer
+    than the hub's whole push)."""
+    return [replace(sheet, rows=[list(row) for row in sheet.rows]) for sheet in book.sheets]
 
 
 def _by_id(sheets: list[FakeSheet], sheet_id: int, index: int) -> FakeSheet:
