@@ -55,7 +55,7 @@ class KnownSubmission:
         return self.verdict
 
 
-@dataclass
+@dataclass(slots=True)  # the planner may hold every record of the store
 class KnownRecord:
     number: int
     executor: str

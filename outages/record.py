@@ -128,7 +128,7 @@ class Submission:
     contact_phone: str = ""
     reporter_email: str = ""
     errors: list[str] = field(default_factory=list)
-    invalid: set[str] = field(default_factory=set)  # fields given but unusable (already explained in errors)
+    invalid: set[str] | frozenset[str] = field(default_factory=set)  # given but unusable (explained in errors)
 
 
 @dataclass(frozen=True)

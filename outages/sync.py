@@ -133,7 +133,13 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
         )
     index_districts(conn, {n: rows[n]["districts"] for n in rows})
     _index_addresses(conn, changes, rows, addresses_before, settings)
+    # A first sync of a year's sheet holds all of these at once: let go of each as soon as it is written (the
+    # parsed addresses are in the store now; the plan keeps the rest of each decision).
+    del rows, addresses_before
+    for decision in changes:
+        decision.addresses = None
     ids = emit(conn, new_events, now, settings)
+    del new_events
     if any(d.change != "unchanged" for d in the_plan.decisions):
         from .notify.outbox import enqueue_verdicts  # rejected rows make no event; their reporters hear here
 
