@@ -232,6 +232,9 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
     prints: list[str] = []
     hashes: list[str] = []
     match: list[KnownSubmission | None] = []
+    # Rows not recognised at once are parsed right after hashing, while their time cells are still in the
+    # times' cache (a year's sheet read them 100k rows earlier otherwise); parsing needs no state.
+    parsed: list[Submission | None] = []
     claimed: set[str] = set()  # row_keys of stored submissions already matched to a row
     known_at = state.submissions.get
     for row in table.rows:
@@ -242,12 +245,14 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
             # Pass 1, the quick way: the same cells where they were, so the same content.
             digest = known.content_hash  # stored rows are never blank
             claimed.add(key)
+            parsed.append(None)
         else:
             fields = headers.fields(row)
             if is_blank(row, headers, fields):
                 continue
             digest = content_hash(row, headers, fields)
             known = None
+            parsed.append(parse_row(row, headers, settings, fields))
         rows.append(row)
         keys.append(key)
         prints.append(raw)
@@ -294,8 +299,9 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
                         + (f" (№{first.record})" if first.record else "") + " — цей рядок не враховано"],
             )
         else:
-            sub = parse_row(row, headers, settings)
+            sub = parsed[i] or parse_row(row, headers, settings)
             decision = _decide(sub, hashes[i], known, state, settings, now)
+        parsed[i] = None
         decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work
         if decision.status == "accepted":
             accepted_hashes.setdefault(hashes[i], decision)

@@ -17,6 +17,17 @@ _QUOTES = re.compile(r"[«»\"“”„]")
 
 def clean(value: object) -> str:
     """Text as a dispatcher meant it: no control characters, single spaces, trimmed lines."""
+    if type(value) is str and len(value) <= 200:
+        return _clean_short(value)
+    return _clean(value)
+
+
+@lru_cache(maxsize=16384)  # executors, services, districts, causes… repeat in most rows; long texts are not kept
+def _clean_short(value: str) -> str:
+    return _clean(value)
+
+
+def _clean(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
