@@ -237,3 +237,24 @@ def test_the_planner_reads_the_records_a_push_names_and_keeps_its_own_changes_ov
     records[4] = rec(4, "active")  # a new record made by this sheet
     assert sorted(n for n, r in records.items() if r.status != "resolved") == [1, 3, 4]
     assert reads == [2, 9, "all"]
+
+
+@pytest.mark.parametrize("one, other", [
+    ({"Виконавець": "КП «Водоканал»\x1fАварія", "Тип": ""}, {"Виконавець": "КП «Водоканал»", "Тип": "\x1fАварія"}),
+    ({"Термін ліквідації": 46348.5}, {"Термін ліквідації": "46348.5"}),  # a serial number is not its text
+    ({"Термін ліквідації": None}, {"Термін ліквідації": ""}),
+    ({"Термін ліквідації": 46348}, {"Термін ліквідації": 46348.0}),
+    ({"Термін ліквідації": True}, {"Термін ліквідації": 1}),
+])
+def test_cells_that_differ_never_share_a_fingerprint(settings, one, other):
+    """A row whose fingerprint the store holds is taken as unchanged without being read: different cells must
+    never give the same fingerprint, whatever their types or the separators inside them."""
+    from outages.parse import HeaderMap, raw_fingerprint
+    from outages.record import SheetRow
+
+    headers = tuple(settings.columns.values())
+    mapped = HeaderMap(headers, settings)
+    base = dict.fromkeys(headers, "x")
+    first, second = (raw_fingerprint(SheetRow(2, base | cells), mapped) for cells in (one, other))
+    assert first != second
+    assert raw_fingerprint(SheetRow(2, base | one), mapped) == first  # and the same cells always give the same
