@@ -53,6 +53,14 @@ def _int(text: str) -> int:
     return int(str(text).strip())
 
 
+def _display_chars(text: str) -> int:
+    """A field's longest shown text: long enough for a real summary, no longer than a sheet cell can be."""
+    value = _int(text)
+    if not 100 <= value <= 50_000:
+        raise ValueError(f"expected 100…50000 characters, got {value}")
+    return value
+
+
 def _float(text: str) -> float:
     return float(str(text).strip())
 
@@ -121,7 +129,7 @@ SETTINGS: list[Setting] = [
             "2d or a number of hours (default 24h)."),
     Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
-    Setting("display_max_chars", _int, "Longest text of one field (summary, cause, impact, addresses, an update) "
+    Setting("display_max_chars", _display_chars, "Longest text of one field (summary, cause, impact, addresses, an update) "
             "shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
             "store keeps the full text."),
     # Residents' channels (issue 11; docs/subscriptions.md).
@@ -348,9 +356,12 @@ def _coerce(setting: Setting, raw: Any) -> Any:
         return raw
     if setting.type is _int and numeric and float(raw).is_integer():
         return int(raw)
+    if setting.type is _display_chars and numeric and float(raw).is_integer():
+        return _display_chars(str(int(raw)))
     if setting.type is _float and numeric:
         return float(raw)
-    expected = {_bool: "true/false", _int: "a whole number", _float: "a number"}.get(setting.type, "text")
+    expected = {_bool: "true/false", _int: "a whole number", _display_chars: "a whole number",
+                _float: "a number"}.get(setting.type, "text")
     raise ValueError(f"expected {expected}, got {raw!r}")
 
 

@@ -40,6 +40,8 @@ def test_a_file_overrides_key_by_key_and_the_environment_wins(tmp_path):
 @pytest.mark.parametrize("environ, named", [
     ({"OUTAGES_TIMEZONE": "Mars/Olympus"}, "OUTAGES_TIMEZONE"),
     ({"OUTAGES_CONFIG": "/nonexistent/city.toml"}, "OUTAGES_CONFIG"),
+    ({"OUTAGES_DISPLAY_MAX_CHARS": "0"}, "OUTAGES_DISPLAY_MAX_CHARS"),  # would cut every text to «…»
+    ({"OUTAGES_DISPLAY_MAX_CHARS": "60000"}, "OUTAGES_DISPLAY_MAX_CHARS"),
 ])
 def test_a_bad_setting_names_itself(environ, named):
     with pytest.raises(SettingsError, match=named):
