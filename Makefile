@@ -52,6 +52,7 @@ demo-settings:
 	    '# $(DEMO_MARK): the CLI run from this folder works on the demo in var/. Delete it (or make clean)' \
 	    '# before configuring a real city here.' \
 	    'database_url = "sqlite:///var/outages.db"' \
+	    'source = "var/demo.csv"' \
 	    'public_url = "http://127.0.0.1:$(PORT)"' \
 	    'secret_key = "demo-only-not-secret"' > outages.toml
 

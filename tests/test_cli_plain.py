@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -164,6 +165,11 @@ def test_the_demo_settings_file_makes_the_cli_work_from_the_checkout(run_cli, tm
     assert run_cli("init").exit_code == 0 and run_cli("sync", "--source", str(DEMO_CSV)).exit_code == 0
     assert (tmp_path / "var" / "outages.db").is_file() and not (tmp_path / "outages.db").exists()
     assert "записів (records): 17" in run_cli("records").output
+    # The demo's source is its export: `outages sync` and `outages run` need no --source, and doctor finds it.
+    shutil.copy(DEMO_CSV, tmp_path / "var" / "demo.csv")
+    assert run_cli("sync").exit_code == 0
+    doctor = run_cli("doctor").output
+    assert "✓ джерело / source: file:var/demo.csv" in doctor and "Усе гаразд / all good" in doctor
 
     (tmp_path / "outages.toml").write_text('city_name = "Місто"\n', encoding="utf-8")  # a city's own file
     again = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "demo-settings"],
