@@ -144,8 +144,11 @@ def record_numbers(conn: Connection, where: Sequence[ColumnElement] = ()) -> lis
 
 
 def data_state(conn: Connection) -> tuple[int, datetime | None]:
-    """(data version, when the data last changed) in one query: what the web cache keys and dates answers by."""
-    row = conn.execute(select(func.max(events.c.id), func.max(events.c.created_at))).one()
+    """(data version, when the data last changed) in one query: what the web cache keys and dates answers by.
+    Each maximum is its own subquery: SQLite answers a lone max() from the index's end, but two aggregates in one
+    select scan the whole events table (25 ms at 95,000 events, read by every worker every second)."""
+    row = conn.execute(select(select(func.max(events.c.id)).scalar_subquery(),
+                              select(func.max(events.c.created_at)).scalar_subquery())).one()
     return int(row[0] or 0), row[1]
 
 
