@@ -193,3 +193,31 @@ def test_pages_forbid_scripts_and_keep_that_when_served_from_the_cache(app):  # 
         assert page.headers["X-Content-Type-Options"] == "nosniff"
     feed = client.get("/feed.atom")
     assert "Content-Security-Policy" not in feed.headers and feed.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_one_thread_reads_the_data_version_while_the_others_answer_with_the_last_one():
+    import threading
+
+    ticks = [0.0]
+    store = web.cache.Store(ttl=30, check_interval=1.0, clock=lambda: ticks[0])
+    assert store.version(lambda: 1) == 1
+    ticks[0] += 2  # the version is due again
+    reading, finish = threading.Event(), threading.Event()
+    reads = []
+
+    def slow_read() -> int:
+        reads.append("slow")
+        reading.set()
+        finish.wait(10)
+        return 2
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(store.version(slow_read)))
+    thread.start()
+    assert reading.wait(10)
+    # Meanwhile every other request is answered with the version being replaced, without a read of its own.
+    assert [store.version(lambda: reads.append("other") or 3) for _ in range(5)] == [1] * 5
+    finish.set()
+    thread.join(10)
+    assert seen == [2] and reads == ["slow"]
+    assert store.version(lambda: 4) == 2  # checked just now: no read until the interval has passed again

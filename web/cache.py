@@ -123,6 +123,7 @@ class Store:
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._version: tuple[float, int] | None = None  # (checked at, version)
+        self._reading = threading.Lock()  # held by the one thread reading the version
         self._refreshing: dict[tuple, float] = {}  # raw key -> when a thread began re-rendering it
 
     def get(self, key: tuple) -> Entry | None:
@@ -148,14 +149,26 @@ class Store:
                 self._raw[raw] = key
 
     def version(self, read: Callable[[], int]) -> int:
-        """The data version, read again once `check_interval` has passed (raises if the database fails)."""
+        """The data version, read again once `check_interval` has passed (raises if the database fails).
+
+        One thread reads; the others answer with the version it is replacing meanwhile. Every thread reading
+        at once (25 per worker under a surge) made one read a second into dozens, each slowed by the others
+        past the interval, so the next request found it expired again and the reads never stopped."""
         known = self._version
-        now = self.clock()
-        if known is not None and now - known[0] < self.check_interval:
+        if known is not None and self.clock() - known[0] < self.check_interval:
             return known[1]
-        value = read()
-        self._version = (now, value)
-        return value
+        if not self._reading.acquire(blocking=known is None):
+            return known[1]  # another thread is reading it: a version a second old is what the interval allows
+        try:
+            known = self._version
+            if known is not None and self.clock() - known[0] < self.check_interval:
+                return known[1]  # read by another thread while this one waited for the first read
+            value = read()
+            # Stamped after the read: a slow read must not leave the version already due again.
+            self._version = (self.clock(), value)
+            return value
+        finally:
+            self._reading.release()
 
     def claim(self, raw: tuple) -> bool:
         """True for the one thread that may re-render this entry now (a claim older than 30 s is void)."""
