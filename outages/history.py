@@ -20,7 +20,8 @@ def states(record: RecordView, public: list[EventView]) -> list[tuple[EventView,
     state = record
     out: list[tuple[EventView, RecordView]] = []
     for event in reversed(public):
-        state = replace(state, last_changed_at=event.at, revision=event.revision)
+        if state.last_changed_at != event.at or state.revision != event.revision:  # the newest usually matches
+            state = replace(state, last_changed_at=event.at, revision=event.revision)
         if event.kind == "resolved" and state.status == "resolved":
             state = replace(state, resolved_at=event.at)
         out.append((event, state))
