@@ -17,6 +17,40 @@ def test_migrations_match_the_declared_schema(engine):
     assert drift == []
 
 
+def test_times_read_back_from_sqlite_alike_whatever_form_they_were_stored_in():
+    """UTCDateTime reads SQLite's own form in one step; every other form a SQLite file may hold (written by hand,
+    by an older hub) still reads as SQLAlchemy reads it: an aware UTC datetime."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select, text
+
+    from outages.schema import UTCDateTime
+
+    utc = timezone.utc
+    stored = {
+        "2026-11-30 08:48:28.665106": datetime(2026, 11, 30, 8, 48, 28, 665106, tzinfo=utc),  # what the hub writes
+        "0999-01-01 00:00:00.000000": datetime(999, 1, 1, tzinfo=utc),
+        "2026-11-30 08:48:28": datetime(2026, 11, 30, 8, 48, 28, tzinfo=utc),
+        "2026-11-30 08:48:28.5": datetime(2026, 11, 30, 8, 48, 28, 500000, tzinfo=utc),
+        "2026-11-30T08:48:28.665106": datetime(2026, 11, 30, 8, 48, 28, 665106, tzinfo=utc),
+        "2026-11-30 08:48:28.665106+02:00": datetime(2026, 11, 30, 6, 48, 28, 665106, tzinfo=utc),
+        "2026-11-30 08:48:28.66510Z": datetime(2026, 11, 30, 8, 48, 28, 665100, tzinfo=utc),
+        "2026-11-30": datetime(2026, 11, 30, tzinfo=utc),
+    }
+    engine = create_engine("sqlite://")
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime))
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for n, value in enumerate(stored):
+            conn.execute(text("INSERT INTO t VALUES (:n, :value)"), {"n": n, "value": value})
+        conn.execute(insert(table), {"id": 100, "at": datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=utc)})
+        conn.execute(insert(table), {"id": 101, "at": None})
+        read = dict(conn.execute(select(table.c.id, table.c.at)).all())
+    for n, (value, expected) in enumerate(stored.items()):
+        assert read[n] == expected and read[n].utcoffset() is not None, value
+    assert read[100] == datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=utc) and read[101] is None
+
+
 def test_init_twice_is_harmless_and_reports_the_revision(run_cli):
     first = run_cli("init")
     second = run_cli("init")
