@@ -8,6 +8,7 @@ the same bytes (the response cache and ETags rely on it).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, request
@@ -31,12 +32,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @bp.get("/feed.rss")
 def rss() -> Response:
-    return Response(_feed("/feed.rss").rss_str(pretty=True), mimetype="application/rss+xml")
+    return Response(_feed("/feed.rss").rss_str(pretty=False), mimetype="application/rss+xml")
 
 
 @bp.get("/feed.atom")
 def atom() -> Response:
-    return Response(_feed("/feed.atom").atom_str(pretty=True), mimetype="application/atom+xml")
+    return Response(_feed("/feed.atom").atom_str(pretty=False), mimetype="application/atom+xml")
 
 
 def requested_changes() -> tuple[datetime | None, list[Change], dict[str, str]]:
@@ -95,8 +96,9 @@ def _entry(fg: FeedGenerator, change: Change) -> None:
     at = change.at.astimezone(settings.tz)
 
     fe = fg.add_entry(order="append")
-    fe.id(f"tag:{authority()},{first_day}:outages/{state.number}/events/{change.event.id}")
-    fe.guid(fe.id(), permalink=False)
+    entry_id = f"tag:{authority()},{first_day}:outages/{state.number}/events/{change.event.id}"
+    fe.id(entry_id)
+    fe.guid(entry_id, permalink=False)
     fe.title(title)
     fe.updated(at)
     fe.published(at)
@@ -104,8 +106,14 @@ def _entry(fg: FeedGenerator, change: Change) -> None:
     fe.summary(" · ".join(value for _, _, value in rows[:4]))
     fe.content(_html(rows, moved, settings.tz), type="html")
     for term in (state.service, state.kind.uk, *state.districts):
-        if safe_text(term):
-            fe.category(term=safe_text(term))
+        term = safe_text(term)
+        if term:
+            fe.category(term=term)
+
+
+@lru_cache(maxsize=64)  # the few labels of a record's facts («Послуга», «Район»…), escaped once
+def _label(text: str) -> str:
+    return str(escape(text))
 
 
 def _html(rows: list[tuple[str, str, str]], moved: tuple | None, tz) -> str:  # noqa: ANN001
@@ -115,6 +123,6 @@ def _html(rows: list[tuple[str, str, str]], moved: tuple | None, tz) -> str:  # 
         old, new = (escape(fmt(moment, tz) or "—") for moment in moved)
         parts.append(f"<p><strong>Термін змінено:</strong> {old} → {new}</p>")
     parts.append("<dl>")
-    parts += [f"<dt>{escape(uk)}</dt><dd>{escape(value)}</dd>" for uk, _, value in rows]
+    parts += [f"<dt>{_label(uk)}</dt><dd>{escape(value)}</dd>" for uk, _, value in rows]
     parts.append("</dl>")
     return "".join(parts)

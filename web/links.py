@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import request
+from flask import g, request
 
 from . import hub
 
 
 def base_url() -> str:
-    configured = str(hub().settings.data.get("public_url") or "").strip()
-    return (configured or request.url_root).rstrip("/")
+    # Once per request: a feed asks for it for each of its 200 entries.
+    known = g.get("_base_url")
+    if known is None:
+        configured = str(hub().settings.data.get("public_url") or "").strip()
+        known = g._base_url = (configured or request.url_root).rstrip("/")
+    return known
 
 
 def absolute(path: str, args: dict[str, str] | None = None) -> str:
@@ -28,4 +32,7 @@ def absolute(path: str, args: dict[str, str] | None = None) -> str:
 
 def authority() -> str:
     """The host name alone (no port): the naming authority of tag: URIs and the CAP sender."""
-    return (urlsplit(base_url()).hostname or "localhost").lower()
+    known = g.get("_authority")
+    if known is None:
+        known = g._authority = (urlsplit(base_url()).hostname or "localhost").lower()
+    return known
