@@ -134,6 +134,23 @@ def test_entry_ids_stay_when_new_rows_arrive(settings, engine) -> None:  # noqa:
     assert {e.id: e.title for e in after.entries if e.id in old} == old
 
 
+def test_a_worker_that_kept_its_entries_writes_the_same_feed_as_a_fresh_one(settings, engine) -> None:  # noqa: ANN001
+    """Each entry is written once per worker and kept: after later rows update, edit and resolve the same records,
+    the warm worker's feeds must be byte for byte what a worker starting now writes."""
+    settings.data["cache_seconds"] = 0  # no response cache: the kept entries are what is under test
+    table = read_file(DEMO_CSV)
+    sync(engine, type(table)(source=table.source, headers=table.headers, rows=table.rows[:10]), settings, NOW)
+    warm = make_app(settings, engine).test_client()
+    paths = ("/feed.atom", "/feed.rss", "/feed.atom?district=Центральний", "/feed.atom?q=Соборна")
+    before = {path: warm.get(path).data for path in paths}
+    sync(engine, table, settings, NOW)
+    fresh = make_app(settings, engine).test_client()
+    for path in paths:
+        now = warm.get(path).data
+        assert now == fresh.get(path).data, path
+        assert now != before[path], path  # the later rows did change what the feed says
+
+
 # --- Whatever a dispatcher types stays text, in every output -------------------------------------------------
 
 EVIL = '<script>alert("x")</script> ]]> &amp; & "лапки" \'одинарні\' \x0b\x00\x1b 😀 \uffff кінець'

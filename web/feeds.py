@@ -7,11 +7,13 @@ the same bytes (the response cache and ETags rely on it).
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 
 from outages.queries import last_change, recently_changed
@@ -20,7 +22,7 @@ from outages.times import UTC, fmt
 
 from . import hub
 from .changes import PUBLIC_KINDS, Change, change_label, changes, facts, new_expected_end, safe_text, said
-from .links import absolute, authority
+from .links import absolute, authority, base_url
 
 bp = Blueprint("feeds", __name__)
 
@@ -83,7 +85,45 @@ def _filter_note(args: dict[str, str]) -> str:
     return " — " + ", ".join(safe_text(p) for p in parts) if parts else ""
 
 
-def _entry(fg: FeedGenerator, change: Change) -> None:
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What one change says in a feed: written once per event and worker (see `_entry_for`)."""
+
+    id: str
+    title: str
+    at: datetime
+    link: str
+    summary: str
+    content: str
+    terms: tuple[str, ...]
+
+
+# Per app: event id and public base URL -> the entry. A change's entry depends only on data that never changes
+# once written (events are only appended; the record as it stood after an event is the record with every later
+# change undone), so a feed's cache miss writes the texts of new changes only. tests/test_feeds.py holds a warm
+# worker's feed equal to a fresh one's after the records change.
+_ENTRIES = "outages_feed_entries"
+_ENTRIES_KEPT = 4 * FEED_ENTRIES  # the newest entries of a few filtered feeds; the oldest go first
+
+
+_ENTRIES_LOCK = threading.Lock()  # a worker's threads share the entries
+
+
+def _entry_for(change: Change) -> _Entry:
+    kept: dict[tuple[int, str], _Entry] = current_app.extensions.setdefault(_ENTRIES, {})
+    key = (change.event.id, base_url())
+    entry = kept.get(key)
+    if entry is None:
+        entry = _write_entry(change)
+        with _ENTRIES_LOCK:
+            kept[key] = entry
+            if len(kept) > _ENTRIES_KEPT:
+                for old in sorted(kept)[:len(kept) - _ENTRIES_KEPT]:
+                    del kept[old]
+    return entry
+
+
+def _write_entry(change: Change) -> _Entry:
     settings = hub().settings
     state = change.state
     rows = facts(state, settings)
@@ -93,22 +133,27 @@ def _entry(fg: FeedGenerator, change: Change) -> None:
     if moved and moved[1] is not None:
         title += f" — новий термін {fmt(moved[1], settings.tz)}"
     first_day = state.first_recorded_at.astimezone(settings.tz).date().isoformat()
-    at = change.at.astimezone(settings.tz)
+    terms = tuple(term for term in map(safe_text, (state.service, state.kind.uk, *state.districts)) if term)
+    return _Entry(
+        id=f"tag:{authority()},{first_day}:outages/{state.number}/events/{change.event.id}", title=title,
+        at=change.at.astimezone(settings.tz), link=absolute(f"/outages/{state.number}"),
+        summary=" · ".join(value for _, _, value in rows[:4]), content=_html(rows, moved, settings.tz), terms=terms,
+    )
 
+
+def _entry(fg: FeedGenerator, change: Change) -> None:
+    entry = _entry_for(change)
     fe = fg.add_entry(order="append")
-    entry_id = f"tag:{authority()},{first_day}:outages/{state.number}/events/{change.event.id}"
-    fe.id(entry_id)
-    fe.guid(entry_id, permalink=False)
-    fe.title(title)
-    fe.updated(at)
-    fe.published(at)
-    fe.link(href=absolute(f"/outages/{state.number}"), rel="alternate", type="text/html")
-    fe.summary(" · ".join(value for _, _, value in rows[:4]))
-    fe.content(_html(rows, moved, settings.tz), type="html")
-    for term in (state.service, state.kind.uk, *state.districts):
-        term = safe_text(term)
-        if term:
-            fe.category(term=term)
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=False)
+    fe.title(entry.title)
+    fe.updated(entry.at)
+    fe.published(entry.at)
+    fe.link(href=entry.link, rel="alternate", type="text/html")
+    fe.summary(entry.summary)
+    fe.content(entry.content, type="html")
+    for term in entry.terms:
+        fe.category(term=term)
 
 
 @lru_cache(maxsize=64)  # the few labels of a record's facts («Послуга», «Район»…), escaped once
