@@ -127,6 +127,19 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
+def fresh_store(prefix: str):  # noqa: ANN201
+    """A new SQLite store in a temporary folder, and the environment for the hub's processes: no OUTAGES_* of the
+    shell, only the store's URL."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGES_")}
+    env["OUTAGES_DATABASE_URL"] = f"sqlite:///{tmp / 'outages.db'}"
+    os.environ.update(env)
+    settings = load()
+    engine = db.engine_for(settings)
+    db.upgrade(engine)
+    return tmp, env, settings, engine
+
+
 def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> None:  # noqa: ANN001
     """`stored` records, the newest `active` of them still active (two thirds emergencies, a third planned works
     in the next 12 days), the rest resolved over the past years; each with its created and (if fixed) resolved
@@ -198,13 +211,7 @@ def scale(args: argparse.Namespace) -> None:
 
     from web import create_app
 
-    tmp = Path(tempfile.mkdtemp(prefix="outages-web-scale-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGES_")}
-    env["OUTAGES_DATABASE_URL"] = f"sqlite:///{tmp / 'outages.db'}"
-    os.environ.update(env)
-    settings = load()
-    engine = db.engine_for(settings)
-    db.upgrade(engine)
+    tmp, env, settings, engine = fresh_store("outages-web-scale-")
     now = datetime.now(UTC)
     started = time.perf_counter()
     seed_scale(engine, settings, args.active, args.stored, now)
@@ -275,14 +282,8 @@ def main() -> None:
         scale(args)
         return
 
-    tmp = Path(tempfile.mkdtemp(prefix="outages-web-bench-"))
+    tmp, env, settings, engine = fresh_store("outages-web-bench-")
     tmp.chmod(0o755)  # nginx's workers run as another user and must read the published site
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGES_")}
-    env["OUTAGES_DATABASE_URL"] = f"sqlite:///{tmp / 'outages.db'}"
-    os.environ.update(env)
-    settings = load()
-    engine = db.engine_for(settings)
-    db.upgrade(engine)
     now = datetime.now(UTC)
     result = sync(engine, rows(args.records, now, settings.tz), settings, now)
     engine.dispose()

@@ -301,7 +301,8 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
                         + (f" (№{first.record})" if first.record else "") + " — цей рядок не враховано"],
             )
         else:
-            sub = parsed[i] or parse_row(row, headers, settings)
+            sub = parsed[i]  # every row not recognised at once was parsed in the first loop
+            assert sub is not None
             decision = _decide(sub, hashes[i], known, state, settings, now)
         parsed[i] = None
         decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work

@@ -42,11 +42,16 @@ class Columns:
         found = self._getters.get(names)
         if found is None:
             width = len(self.index)  # RowValues keep one None after their cells: where absent names point
-            positions = [self.index.get(name, width) for name in names]
-            picked = itemgetter(*positions) if len(positions) > 1 else None
-            found = picked if picked is not None else (lambda cells, p=positions: tuple(cells[i] for i in p))
-            self._getters[names] = found
+            found = self._getters[names] = picker([self.index.get(name, width) for name in names])
         return found
+
+
+def picker(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function of a list giving the items at these positions as a tuple (itemgetter, which returns a bare
+    item rather than a tuple for a single position)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    return lambda cells: tuple(cells[i] for i in positions)
 
 
 class RowValues(Mapping[str, Any]):

@@ -9,7 +9,6 @@ header, kept out of the rows the planner sees, and written by sheets/writeback.p
 from __future__ import annotations
 
 import threading
-from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +18,7 @@ from gspread.utils import DateTimeOption, ValueRenderOption
 from gspread.worksheet import Worksheet
 
 from outages.parse import ACTIONS
-from outages.record import Action, Columns, RowValues, SheetRow, SheetTable
+from outages.record import Action, Columns, RowValues, SheetRow, SheetTable, picker
 from outages.settings import Settings
 from outages.text import fold
 from outages.times import from_serial
@@ -177,13 +176,13 @@ def build_snapshot(meta: SheetMeta, grid: list[list[Any]], settings: Settings, l
     convert = meta.tz != city
     columns_at = Columns(tuple(h for _, h in columns))
     positions = [i for i, _ in columns]
-    take = itemgetter(*positions) if len(positions) > 1 else (lambda cells: tuple(cells[i] for i in positions))
+    take = picker(positions)
     needed = max(positions, default=-1) + 1
     date_at = [k for k, i in enumerate(positions) if i in dates]  # places in `picked` of the date columns
     for index, cells in enumerate(grid[1:], start=2):
         if len(cells) < needed:
             cells = cells + [""] * (needed - len(cells))
-        picked = list(take(cells)) if positions else []
+        picked = list(take(cells))
         for k in date_at:
             value = picked[k]
             if type(value) in (int, float) and (value < 1 or convert) and value > 0:

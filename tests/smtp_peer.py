@@ -17,6 +17,9 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from sqlalchemy import select
+
+from outages.schema import delivery_attempts, outbox
 
 
 def free_port() -> int:
@@ -210,3 +213,14 @@ def mail_settings(env, tmp_path, monkeypatch, smtp_peer, directory, notify_toml)
                        "OUTAGES_MAIL_FROM": "Контакт-центр <hub@example.org>"}.items():
         monkeypatch.setenv(key, value)
     return load()
+
+
+def rows_of(engine):  # noqa: ANN001, ANN201
+    """The outbox as the hub queued it, in order (mail tests read it beside what the peer received)."""
+    with engine.connect() as conn:
+        return conn.execute(select(outbox).order_by(outbox.c.id)).all()
+
+
+def attempts_of(engine):  # noqa: ANN001, ANN201
+    with engine.connect() as conn:
+        return conn.execute(select(delivery_attempts).order_by(delivery_attempts.c.id)).all()

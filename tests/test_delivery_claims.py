@@ -9,31 +9,19 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from outages.notify.drain import drain
 from outages.notify.options import mail_options
 from outages.notify.transport import SmtpTransport
-from outages.schema import delivery_attempts, outbox
 from outages.settings import SettingsError, load
 from outages.sync import sync
 from rows import emergency, table
-from smtp_peer import DIRECTORY
+from smtp_peer import DIRECTORY, attempts_of, rows_of
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
 FORTY = DIRECTORY + [{"email": f"official{i}@example.org", "name": f"Посадовець {i}", "role": "executive_head"}
                      for i in range(35)]
-
-
-def rows_of(engine):  # noqa: ANN001, ANN201
-    with engine.connect() as conn:
-        return conn.execute(select(outbox).order_by(outbox.c.id)).all()
-
-
-def attempts_of(engine):  # noqa: ANN001, ANN201
-    with engine.connect() as conn:
-        return conn.execute(select(delivery_attempts).order_by(delivery_attempts.c.id)).all()
 
 
 # A lease of 12 s, just over what one message may take with these timeouts (8 × 1 s + 2 s), and a batch of 40

@@ -14,22 +14,12 @@ from outages.schema import delivery_attempts, outbox
 from outages.settings import load
 from outages.sync import sync
 from rows import emergency, table
-from smtp_peer import DIRECTORY, SmtpPeer
+from smtp_peer import DIRECTORY, SmtpPeer, attempts_of, rows_of
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
 FIVE = {"deputy@example.org", "press@example.org", "water.head@example.org", "duty.central@example.org",
         "hoa.soborna@example.org"}
-
-
-def rows_of(engine):  # noqa: ANN001, ANN201
-    with engine.connect() as conn:
-        return conn.execute(select(outbox).order_by(outbox.c.id)).all()
-
-
-def attempts_of(engine):  # noqa: ANN001, ANN201
-    with engine.connect() as conn:
-        return conn.execute(select(delivery_attempts).order_by(delivery_attempts.c.id)).all()
 
 
 def test_while_the_server_is_down_messages_wait_then_each_is_delivered_once(engine, mail_settings, smtp_peer):

@@ -62,13 +62,7 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
     deliver_pending(engine, demo_settings, start)  # what `make demo` sends
     deliver_pending(engine, demo_settings, start + timedelta(days=1))  # the next morning: digests have come due
 
-    per_mailbox = Counter()
-    heard: dict[str, set[int]] = defaultdict(set)
-    for message in smtp_peer.messages():
-        to = str(message["To"])
-        per_mailbox[to] += 1
-        body = message.get_body(("plain",)).get_content()
-        heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
+    per_mailbox, heard = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
 
     from outages.queries import records_by_number
@@ -111,13 +105,7 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
         sync(engine, demo_table(), demo_settings, now)
         deliver_pending(engine, demo_settings, now)
 
-    per_mailbox = Counter()
-    heard: dict[str, set[int]] = defaultdict(set)
-    for message in smtp_peer.messages():
-        to = str(message["To"])
-        per_mailbox[to] += 1
-        body = message.get_body(("plain",)).get_content()
-        heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
+    per_mailbox, heard = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
 
     from outages.queries import records_by_number
@@ -142,3 +130,15 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
             missed[recipient.email] = sorted(expected - heard[recipient.email])
     assert not missed, missed
     assert heard["control@example.org"] >= alarms
+
+
+def _mailboxes(smtp_peer):  # noqa: ANN001, ANN202
+    """Per To: address, how many mails it got and which record numbers they named."""
+    per_mailbox: Counter[str] = Counter()
+    heard: dict[str, set[int]] = defaultdict(set)
+    for message in smtp_peer.messages():
+        to = str(message["To"])
+        per_mailbox[to] += 1
+        body = message.get_body(("plain",)).get_content()
+        heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
+    return per_mailbox, heard

@@ -117,7 +117,7 @@ def _entry_for(change: Change) -> _Entry:
         entry = _write_entry(change)
         with _ENTRIES_LOCK:
             kept[key] = entry
-            if len(kept) > _ENTRIES_KEPT:
+            if len(kept) > _ENTRIES_KEPT + FEED_ENTRIES:  # trimmed a feed's worth at a time, not per entry
                 for old in sorted(kept)[:len(kept) - _ENTRIES_KEPT]:
                     del kept[old]
     return entry
