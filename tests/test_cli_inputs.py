@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
 import time_machine
 from openpyxl import Workbook
 from sqlalchemy import create_engine, func, select
@@ -142,3 +143,43 @@ def test_records_and_the_deadline_report(run_cli, tmp_path):
 def test_commands_before_init_say_what_to_run(run_cli, tmp_path):
     result = run_cli("records")
     assert result.exit_code == 2 and "outages init" in result.output
+
+
+def _export(rows: list[dict[str, str]], delimiter: str = ",", newline: str = "\r\n", bom: bool = False) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(HEADERS)
+    for fields in rows:
+        writer.writerow([fields.get(name, "") for name in FIELD_HEADERS])
+    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+
+
+# How exports reach the hub: Google's CSV (CRLF), Excel's «CSV UTF-8» (BOM, semicolons), a cell with line breaks
+# and the odd separators Unicode has (which only CSV's own line ends may split).
+EXPORTS = [
+    ("google", {}, {}),
+    ("excel", {"delimiter": ";", "bom": True}, {}),
+    ("tabs, LF", {"delimiter": "\t", "newline": "\n"}, {}),
+    ("a cell on three lines", {}, {"impact": "Немає води.\r\nПідвіз: вул. Садова, 3.\r\nТелефон 15-80"}),
+    ("Unicode line and file separators", {}, {"impact": "Немає\u2028води\x1cдо вечора\u0085"}),
+]
+
+
+@pytest.mark.parametrize(("name", "form", "cells"), EXPORTS, ids=[e[0] for e in EXPORTS])
+def test_exports_as_programs_write_them_read_into_the_same_records(run_cli, tmp_path, name, form, cells):  # noqa: ANN001
+    run_cli("init")
+    path = tmp_path / "export.csv"
+    path.write_bytes(_export([emergency(**cells), planned(), update(1)], **form))
+    data = json.loads(run_cli("check", str(path), "--json").output)
+    assert data["summary"] == {"accepted": 3, "rejected": 0, "late": 0}, data
+    assert [r["row"] for r in data["rows"]] == [2, 3, 4]
+    result = run_cli("sync", "--source", str(path))
+    assert "нових (new) 2" in result.output and "оновлено (updated) 1" in result.output, result.output
+    shown = {r["number"]: r for r in json.loads(run_cli("records", "--format", "json").output)}
+    expected = {"a cell on three lines": "Немає води.\nПідвіз: вул. Садова, 3.\nТелефон 15-80",
+                "Unicode line and file separators": "Немає води до вечора"}
+    assert shown[1]["impact"] == expected.get(name, "Немає води")
+    assert shown[2]["summary"] == "Заміна трансформатора"
