@@ -188,6 +188,12 @@ class Settings:
             raise SettingsError("districts: the city needs at least one [[districts]] entry")
         if not self.services:
             raise SettingsError("services: the city needs at least one [[services]] entry")
+        from .notify.webhook_config import WebhookSettingError, parse_webhooks  # late: notify imports settings
+
+        try:
+            self.webhooks = parse_webhooks(self.data.get("webhooks", []))
+        except WebhookSettingError as exc:
+            raise SettingsError(str(exc)) from exc
 
     def __getattr__(self, key: str) -> Any:
         data = self.__dict__.get("data", {})
@@ -206,6 +212,9 @@ class Settings:
         for key, value in self.data.items():
             if key not in out:
                 out[key] = value
+        if isinstance(out.get("webhooks"), list):  # each webhook's shared secret is a secret too
+            out["webhooks"] = [dict(item, secret="***") if isinstance(item, dict) and item.get("secret") else item
+                               for item in out["webhooks"]]
         return out
 
 

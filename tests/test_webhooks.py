@@ -17,7 +17,7 @@ from outages.notify.webhook import WebhookTransport, verify, webhooks
 from outages.schema import outbox
 from outages.settings import SettingsError, load
 from outages.sync import sync
-from rows import emergency, resolve, table
+from rows import emergency, resolve, table, write_csv
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -115,5 +115,28 @@ def test_a_bad_webhook_setting_names_itself(env, tmp_path, monkeypatch, toml, me
     config = tmp_path / "bad.toml"
     config.write_text(toml, encoding="utf-8")
     monkeypatch.setenv("OUTAGES_CONFIG", str(config))
+    # Refused when the settings load (every command, `outages run` at start), not when a change is first queued
+    # in the middle of a sync.
     with pytest.raises(SettingsError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        webhooks(load())
+        load()
+
+
+def test_a_bad_webhook_stops_the_sync_before_it_reads_anything_and_config_never_shows_a_secret(
+        run_cli, env, tmp_path, monkeypatch):  # noqa: ANN001
+    run_cli("init")
+    export = write_csv(tmp_path / "rows.csv", emergency())
+    config = tmp_path / "city.toml"
+    config.write_text('[[webhooks]]\nname = "crm"\nurl = "crm.example.org/hook"\nsecret = "0123456789abcdef-x"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("OUTAGES_CONFIG", str(config))
+    result = run_cli("sync", "--source", export)
+    assert result.exit_code == 2
+    assert "webhooks[0].url: expected an http(s) URL, got 'crm.example.org/hook'" in result.output
+    assert "нових" not in result.output
+    config.write_text('[[webhooks]]\nname = "crm"\nurl = "https://crm.example.org/hook?token=t0k3n"\n'
+                      'secret = "0123456789abcdef-x"\nkinds = ["resolved"]\n', encoding="utf-8")
+    shown = run_cli("config").output
+    assert "webhook crm: https://crm.example.org/hook?… (resolved), secret ***" in shown
+    assert "t0k3n" not in shown and "0123456789abcdef-x" not in shown
+    assert "0123456789abcdef-x" not in str(load().masked())
+    assert "нових (new) 1" in run_cli("sync", "--source", export).output

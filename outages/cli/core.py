@@ -18,6 +18,7 @@ from ..gcpause import collector_paused
 from ..sync import SyncResult, check, sync
 from ..tables import csv_text, decimal, text_table, whole
 from ..record import Kind
+from ..redact import redact
 from ..times import TimeError, fmt, fmt_day, month_start, next_day, parse_day
 from . import Context, cli, fail
 
@@ -76,6 +77,9 @@ def show_config(ctx: Context) -> None:
     click.echo(f"districts: {', '.join(settings.districts.names)}")
     click.echo(f"services: {', '.join(settings.services.names)}")
     click.echo(f"utilities: {', '.join(settings.utilities.names)}")
+    for hook in settings.webhooks.values():
+        # The address without its query (a token may ride there); the shared secret never.
+        click.echo(f"webhook {hook.name}: {redact(hook.url)} ({', '.join(hook.kinds)}), secret ***")
 
 
 def _engine_if_initialised(ctx: Context) -> Engine | None:

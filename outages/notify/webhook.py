@@ -18,47 +18,19 @@ from typing import Any
 
 import requests
 
-from ..settings import Settings, SettingsError
+from ..settings import Settings
 from .delivery import Delivery, RetryPolicy, Sent
 from .peer import PeerError, payload
+from .webhook_config import KINDS, Webhook
 
 TIMEOUT = (5.0, 10.0)
-KINDS = ("created", "edited", "updated", "resolved")
 POLICY = RetryPolicy(retry_first=timedelta(minutes=1), retry_max=timedelta(hours=1), give_up=timedelta(hours=24),
                      claim_lease=timedelta(minutes=2))
 
 
-@dataclass(frozen=True)
-class Webhook:
-    name: str
-    url: str
-    secret: str
-    kinds: tuple[str, ...] = KINDS
-
-
 def webhooks(settings: Settings) -> dict[str, Webhook]:
-    """The [[webhooks]] tables, checked: a bad entry stops start-up with a message naming it."""
-    raw = settings.data.get("webhooks", [])
-    if not isinstance(raw, list):
-        raise SettingsError("webhooks: expected a list of [[webhooks]] tables")
-    out: dict[str, Webhook] = {}
-    for index, item in enumerate(raw):
-        where = f"webhooks[{index}]"
-        if not isinstance(item, dict):
-            raise SettingsError(f"{where}: expected a table with name, url, secret")
-        name, url, secret = (str(item.get(k) or "").strip() for k in ("name", "url", "secret"))
-        if not name or name in out:
-            raise SettingsError(f"{where}.name: every webhook needs its own name, got {name!r}")
-        if not url.startswith(("https://", "http://")):
-            raise SettingsError(f"{where}.url: expected an http(s) URL, got {url!r}")
-        if len(secret) < 16:
-            raise SettingsError(f"{where}.secret: expected a shared secret of at least 16 characters")
-        kinds = item.get("kinds", list(KINDS))
-        bad = [k for k in kinds if k not in KINDS] if isinstance(kinds, list) else [kinds]
-        if bad:
-            raise SettingsError(f"{where}.kinds: unknown kind(s) {bad}; known: {', '.join(KINDS)}")
-        out[name] = Webhook(name=name, url=url, secret=secret, kinds=tuple(kinds))
-    return out
+    """The city's webhooks, as the settings checked them when they were loaded."""
+    return settings.webhooks
 
 
 def sign(secret: str, body: bytes, at: int) -> str:
