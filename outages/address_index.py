@@ -8,7 +8,7 @@ search never loads every record.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, or_, select
 
@@ -32,12 +32,14 @@ def rows_for(number: int, parsed: ParsedAddresses) -> list[dict[str, Any]]:
     return rows
 
 
-def write(conn: Connection, parsed: Mapping[int, ParsedAddresses]) -> None:
-    """Replace the stored rows of these records."""
+def write(conn: Connection, parsed: Mapping[int, ParsedAddresses], new: Collection[int] = ()) -> None:
+    """Replace the stored rows of these records. `new`: records created in this transaction (nothing to delete)."""
     numbers = sorted(parsed)
     for start in range(0, len(numbers), _CHUNK):
         chunk = numbers[start:start + _CHUNK]
-        conn.execute(delete(record_addresses).where(record_addresses.c.record_number.in_(chunk)))
+        stored = [n for n in chunk if n not in new]
+        if stored:
+            conn.execute(delete(record_addresses).where(record_addresses.c.record_number.in_(stored)))
         # Built a chunk at a time: a first sync of a year's sheet indexes 45k records.
         bulk_insert(conn, record_addresses, [row for n in chunk for row in rows_for(n, parsed[n])])
 

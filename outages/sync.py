@@ -131,8 +131,8 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
             update(records).where(records.c.number == bindparam("n")),
             [{"n": n} | {k: v for k, v in rows[n].items() if k != "number"} for n in changed],
         )
-    index_districts(conn, {n: rows[n]["districts"] for n in rows})
-    _index_addresses(conn, changes, rows, addresses_before, settings)
+    index_districts(conn, {n: rows[n]["districts"] for n in rows}, new=fresh)
+    _index_addresses(conn, changes, rows, addresses_before, settings, fresh)
     # A first sync of a year's sheet holds all of these at once: let go of each as soon as it is written (the
     # parsed addresses are in the store now; the plan keeps the rest of each decision).
     del rows, addresses_before
@@ -149,7 +149,7 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
 
 
 def _index_addresses(conn: Connection, changes: list[Decision], rows: dict[int, dict[str, Any]],
-                     before: dict[int, str], settings: Settings) -> None:
+                     before: dict[int, str], settings: Settings, fresh: set[int]) -> None:
     """Store the parsed «Адреси» of every record created here or whose addresses changed (search reads them)."""
     read = {d.submission.addresses: d.addresses for d in changes if d.addresses and d.submission}
     parsed = {}
@@ -161,7 +161,7 @@ def _index_addresses(conn: Connection, changes: list[Decision], rows: dict[int, 
             read[text] = parse_addresses(text, settings.streets)
         parsed[number] = read[text]
     if parsed:
-        address_index.write(conn, parsed)
+        address_index.write(conn, parsed, new=fresh)
 
 
 def _load_records(conn: Connection, numbers: set[int]) -> dict[int, dict[str, Any]]:
