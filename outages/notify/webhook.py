@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
