@@ -39,7 +39,29 @@ def engine_for(settings: Settings | str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # psycopg 3 pipelines a plain executemany; SQLAlchemy's multi-VALUES rewrite is slower with it.
-    return create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False)
+    # No call may hang for ever: connecting waits at most 10 s, a server that stops answering is noticed by TCP
+    # keepalives (30 s idle, then 3 probes 10 s apart), and each statement and lock wait is capped (below).
+    engine = create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False, pool_timeout=30, connect_args={
+        "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+        "keepalives_count": 3})
+    seconds = DEFAULT_TIMEOUT if isinstance(settings, str) else float(settings.database_timeout)
+    if seconds:
+        event.listen(engine, "connect", _postgres_timeouts(int(seconds * 1000)))
+    return engine
+
+
+DEFAULT_TIMEOUT = 120.0  # seconds; the database_timeout setting
+
+
+def _postgres_timeouts(milliseconds: int) -> Callable[..., None]:
+    def set_timeouts(dbapi_connection, _record) -> None:  # noqa: ANN001
+        # Session settings, so they hold for every transaction on this connection (a URL's own `options` stay).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+            # A little shorter, so a wait for someone else's lock is reported as such («lock timeout»).
+            cursor.execute(f"SET lock_timeout = {milliseconds * 9 // 10}")
+        dbapi_connection.commit()
+    return set_timeouts
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

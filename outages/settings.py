@@ -61,6 +61,15 @@ def _display_chars(text: str) -> int:
     return value
 
 
+def _db_timeout(text: str) -> float:
+    """Long enough for a year's first sync (its longest statement takes a few seconds), short enough that a held
+    lock or a hung server frees the worker, the pages and the CLI within minutes."""
+    value = float(str(text).strip())
+    if value != 0 and not 5 <= value <= 3600:
+        raise ValueError(f"expected 0 (no limit) or 5…3600 seconds, got {text!r}")
+    return value
+
+
 def _float(text: str) -> float:
     return float(str(text).strip())
 
@@ -96,6 +105,10 @@ SETTINGS: list[Setting] = [
     Setting("timezone", _str, "The city's time zone (IANA name). All times are shown and compared in it."),
     Setting("database_url", _str, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
             secret=True),
+    Setting("database_timeout", _db_timeout, "Seconds one PostgreSQL statement may run or wait for a lock before it "
+            "is given up (statement_timeout, lock_timeout); connecting waits at most 10 s and a dead server is "
+            "noticed by TCP keepalives within a minute. 0: no limit. Migrations (`outages init`) are never limited; "
+            "SQLite waits at most 30 s for its write lock."),
     Setting("city_name", _str, "The city's name, shown on pages and in messages."),
     Setting("city_name_en", _str, "The city's name in English, for the English pages (the Ukrainian name if empty)."),
     # Live sync with the Google Form's response sheet (sheets/, outages/worker.py; docs/sheets.md).
@@ -369,8 +382,10 @@ def _coerce(setting: Setting, raw: Any) -> Any:
         return _display_chars(str(int(raw)))
     if setting.type is _float and numeric:
         return float(raw)
+    if setting.type is _db_timeout and numeric:
+        return _db_timeout(str(raw))
     expected = {_bool: "true/false", _int: "a whole number", _display_chars: "a whole number",
-                _float: "a number"}.get(setting.type, "text")
+                _float: "a number", _db_timeout: "a number of seconds"}.get(setting.type, "text")
     raise ValueError(f"expected {expected}, got {raw!r}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
 from .. import db, queries, report, verdict
@@ -138,6 +139,10 @@ def sync_command(ctx: Context, source: str | None) -> None:
         fail(str(exc))
     except SheetsError as exc:  # writing verdicts back failed: the store rolled back, the next sync retries
         fail(str(exc))
+    except OperationalError as exc:  # a lock held too long, a statement over database_timeout, a server gone
+        reason = redact(str(exc.orig or exc).strip().splitlines()[0])
+        fail(f"База даних не відповіла вчасно або недоступна ({reason}): нічого не збережено, спробуйте ще раз"
+             f" / the database timed out or is unreachable: nothing was stored, try again")
     print_sync(result)
 
 
