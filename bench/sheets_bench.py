@@ -93,7 +93,7 @@ def one_run(rows: int, data: list[list[object]]) -> dict[str, float]:
                 batch = source.pull()
                 read = time.perf_counter()
                 write_back = batch.after
-                result = sync(engine, batch.table, settings, now, after=timed)
+                result = sync(engine, batch.take_table(), settings, now, after=timed)
                 done = time.perf_counter()
             out[f"{name}_seconds"] = done - began
             out[f"{name}_read_seconds"] = read - began

@@ -75,14 +75,19 @@ def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
          after: Callable[[Connection, SyncResult], None] | None = None) -> SyncResult:
     """One sync of a table. `after` runs inside the same transaction (e.g. writing verdicts back)."""
     headers = read_table(table, settings)
+    source = table.source
     with collector_paused(), engine.begin() as conn:
         _lock_for_sync(conn)
         the_plan = plan(table, headers, load_state(conn), settings, now)
+        # The plan holds all the sync needs of the sheet. A caller that handed the table over (a file export, a
+        # published CSV: Batch.take_table) lets go of its rows here, before the writes build their own: 100 MiB
+        # of a year's sheet. A source that writes verdicts back keeps its own reference.
+        del table, headers
         event_ids = apply(conn, the_plan, now, settings)
         overdue_ids = flag_overdue(conn, now, settings)
         counts = the_plan.changes() | {"overdue": len(overdue_ids)}
         conn.execute(insert(sync_runs).values(
-            source=table.source, started_at=now, finished_at=datetime.now(UTC), ok=True, counts=counts,
+            source=source, started_at=now, finished_at=datetime.now(UTC), ok=True, counts=counts,
         ))
         result = SyncResult(plan=the_plan, counts=counts, event_ids=event_ids + overdue_ids)
         if after is not None:

@@ -54,6 +54,13 @@ class Batch:
     table: SheetTable
     after: Callable[[Connection, SyncResult], None] | None = None
 
+    def take_table(self) -> SheetTable:
+        """The table, handed over to the sync, which lets go of its rows once it has planned (a year's export
+        is 100 MiB of them); the batch keeps its write-back step and statistics."""
+        table = self.table
+        self.table = SheetTable(source=table.source, headers=table.headers, rows=())
+        return table
+
     @property
     def stats(self) -> dict[str, int]:
         return dict(getattr(self.after, "stats", {}) or {})
@@ -162,7 +169,7 @@ class Worker:
                 report.pushes = claim_requests(self.engine, now)
                 with collector_paused():  # the read of a big sheet allocates as much as the sync
                     batch = self.pull()
-                    report.result = sync(self.engine, batch.table, self.settings, now, after=batch.after)
+                    report.result = sync(self.engine, batch.take_table(), self.settings, now, after=batch.after)
                 report.stats = batch.stats
                 report.ok = True
             except Exception as exc:  # any failure: the store is unchanged; record it, retry next cycle

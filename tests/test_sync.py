@@ -258,3 +258,27 @@ def test_cells_that_differ_never_share_a_fingerprint(settings, one, other):
     first, second = (raw_fingerprint(SheetRow(2, base | cells), mapped) for cells in (one, other))
     assert first != second
     assert raw_fingerprint(SheetRow(2, base | one), mapped) == first  # and the same cells always give the same
+
+
+def test_a_table_handed_over_to_the_sync_is_let_go_of_before_the_writes(engine, settings, tmp_path):  # noqa: ANN001
+    """A year's export is 100 MiB of rows: once planned, the sync must not keep them through its writes (file and
+    published-CSV sources hand the table over; a source that writes verdicts back keeps its own reference)."""
+    import gc
+    import weakref
+
+    from outages.worker import Batch
+    from rows import write_csv
+    from sheets.files import read_file
+
+    batch = Batch(read_file(write_csv(tmp_path / "rows.csv", emergency(), update(1), planned())))
+    gone = weakref.ref(batch.table)
+    seen: dict[str, bool] = {}
+
+    def after(conn, result) -> None:  # noqa: ANN001  (runs inside the sync's transaction, after its writes)
+        gc.collect()
+        seen["alive"] = gone() is not None
+
+    result = sync(engine, batch.take_table(), settings, NOW, after=after)
+    assert result.counts["new"] == 2 and result.counts["updated"] == 1
+    assert seen == {"alive": False}
+    assert batch.table.rows == () and batch.table.source == result.plan.source

@@ -134,7 +134,7 @@ def sync_command(ctx: Context, source: str | None) -> None:
     with collector_paused():  # as the worker does: reading a big sheet allocates as much as syncing it
         batch = read_batch(source, ctx)
     try:
-        result = sync(engine, batch.table, ctx.settings, ctx.now(), after=batch.after)
+        result = sync(engine, batch.take_table(), ctx.settings, ctx.now(), after=batch.after)
     except UnusableInput as exc:
         fail(str(exc))
     except SheetsError as exc:  # writing verdicts back failed: the store rolled back, the next sync retries
