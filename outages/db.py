@@ -44,13 +44,10 @@ def engine_for(settings: Settings | str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False, pool_timeout=30, connect_args={
         "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
         "keepalives_count": 3})
-    seconds = DEFAULT_TIMEOUT if isinstance(settings, str) else float(settings.database_timeout)
+    seconds = 0.0 if isinstance(settings, str) else float(settings.database_timeout)  # a bare URL: no cap
     if seconds:
         event.listen(engine, "connect", _postgres_timeouts(int(seconds * 1000)))
     return engine
-
-
-DEFAULT_TIMEOUT = 120.0  # seconds; the database_timeout setting
 
 
 def _postgres_timeouts(milliseconds: int) -> Callable[..., None]:

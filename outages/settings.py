@@ -370,22 +370,21 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
     return Settings(data, sources, path)
 
 
+# The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.
+_NUMBERS = {_int: "a whole number", _display_chars: "a whole number", _float: "a number",
+            _db_timeout: "a number of seconds"}
+
+
 def _coerce(setting: Setting, raw: Any) -> Any:
     if isinstance(raw, str):
         return setting.type(raw)
-    numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
     if setting.type is _bool and isinstance(raw, bool):
         return raw
-    if setting.type is _int and numeric and float(raw).is_integer():
-        return int(raw)
-    if setting.type is _display_chars and numeric and float(raw).is_integer():
-        return _display_chars(str(int(raw)))
-    if setting.type is _float and numeric:
-        return float(raw)
-    if setting.type is _db_timeout and numeric:
-        return _db_timeout(str(raw))
-    expected = {_bool: "true/false", _int: "a whole number", _display_chars: "a whole number",
-                _float: "a number", _db_timeout: "a number of seconds"}.get(setting.type, "text")
+    numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    whole = setting.type in (_int, _display_chars)
+    if setting.type in _NUMBERS and numeric and (not whole or float(raw).is_integer()):
+        return setting.type(str(int(raw)) if whole else str(raw))  # TOML numbers go through the same checks
+    expected = {_bool: "true/false", **_NUMBERS}.get(setting.type, "text")
     raise ValueError(f"expected {expected}, got {raw!r}")
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from outages.notify.drain import drain
-from outages.notify.webhook import WebhookTransport, verify, webhooks
+from outages.notify.webhook import WebhookTransport, verify
 from outages.schema import outbox
 from outages.settings import SettingsError, load
 from outages.sync import sync
@@ -69,7 +69,7 @@ def hook_settings(env, tmp_path, monkeypatch, receiver):  # noqa: ANN001, ANN201
 
 
 def deliver(engine, settings, now):  # noqa: ANN001, ANN201
-    return drain(engine, WebhookTransport(webhooks(settings)), now=now, budget_s=30)
+    return drain(engine, WebhookTransport(settings.webhooks), now=now, budget_s=30)
 
 
 def test_each_change_is_posted_once_signed_and_retried_with_the_same_delivery_id(engine, hook_settings, receiver):

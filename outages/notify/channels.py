@@ -27,7 +27,6 @@ from ..times import between
 from . import posts
 from .options import mail_options
 from .telegram import telegram_options
-from .webhook import webhooks
 
 RECORD_KINDS = ("created", "edited", "updated", "resolved")
 # Changes residents hear about (fanout.py decides who and whether it is news for them).
@@ -54,7 +53,7 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     with capped(settings.display_max_chars):
         after = states_by_event(conn, numbers, RECORD_KINDS, now)
     tg = telegram_options(settings)
-    hooks = webhooks(settings)
+    hooks = settings.webhooks  # checked when the settings loaded
     count = 0
     for event in recent:
         state = after.get(event.id)

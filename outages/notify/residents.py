@@ -24,7 +24,7 @@ from ..times import UTC
 from .drain import drain, release, worker_name
 from .fanout import expand_due
 from .telegram import BotApi, TelegramTransport, telegram_options
-from .webhook import WebhookTransport, webhooks
+from .webhook import WebhookTransport
 
 log = logging.getLogger("outages.residents")
 
@@ -38,7 +38,7 @@ def transports(settings: Settings) -> list:
     tg = telegram_options(settings)
     if tg.token:
         out.append(TelegramTransport(tg))
-    hooks = webhooks(settings)
+    hooks = settings.webhooks  # checked when the settings loaded
     if hooks:
         out.append(WebhookTransport(hooks))
     return out

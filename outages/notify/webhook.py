@@ -17,19 +17,13 @@ from typing import Any
 
 import requests
 
-from ..settings import Settings
 from .delivery import Delivery, RetryPolicy, Sent
 from .peer import PeerError, payload
-from .webhook_config import KINDS, Webhook
+from .webhook_config import Webhook
 
 TIMEOUT = (5.0, 10.0)
 POLICY = RetryPolicy(retry_first=timedelta(minutes=1), retry_max=timedelta(hours=1), give_up=timedelta(hours=24),
                      claim_lease=timedelta(minutes=2))
-
-
-def webhooks(settings: Settings) -> dict[str, Webhook]:
-    """The city's webhooks, as the settings checked them when they were loaded."""
-    return settings.webhooks
 
 
 def sign(secret: str, body: bytes, at: int) -> str:
