@@ -12,6 +12,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import time_machine
+from clocks import at_time, ticking
 from fake_sheets import KEY, NOW, DateCell
 from sqlalchemy import select
 
@@ -56,7 +58,9 @@ def test_a_server_that_never_answers_data_delays_mail_never_a_sync(live, smtp_pe
         if "row" in watched and live.fake.row(KEY, watched["row"])["Статус обробки"].startswith("Прийнято"):
             verdict_seen.set()
 
-    worker = hub_worker.Worker(live.engine, settings, open_source(None, settings).pull, "gsheet", after_cycle=after)
+    # The fixture's rows are news at their own date (22.11.2026), whatever day the test runs.
+    worker = hub_worker.Worker(live.engine, settings, open_source(None, settings).pull, "gsheet", after_cycle=after,
+                               clock=ticking(NOW))
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
@@ -79,10 +83,12 @@ def test_a_server_that_never_answers_data_delays_mail_never_a_sync(live, smtp_pe
     assert ("interrupted", "the worker stopped during this attempt") in left["attempts"]
 
 
+@time_machine.travel(NOW, tick=True)  # the fake Sheets API checks the worker's token at the worker's date
 def test_sigterm_mid_delivery_exits_within_ten_seconds_and_leaves_nothing_claimed(live, smtp_peer, monkeypatch):
     smtp_peer.hang = True
     point_mail_at(smtp_peer, monkeypatch)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # The worker's clock at the fixture's date: its rows are news then, whatever day the test runs.
+    env = at_time(NOW, dict(os.environ, PYTHONUNBUFFERED="1"))
     proc = subprocess.Popen([OUTAGES, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         smtp_peer.wait_for_data(1, timeout=60)  # mid-delivery: the server holds the reply to DATA
