@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN    := $(VENV)/.installed-run
 TESTS  := $(VENV)/.installed-test
 
-.PHONY: setup tools demo demo-settings test bench clean
+.PHONY: setup tools demo demo-settings test lint bench clean
 
 $(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ demo-settings:
 
 test: $(TESTS) tools
 	$(BIN)/pytest -q
+
+# ruff with the project's rules (pyproject.toml); .ci/run runs it before the tests.
+lint: $(TESTS)
+	$(BIN)/ruff check .
 
 bench: $(TESTS) tools
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)

@@ -55,7 +55,7 @@ def one_run(interval: float, cap: float) -> float | None:
         seen = threading.Event()
         watched: dict[str, int] = {}
 
-        def after(report) -> None:  # noqa: ANN001
+        def after(report) -> None:
             if "row" in watched and fake.row(KEY, watched["row"])["Статус обробки"].startswith("Прийнято"):
                 seen.set()
 

@@ -54,17 +54,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
+    from rows import emergency, table
+    from smtp_peer import toml_directory
     from sqlalchemy import delete, select, update
 
     from outages import db
-    from outages.notify.options import mail_options
-    from outages.notify.sender import deliver_pending
-    from outages.notify.transport import Outgoing, SmtpTransport
+    from outages.officials.options import mail_options
+    from outages.officials.sender import deliver_pending
+    from outages.records.sync import sync
     from outages.schema import delivery_attempts, outbox
     from outages.settings import load
-    from outages.sync import sync
-    from rows import emergency, table
-    from smtp_peer import toml_directory
+    from outages.transports.smtp import Outgoing, SmtpTransport
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE,

@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from outages import db  # noqa: E402
-from outages.address_index import reindex  # noqa: E402
-from outages.addresses import parse_query  # noqa: E402
-from outages.db import bulk_insert  # noqa: E402
-from outages.schema import records  # noqa: E402
-from outages.search import Filters  # noqa: E402
-from outages.settings import load  # noqa: E402
+from outages import db
+from outages.db import bulk_insert
+from outages.places.addresses import parse_query
+from outages.places.index import reindex
+from outages.places.search import Filters
+from outages.schema import records
+from outages.settings import load
 
 QUERIES = ("Соборна 14", "Потьомкінська 130", "Фалеевская 5", "потьомкинська 131", "Соборна", "Безіменна17 5",
            "Неіснуюча 5")
@@ -55,7 +55,7 @@ def addresses(rng: random.Random, streets: list[str]) -> str:
     return "; ".join(parts)
 
 
-def fill(engine, settings, count: int) -> float:  # noqa: ANN001
+def fill(engine, settings, count: int) -> float:
     rng = random.Random(7)
     streets = [s.full_name for s in settings.streets.entries]
     rows = []
@@ -79,7 +79,7 @@ def fill(engine, settings, count: int) -> float:  # noqa: ANN001
     return time.perf_counter() - started
 
 
-def median_ms(action, runs: int) -> float:  # noqa: ANN001
+def median_ms(action, runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()

@@ -27,15 +27,16 @@ from fake_sheets import DateCell, FakeSheets, proxy_env  # noqa: E402
 
 from outages import db  # noqa: E402
 from outages.gcpause import collector_paused  # noqa: E402
+from outages.records.sync import sync  # noqa: E402
 from outages.settings import load  # noqa: E402
-from outages.sync import sync  # noqa: E402
 from sheets.sources import open_source  # noqa: E402
 
 HEADERS = ["Позначка часу", "Виконавець", "Тип", "Дія", "Номер повідомлення", "Послуга", "Район", "Адреси",
            "Коротка інформація", "Причини виникнення", "Наслідки для мешканців", "Термін ліквідації",
            "Час настання події", "Відповідальна особа", "Контактний телефон", "Адреса електронної пошти"]
 UTILITIES = [("КП «Водоканал»", "Водопостачання"), ("АТ «Обленерго»", "Електропостачання"),
-             ("КП «Теплоенерго»", "Теплопостачання"), ("КП «Ліфтсервіс»", "Ліфти"), ("КП «Автодор»", "Дороги і транспорт")]
+             ("КП «Теплоенерго»", "Теплопостачання"), ("КП «Ліфтсервіс»", "Ліфти"),
+             ("КП «Автодор»", "Дороги і транспорт")]
 DISTRICTS = ["Заводський", "Інгульський", "Корабельний", "Центральний"]
 END = datetime(2027, 6, 30, 18, 0)  # every record still active at the bench's clock: no overdue flood
 
@@ -83,7 +84,7 @@ def one_run(rows: int, data: list[list[object]]) -> dict[str, float]:
             spent = {"write_back": 0.0}
             write_back = None
 
-            def timed(conn, result):  # noqa: ANN001
+            def timed(conn, result):
                 t0 = time.perf_counter()
                 write_back(conn, result)
                 spent["write_back"] = time.perf_counter() - t0
@@ -134,7 +135,8 @@ def main() -> None:
     median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"\n{args.rows} rows, median of {args.runs} runs (SQLite, fake Sheets API on 127.0.0.1):")
     for name in ("first", "unchanged", "push1", "push"):
-        print(f"  {LABELS[name]:32} sync: {median[name + '_seconds']:.2f} s (read {median[name + '_read_seconds']:.2f} s,"
+        print(f"  {LABELS[name]:32} sync: {median[name + '_seconds']:.2f} s"
+              f" (read {median[name + '_read_seconds']:.2f} s,"
               f" verdicts composed and written {median[name + '_writeback_seconds']:.2f} s, the rest is the core's"
               f" sync and the outbox), {median[name + '_requests']:g} requests"
               f" ({median[name + '_reads']:g} read, {median[name + '_writes']:g} write; metadata only in the first),"

@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-
 from smtp_peer import SmtpPeer  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 
 def one_run(code: Path, cap: float) -> tuple[float | None, int]:

@@ -26,19 +26,19 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from fake_telegram import TOKEN, fake_bot_api  # noqa: E402
+from rows import emergency, table  # noqa: E402
 from sqlalchemy import delete, func, select, update  # noqa: E402
 
-from fake_telegram import TOKEN, fake_bot_api  # noqa: E402
 from outages import db  # noqa: E402
-from outages.notify.channels import insert_rows, row  # noqa: E402
-from outages.notify.drain import drain  # noqa: E402
-from outages.notify.fanout import expand_due  # noqa: E402
-from outages.notify.subscribers import locate  # noqa: E402
-from outages.notify.telegram import RateLimit, TelegramTransport, telegram_options  # noqa: E402
+from outages.delivery.drain import drain  # noqa: E402
+from outages.records.sync import sync  # noqa: E402
+from outages.residents.audience import locate  # noqa: E402
+from outages.residents.channels import insert_rows, row  # noqa: E402
+from outages.residents.fanout import expand_due  # noqa: E402
 from outages.schema import delivery_attempts, fanouts, outbox, subscriptions  # noqa: E402
 from outages.settings import load  # noqa: E402
-from outages.sync import sync  # noqa: E402
-from rows import emergency, table  # noqa: E402
+from outages.transports.telegram import RateLimit, TelegramTransport, telegram_options  # noqa: E402
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -56,7 +56,7 @@ def city(folder: Path) -> Path:
     return path
 
 
-def populate(engine, settings, total: int, popular: int) -> int:  # noqa: ANN001
+def populate(engine, settings, total: int, popular: int) -> int:
     """Subscribers straight into the store (the sign-up path is tested elsewhere): `popular` on Соборна."""
     keys = {}
     for street in settings.streets.entries:
@@ -79,19 +79,19 @@ def populate(engine, settings, total: int, popular: int) -> int:  # noqa: ANN001
     return len(rows)
 
 
-def timed(fn) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
 
 
-def reset_fanout(engine) -> None:  # noqa: ANN001
+def reset_fanout(engine) -> None:
     with engine.begin() as conn:
         conn.execute(delete(outbox).where(outbox.c.role == "subscriber"))
         conn.execute(update(fanouts).values(done_at=None))
 
 
-def bench_fanout(engine, settings, runs: int) -> None:  # noqa: ANN001
+def bench_fanout(engine, settings, runs: int) -> None:
     sync_times, expand_times, queued = [], [], 0
     for run in range(runs):
         with engine.begin() as conn:  # a fresh record each run: the sync's cost with 1,000 subscribers waiting
@@ -105,15 +105,17 @@ def bench_fanout(engine, settings, runs: int) -> None:  # noqa: ANN001
         seconds, _ = timed(lambda: expand_due(engine, settings, NOW + timedelta(minutes=run)))
         expand_times.append(seconds)
         with engine.connect() as conn:
-            queued = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.role == "subscriber")).scalar()
+            queued = conn.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.role == "subscriber")).scalar()
         reset_fanout(engine)
-    print(f"sync of one emergency on Соборна (1,000 subscribers there): median {statistics.median(sync_times)*1000:.1f} ms"
+    print(f"sync of one emergency on Соборна (1,000 subscribers there):"
+          f" median {statistics.median(sync_times)*1000:.1f} ms"
           f" over {runs} runs")
     print(f"fan-out (match + queue) of it: median {statistics.median(expand_times)*1000:.1f} ms,"
           f" {queued} messages queued (covered houses 1-100 of 1-200, each person once), over {runs} runs")
 
 
-def bench_telegram(engine, settings, api) -> None:  # noqa: ANN001
+def bench_telegram(engine, settings, api) -> None:
     options = telegram_options(settings)
     # Channel: 25 posts queued at once; Telegram takes about 20 a minute to one channel.
     now = datetime.now(KYIV)

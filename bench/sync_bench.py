@@ -144,10 +144,10 @@ def _ambiguous(at: datetime) -> bool:
 
 def measure(url: str, export: Path) -> dict[str, float]:
     from outages import db
-    from outages.notify import channels, outbox  # noqa: F401  (loaded in a worker before its first sync)
     from outages.gcpause import collector_paused
+    from outages.officials import event_mail as outbox  # noqa: F401  (loaded in a worker before its first sync)
+    from outages.records.sync import sync
     from outages.settings import load
-    from outages.sync import sync
     from sheets.files import read_file
 
     settings = load(environ={"OUTAGES_DATABASE_URL": url})

@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from outages import db  # noqa: E402
 from outages.demo.build import HEADERS  # noqa: E402
-from outages.record import SheetRow, SheetTable  # noqa: E402
+from outages.records.model import SheetRow, SheetTable  # noqa: E402
+from outages.records.sync import sync  # noqa: E402
 from outages.settings import load  # noqa: E402
-from outages.sync import sync  # noqa: E402
 from outages.times import UTC  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -71,7 +71,7 @@ http {{
 """
 
 
-def rows(count: int, now: datetime, tz) -> SheetTable:  # noqa: ANN001
+def rows(count: int, now: datetime, tz) -> SheetTable:
     """`count` active records: emergencies and planned works in every district, recorded on time."""
     settings = load()
     districts, services = settings.districts.names, settings.services.names
@@ -127,7 +127,7 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def fresh_store(prefix: str):  # noqa: ANN201
+def fresh_store(prefix: str):
     """A new SQLite store in a temporary folder, and the environment for the hub's processes: no OUTAGES_* of the
     shell, only the store's URL."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
@@ -140,7 +140,7 @@ def fresh_store(prefix: str):  # noqa: ANN201
     return tmp, env, settings, engine
 
 
-def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> None:  # noqa: ANN001
+def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> None:
     """`stored` records, the newest `active` of them still active (two thirds emergencies, a third planned works
     in the next 12 days), the rest resolved over the past years; each with its created and (if fixed) resolved
     event. Written in bulk, straight into the tables: the benchmark is about reading them."""
@@ -192,7 +192,7 @@ def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> Non
             bulk_insert(conn, events, happened[start:start + 5000])
 
 
-def uncached_ms(app, url: str, runs: int) -> tuple[float, int]:  # noqa: ANN001
+def uncached_ms(app, url: str, runs: int) -> tuple[float, int]:
     """Median milliseconds of rendering `url` with the response cache off (every request a cache miss), and
     the size of the answer."""
     client = app.test_client()

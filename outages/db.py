@@ -10,12 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
 from sqlalchemy import JSON, Connection, Engine, Table, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
-from .schema import UTCDateTime
-from .settings import Settings
+from outages.schema import UTCDateTime
+from outages.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -6,8 +6,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    TypeDecorator, UniqueConstraint,
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -19,7 +31,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,7 +39,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
@@ -81,7 +93,7 @@ records = Table(
     # The expected end for which "overdue" was already raised, so it is raised once per expected end.
     Column("overdue_for", UTCDateTime),
     Index("ix_records_status", "status"),
-    # The public lists (outages/queries.py): each section is a range of one of these, per status and kind.
+    # The public lists (outages/records/views.py): each section is a range of one of these, per status and kind.
     Index("ix_records_list_event", "status", "kind", "event_at"),
     Index("ix_records_list_resolved", "status", "resolved_at"),
     Index("ix_records_first_recorded", "first_recorded_at"),
@@ -120,7 +132,7 @@ events = Table(
     Column("revision", Integer, nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_events_record", "record_number", "id"),
-    # «Дані оновлено» and the feeds' newest changes (outages/queries.py).
+    # «Дані оновлено» and the feeds' newest changes (outages/records/views.py).
     Index("ix_events_created", "created_at"),
     Index("ix_events_at", "at", "id"),
 )
@@ -136,8 +148,9 @@ sync_runs = Table(
     Column("error", Text),
 )
 
-# Notifications (outages/notify, migration 0002). One outbox row per message to one recipient, rendered when it is
-# queued (in the transaction of the change it tells about), so a retry sends exactly the same message.
+# Notifications (outages/officials, outages/delivery; migration 0002). One outbox row per message to one recipient,
+# rendered when it is queued (in the transaction of the change it tells about), so a retry sends exactly the same
+# message.
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True),
@@ -251,9 +264,9 @@ hook_pushes = Table(
 
 
 # ---- Issue 8 (addresses as data, migration 0005_addresses): tables go here. ----
-# Each record's «Адреси» as read by outages/addresses.py, for search in SQL: one row per house span (lo..hi, hi NULL
-# to the end of the street; parity odd/even; a single house's suffix), one row for a whole street (whole), one
-# for a street only named, as in a crossing (lo NULL). Rewritten with the record in the sync's transaction.
+# Each record's «Адреси» as read by outages/places/addresses.py, for search in SQL: one row per house span (lo..hi,
+# hi NULL to the end of the street; parity odd/even; a single house's suffix), one row for a whole street (whole),
+# one for a street only named, as in a crossing (lo NULL). Rewritten with the record in the sync's transaction.
 record_addresses = Table(
     "record_addresses", metadata,
     Column("id", Integer, primary_key=True),
@@ -278,7 +291,7 @@ record_addresses = Table(
 
 # A record's districts one per row (records.districts is a JSON list): the public lists filter by district in SQL,
 # the same way on SQLite and PostgreSQL, with an index, instead of loading every record. Written by the sync
-# (outages/record_districts.py) whenever a record's districts are written.
+# (outages/records/districts.py) whenever a record's districts are written.
 record_districts = Table(
     "record_districts", metadata,
     Column("record_number", Integer, ForeignKey("records.number"), primary_key=True),
@@ -347,7 +360,7 @@ subscribe_requests = Table(
     Index("ix_subscribe_requests_client", "client", "at"),
 )
 
-# Events whose per-subscriber messages are still to be written (outages/notify/fanout.py): the sync writes a row
+# Events whose per-subscriber messages are still to be written (outages/residents/fanout.py): the sync writes a row
 # here, never the thousand messages, so a popular street cannot lengthen a sync.
 fanouts = Table(
     "fanouts", metadata,

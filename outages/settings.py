@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import streets
-from .catalog import Catalog, Entry
+from outages.places import streets
+from outages.records.catalog import Catalog, Entry
+
+T = TypeVar("T")
 
 ENV_PREFIX = "OUTAGES_"
 CONFIG_ENV = "OUTAGES_CONFIG"
@@ -128,8 +130,9 @@ SETTINGS: list[Setting] = [
     Setting("sync_lock_seconds", _float, "How long a worker's sync lock lasts if the worker dies holding it."),
     Setting("publish_dir", _str, "`outages run` also writes the static site here after each change (and every 5 min)."),
     Setting("hook_secret", _str, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),
-    # Notifications over SMTP (outages/notify; docs/notifications.md).
-    Setting("smtp_host", _str, "SMTP server the hub sends through (default 127.0.0.1, the demo's `outages mailcatcher`)."),
+    # Officials' mail over SMTP (outages/officials, outages/transports/smtp.py; docs/notifications.md).
+    Setting("smtp_host", _str, "SMTP server the hub sends through (default 127.0.0.1, the demo's "
+            "`outages mailcatcher`)."),
     Setting("smtp_port", _int, "SMTP port (default 1025 with tls none, 587 with starttls, 465 with ssl)."),
     Setting("smtp_tls", _smtp_tls, "Transport security: none, starttls or ssl (default none)."),
     Setting("smtp_user", _str, "SMTP login; empty: no login (a local relay)."),
@@ -142,8 +145,8 @@ SETTINGS: list[Setting] = [
             "2d or a number of hours (default 24h)."),
     Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
-    Setting("display_max_chars", _display_chars, "Longest text of one field (summary, cause, impact, addresses, an update) "
-            "shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
+    Setting("display_max_chars", _display_chars, "Longest text of one field (summary, cause, impact, addresses, an "
+            "update) shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
             "store keeps the full text."),
     # Residents' channels (issue 11; docs/subscriptions.md).
     Setting("telegram_bot_token", _str, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
@@ -156,6 +159,16 @@ SETTINGS: list[Setting] = [
     Setting("subscribe_limit", _int, "Sign-ups one client address may make per hour on /subscribe (default 5)."),
     Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
+
+# Settings a city gives only in its TOML file, and the shape of each. Their defaults, where they have any, are in
+# defaults.toml with every other default.
+STRUCTURED: dict[str, type] = {
+    "columns": dict, "rules": dict, "notify": dict, "routing": dict, "delivery": dict,
+    "districts": list, "services": list, "utilities": list, "streets": list, "recipients": list, "webhooks": list,
+    "cache_seconds": float, "cache_check_seconds": float,
+}
+# Tables whose every key is named in defaults.toml: any other key is a typo, refused when the settings load.
+CLOSED_TABLES = ("notify", "rules", "columns")
 
 # Fields of the record, in sheet order; the keys of [columns].
 FIELDS = (
@@ -180,7 +193,7 @@ class Rules:
 class Settings:
     """Effective settings. Scalars are attributes (settings.timezone); structured parts are typed."""
 
-    def __init__(self, data: Mapping[str, Any], sources: Mapping[str, str], config_file: Path | None = None):
+    def __init__(self, data: Mapping[str, Any], sources: Mapping[str, str], config_file: Path | None = None) -> None:
         self.data = dict(data)
         self.config_file = config_file  # the city's TOML file in force, if any
         self.sources = dict(sources)  # key -> where its value came from (default, file, env, env file)
@@ -201,12 +214,23 @@ class Settings:
             raise SettingsError("districts: the city needs at least one [[districts]] entry")
         if not self.services:
             raise SettingsError("services: the city needs at least one [[services]] entry")
-        from .notify.webhook_config import WebhookSettingError, parse_webhooks  # late: notify imports settings
+        from outages.transports.webhook_config import (  # late: notify imports settings
+            WebhookSettingError,
+            parse_webhooks,
+        )
 
         try:
             self.webhooks = parse_webhooks(self.data.get("webhooks", []))
         except WebhookSettingError as exc:
             raise SettingsError(str(exc)) from exc
+
+    def built(self, build: Callable[[Settings], T]) -> T:
+        """What `build` makes of these settings (an options object), made once: settings never change after they
+        load, so every caller shares one object instead of reading the tables again."""
+        made = self.__dict__.setdefault("_built", {})
+        if build not in made:
+            made[build] = build(self)
+        return made[build]
 
     def __getattr__(self, key: str) -> Any:
         data = self.__dict__.get("data", {})
@@ -238,7 +262,7 @@ def mask(key: str, value: Any) -> str:
 
         try:
             return make_url(str(value)).render_as_string(hide_password=True)
-        except Exception:  # not a SQLAlchemy URL: mask all of it
+        except Exception:  # noqa: BLE001  (not a SQLAlchemy URL: mask all of it)
             return "***"
     return "***"
 
@@ -353,6 +377,7 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
             raise SettingsError(f"{CONFIG_ENV}: cannot read {path}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        check_file(overrides, data, path)
         data = _merge(data, overrides)
         sources.update({key: str(path) for key in overrides})
     for setting in SETTINGS:
@@ -368,6 +393,35 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
             raise SettingsError(f"{setting.env} ({origin}): {exc}") from exc
         sources[setting.key] = origin
     return Settings(data, sources, path)
+
+
+def check_file(overrides: Mapping[str, Any], base: Mapping[str, Any], path: Path) -> None:
+    """Refuse what a city's file says that the hub does not know or cannot use: an unknown key, a table where a
+    value belongs (or the reverse), a value of another type than its default. The message names key and file."""
+    scalars = {setting.key for setting in SETTINGS}
+    for key, value in overrides.items():
+        if key not in scalars and key not in STRUCTURED:
+            known = ", ".join(sorted(scalars | set(STRUCTURED)))
+            raise SettingsError(f"{path}: «{key}»: невідомий ключ / unknown key (known: {known})")
+        shape = STRUCTURED.get(key)
+        if shape is dict and not isinstance(value, dict):
+            raise SettingsError(f"{path}: «{key}»: очікується таблиця / expected a [{key}] table, got {value!r}")
+        if shape is list and not isinstance(value, list):
+            raise SettingsError(f"{path}: «{key}»: очікується список / expected [[{key}]] tables, got {value!r}")
+        if shape is float and not _is_number(value):
+            raise SettingsError(f"{path}: «{key}»: очікується число / expected a number, got {value!r}")
+        if key in CLOSED_TABLES and isinstance(value, dict):
+            for name, item in value.items():
+                if name not in base[key]:
+                    raise SettingsError(f"{path}: [{key}] «{name}»: невідомий ключ / unknown key "
+                                        f"(known: {', '.join(base[key])})")
+                if _is_number(base[key][name]) and not _is_number(item):  # other values: their table's parser
+                    raise SettingsError(f"{path}: [{key}] «{name}»: очікується число / expected a number, "
+                                        f"got {item!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.

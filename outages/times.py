@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .text import one_line
+from outages.text import one_line
 
 SERIAL_EPOCH = datetime(1899, 12, 30)
 UTC = timezone.utc

@@ -3,9 +3,9 @@
 It knows no gspread: it is given `pull`, a callable returning a Batch (the rows read, and what to do inside the
 sync's transaction, e.g. write verdicts back). Several workers may run: a lease in the database (worker_locks)
 lets one sync at a time, and one that died holding it loses it when the lease expires. The sync itself also
-serialises in the database (outages.sync), so even two syncs at once never number a record twice.
+serialises in the database (outages.records.sync), so even two syncs at once never number a record twice.
 
-Delivery never runs in the sync's thread: `run()` starts the mail lane (notify/lane.py), a thread that drains the
+Delivery never runs in the sync's thread: `run()` starts the mail lane (delivery/lane.py), a thread that drains the
 outbox on its own, so a mail server that never answers delays mail only. `run(once=True)` (cron) syncs, then
 drains once within the drain budget.
 """
@@ -25,16 +25,17 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
-from .notify.lane import MailLane
-from .notify.residents import ResidentLanes, deliver_once as deliver_residents, poll_bot
-from .notify.sender import deliver_pending
-from .record import SheetTable
-from .redact import redact
-from .schema import sync_requests, sync_runs, worker_locks
-from .settings import Settings
-from .gcpause import collector_paused
-from .sync import SyncResult, record_failure, sync
-from .times import UTC
+from outages.delivery.lane import MailLane
+from outages.gcpause import collector_paused
+from outages.officials.sender import deliver_pending
+from outages.records.model import SheetTable
+from outages.records.sync import SyncResult, record_failure, sync
+from outages.redact import redact
+from outages.residents.lanes import ResidentLanes, poll_bot
+from outages.residents.lanes import deliver_once as deliver_residents
+from outages.schema import sync_requests, sync_runs, worker_locks
+from outages.settings import Settings
+from outages.times import UTC
 
 log = logging.getLogger("outages.worker")
 
@@ -139,7 +140,7 @@ class Worker:
     def __init__(self, engine: Engine, settings: Settings, pull: Callable[[], Batch], label: str, *,
                  holder: str | None = None, clock: Callable[[], datetime] | None = None,
                  stop: threading.Event | None = None, echo: Callable[[str], None] | None = None,
-                 after_cycle: Callable[[Cycle], None] | None = None):
+                 after_cycle: Callable[[Cycle], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.pull = pull
@@ -188,7 +189,7 @@ class Worker:
         elif leased is False:
             try:
                 report.holder = lease_holder(self.engine)
-            except Exception:
+            except Exception:  # noqa: BLE001
                 report.holder = None
         if self.after_cycle is not None:
             try:

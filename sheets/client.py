@@ -39,7 +39,7 @@ class SheetsError(Exception):
     permanent: retrying cannot help (no access, wrong key, bad credentials) — fix the setting first.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, status: int | None = None):
+    def __init__(self, message: str, *, permanent: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.status = status

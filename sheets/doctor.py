@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from outages.parse import HeaderMap, UnusableInput
+from outages.records.parse import HeaderMap, UnusableInput
 from outages.settings import REQUIRED_COLUMNS, Settings
 from outages.text import fold
-
-from .client import SheetsError, credentials_info
-from .sources import open_source
+from sheets.client import SheetsError, credentials_info
+from sheets.sources import open_source
 
 
 @dataclass
@@ -31,7 +30,7 @@ def check_source(settings: Settings, spec: str | None = None) -> list[Check]:
         return [Check(False, "джерело / source", str(exc))]
     label = getattr(source, "label", spec)
     out = [Check(True, "джерело / source", str(label))]
-    from .gsheet import GSheetSource  # noqa: PLC0415
+    from sheets.gsheet import GSheetSource
 
     if isinstance(source, GSheetSource):
         return out + _check_gsheet(settings, source)

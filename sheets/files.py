@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from outages.parse import UnusableInput
-from outages.record import Columns, RowValues, SheetRow, SheetTable
+from outages.records.model import Columns, RowValues, SheetRow, SheetTable
+from outages.records.parse import UnusableInput
 
 _ZIP_MAGIC = b"PK\x03\x04"
 

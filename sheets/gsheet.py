@@ -9,7 +9,6 @@ header, kept out of the rows the planner sees, and written by sheets/writeback.p
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,53 +16,23 @@ import gspread
 from gspread.utils import DateTimeOption, ValueRenderOption
 from gspread.worksheet import Worksheet
 
-from outages.parse import ACTIONS
-from outages.record import Action, Columns, RowValues, SheetRow, SheetTable, picker
+from outages.records.model import Columns, RowValues, SheetRow, SheetTable, picker
 from outages.settings import Settings
 from outages.text import fold
 from outages.times import from_serial
 from outages.worker import Batch
-
-from .client import SheetsError, make_client
+from sheets.client import SheetsError, make_client
+from sheets.snapshot import SheetMeta, Snapshot, cell_text, row_key
+from sheets.writeback import WriteBack
 
 DATE_FIELDS = ("recorded_at", "event_at", "expected_end")
-
-
-@dataclass
-class SheetMeta:
-    """What one metadata request tells, kept for the life of the process."""
-
-    key: str
-    title: str
-    sheet_id: int
-    tz: ZoneInfo
-    column_count: int
-    row_count: int
-
-
-@dataclass
-class Snapshot:
-    """One read of the worksheet: the grid as Google gave it and where the hub's columns are (or will be)."""
-
-    meta: SheetMeta
-    grid: list[list[Any]]
-    number_col: int
-    status_col: int
-    missing_headers: dict[int, str]  # hub columns to create: column index -> header
-    table: SheetTable
-    action_header: str | None = None
-
-    def hub_cells(self, row_number: int) -> tuple[Any, Any]:
-        cells = self.grid[row_number - 1] if row_number - 1 < len(self.grid) else []
-        pick = lambda col: cells[col] if col < len(cells) else ""  # noqa: E731
-        return pick(self.number_col), pick(self.status_col)
 
 
 class GSheetSource:
     """`gsheet:KEY[#WORKSHEET]`. One instance per process keeps the client and the metadata."""
 
     def __init__(self, settings: Settings, key: str, worksheet: str | None = None, *,
-                 client: gspread.Client | None = None, stop: threading.Event | None = None):
+                 client: gspread.Client | None = None, stop: threading.Event | None = None) -> None:
         self.settings = settings
         self.key = key
         self.worksheet = worksheet or None
@@ -94,8 +63,6 @@ class GSheetSource:
         return self._meta
 
     def pull(self) -> Batch:
-        from .writeback import WriteBack
-
         try:
             snapshot = self.read()
         except SheetsError as exc:
@@ -149,7 +116,7 @@ def _pick_sheet(key: str, data: dict[str, Any], wanted: str | None) -> SheetMeta
 
 
 def build_snapshot(meta: SheetMeta, grid: list[list[Any]], settings: Settings, label: str) -> Snapshot:
-    header_cells = [_text(v).strip() for v in (grid[0] if grid else [])]
+    header_cells = [cell_text(v).strip() for v in (grid[0] if grid else [])]
     number_col = _find(header_cells, settings.sheets_number_header)
     status_col = _find(header_cells, settings.sheets_status_header)
     last = max((i for i, h in enumerate(header_cells) if h), default=-1)
@@ -200,25 +167,6 @@ def build_snapshot(meta: SheetMeta, grid: list[list[Any]], settings: Settings, l
                     table=table, action_header=dict(columns).get(action_col) if action_col is not None else None)
 
 
-def row_key(action: Any, number: Any) -> str:
-    """The identity a row carries in the sheet: «rec:N» for the row that created record N (the number the hub
-    wrote into «Номер»), so it survives sorting, deleted and inserted rows; "" (its position) otherwise.
-    Follow-up rows («Оновлення», «Ліквідовано») show a number too, but many rows share it: not an identity."""
-    if ACTIONS.get(fold(_text(action))) is not Action.NEW:
-        return ""
-    number = record_number(number)
-    return f"rec:{number}" if number else ""
-
-
-def record_number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)) and float(value).is_integer() and value > 0:
-        return int(value)
-    text = _text(value).strip().lstrip("№").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
-
-
 def _cell(cells: list[Any], col: int) -> Any:
     return cells[col] if col < len(cells) else ""
 
@@ -226,12 +174,3 @@ def _cell(cells: list[Any], col: int) -> Any:
 def _find(headers: list[str], wanted: str) -> int | None:
     target = fold(wanted)
     return next((i for i, h in enumerate(headers) if h and fold(h) == target), None)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-

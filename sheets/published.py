@@ -11,16 +11,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from outages.parse import UnusableInput
+from outages.records.parse import UnusableInput
 from outages.settings import Settings
 from outages.worker import Batch
-
-from .client import CONNECT_TIMEOUT_MAX, RetryPolicy, SheetsError, plain_retry
-from .files import table_from_csv
+from sheets.client import CONNECT_TIMEOUT_MAX, RetryPolicy, SheetsError, plain_retry
+from sheets.files import table_from_csv
 
 
 class PublishedCSV:
-    def __init__(self, settings: Settings, url: str, *, stop: threading.Event | None = None):
+    def __init__(self, settings: Settings, url: str, *, stop: threading.Event | None = None) -> None:
         self.settings = settings
         self.url = url
         self.policy = RetryPolicy(retries=max(0, settings.sheets_retries), backoff=max(0.0, settings.sheets_backoff),

@@ -10,12 +10,11 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from outages.parse import UnusableInput
-from outages.record import SheetTable
+from outages.records.model import SheetTable
+from outages.records.parse import UnusableInput
 from outages.settings import Settings
 from outages.worker import Batch
-
-from .files import read_file
+from sheets.files import read_file
 
 
 class Source(Protocol):
@@ -25,7 +24,7 @@ class Source(Protocol):
 
 
 class FileSource:
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.label = f"file:{path}"
 
@@ -49,7 +48,7 @@ def configured_spec(settings: Settings) -> str:
 def open_source(spec: str | None, settings: Settings, *, stop: threading.Event | None = None) -> Source:
     spec = (spec or "").strip() or configured_spec(settings)
     if spec.startswith("gsheet:"):
-        from .gsheet import GSheetSource  # gspread is loaded only for the live sheet
+        from sheets.gsheet import GSheetSource  # gspread is loaded only for the live sheet
 
         key, _, worksheet = spec[len("gsheet:"):].partition("#")
         key = key.strip() or str(settings.data.get("sheets_key") or "").strip()
@@ -58,7 +57,7 @@ def open_source(spec: str | None, settings: Settings, *, stop: threading.Event |
         worksheet = worksheet.strip() or str(settings.data.get("sheets_worksheet") or "").strip() or None
         return GSheetSource(settings, key, worksheet, stop=stop)
     if spec.lower().startswith(("http://", "https://")):
-        from .published import PublishedCSV
+        from sheets.published import PublishedCSV
 
         return PublishedCSV(settings, spec, stop=stop)
     return FileSource(spec)

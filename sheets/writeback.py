@@ -1,6 +1,6 @@
 """Each row's verdict written back beside it: «Номер» and «Статус обробки», in one request per sync.
 
-Runs inside the sync's transaction (outages.sync.sync(after=…)): if Google refuses the write, the store rolls
+Runs inside the sync's transaction (outages.records.sync.sync(after=…)): if Google refuses the write, the store rolls
 back too and the next cycle does it all again. Only cells whose text differs from what the sheet shows are
 written, so an unchanged sheet costs no write; dispatchers' columns are never in a request.
 
@@ -16,20 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from outages.parse import content_hash, raw_fingerprint, read_table
-from outages.planner import Decision
-from outages import verdict
+from outages.records import verdict
+from outages.records.parse import content_hash, raw_fingerprint, read_table
+from outages.records.planner import Decision
+from outages.records.sync import SyncResult
 from outages.schema import submissions
 from outages.settings import Rules, Settings
-from outages.sync import SyncResult
-
-from .gsheet import Snapshot, record_number, row_key
+from sheets.snapshot import Snapshot, record_number, row_key
 
 if TYPE_CHECKING:
-    from .gsheet import GSheetSource
+    from sheets.gsheet import GSheetSource
 
 def verdict_text(d: Decision, rules: Rules) -> str:
-    """What the dispatcher reads in «Статус обробки»: the one verdict text (outages/verdict.py)."""
+    """What the dispatcher reads in «Статус обробки»: the one verdict text (outages/records/verdict.py)."""
     return verdict.text(d, rules)
 
 
@@ -155,7 +154,7 @@ def _text(value: Any) -> str:
 class WriteBack:
     """The `after` callback of one sync, bound to the snapshot that sync read."""
 
-    def __init__(self, source: GSheetSource, snapshot: Snapshot):
+    def __init__(self, source: GSheetSource, snapshot: Snapshot) -> None:
         self.source = source
         self.snapshot = snapshot
         self.stats: dict[str, int] = {"cells_written": 0, "write_requests": 0, "skipped": 0}

@@ -35,7 +35,7 @@ def _pg_available() -> str | None:
             conn.execute(text("SELECT 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # any failure to connect means "not here"
+    except Exception as exc:  # noqa: BLE001  (any failure to connect means "not here")
         return str(exc).splitlines()[0]
 
 
@@ -43,7 +43,7 @@ _PG_PROBLEM = _pg_available()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> Iterator[str]:  # noqa: ANN001
+def database_url(request, tmp_path) -> Iterator[str]:
     """A URL of an empty database: a SQLite file, or a fresh schema in PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'outages.db'}"
@@ -63,7 +63,7 @@ def database_url(request, tmp_path) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture
-def env(database_url, tmp_path, monkeypatch) -> dict[str, str]:  # noqa: ANN001
+def env(database_url, tmp_path, monkeypatch) -> dict[str, str]:
     """A clean environment for the hub: only the database set, run from an empty folder."""
     for key in list(os.environ):
         if key.startswith("OUTAGES_"):
@@ -74,12 +74,12 @@ def env(database_url, tmp_path, monkeypatch) -> dict[str, str]:  # noqa: ANN001
 
 
 @pytest.fixture
-def settings(env) -> Settings:  # noqa: ANN001
+def settings(env) -> Settings:
     return load()
 
 
 @pytest.fixture
-def engine(settings):  # noqa: ANN001
+def engine(settings):
     engine = db.engine_for(settings)
     db.upgrade(engine)
     yield engine
@@ -87,20 +87,20 @@ def engine(settings):  # noqa: ANN001
 
 
 @pytest.fixture
-def run_cli(env):  # noqa: ANN001
+def run_cli(env):
     """Run `outages …` in-process through click; returns the Result (output, exit_code)."""
     from outages.cli import cli
 
     runner = CliRunner()
 
-    def run(*args: str, **kwargs):  # noqa: ANN202
+    def run(*args: str, **kwargs):
         return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
 
     return run
 
 
 @pytest.fixture
-def fake():  # noqa: ANN201
+def fake():
     """A fake Sheets API v4 on 127.0.0.1 (tests/fake_sheets) that the real gspread client talks to."""
     from fake_sheets import fake_server
 
@@ -108,7 +108,7 @@ def fake():  # noqa: ANN201
 
 
 @pytest.fixture
-def live(fake, env, monkeypatch):  # noqa: ANN001, ANN201
+def live(fake, env, monkeypatch):
     """The hub's settings pointed at the fake Sheets API, with a service account whose token comes from it."""
     from fake_sheets import live_hub
 
@@ -120,9 +120,9 @@ DEMO_NOW = datetime(2026, 11, 22, 23, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
 
 
 @pytest.fixture
-def demo_client(settings, engine):  # noqa: ANN001, ANN201
+def demo_client(settings, engine):
     """A test client of the app over the synced demo export, its clock pinned at DEMO_NOW."""
-    from outages.sync import sync
+    from outages.records.sync import sync
     from sheets.files import read_file
     from web import create_app
 

@@ -197,8 +197,8 @@ def _handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = _answer
-        do_POST = _answer
+        do_GET = _answer  # noqa: N815
+        do_POST = _answer  # noqa: N815
 
     return Handler
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from outages.demo.build import HEADERS
-from outages.record import SheetRow, SheetTable
+from outages.records.model import SheetRow, SheetTable
 
 FIELD_HEADERS = dict(zip(
     ("recorded_at", "executor", "kind", "action", "reference", "service", "districts", "addresses", "summary",
@@ -59,7 +59,7 @@ def table(*rows: dict[str, Any] | None, source: str = "test") -> SheetTable:
     return SheetTable(source=source, headers=tuple(HEADERS), rows=tuple(out))
 
 
-def write_csv(path, *rows: dict[str, Any] | None) -> str:  # noqa: ANN001
+def write_csv(path, *rows: dict[str, Any] | None) -> str:
     import csv
 
     with open(path, "w", encoding="utf-8", newline="") as out:

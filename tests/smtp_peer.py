@@ -93,7 +93,7 @@ class SmtpPeer:
             return [r.message for r in self.received if address in r.rcpt_tos]
 
     # --- server side -------------------------------------------------------------------------------------------
-    def _authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == self.user and auth_data.password.decode() == self.password
         if ok:
             with self._cond:
@@ -107,7 +107,7 @@ class SmtpPeer:
             self._cond.notify_all()
             return self.drop_at is not None and self._data_seen == self.drop_at
 
-    def _store(self, envelope) -> None:  # noqa: ANN001
+    def _store(self, envelope) -> None:
         with self._cond:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
             self._cond.notify_all()
@@ -117,13 +117,13 @@ class _Handler:
     def __init__(self, peer: SmtpPeer):
         self.peer = peer
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: ANN001, ANN201
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         with self.peer._cond:
             self.peer.connections += 1
         session.host_name = hostname
         return responses
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.peer.refuse:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address in self.peer.temporary_refuse:
@@ -131,7 +131,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         drop = self.peer._count_data()
         if self.peer.hang:
             await asyncio.Event().wait()  # nobody sets it: the answer never comes (until the server stops)
@@ -185,7 +185,7 @@ def toml_directory(recipients: list[dict]) -> str:
 
 
 @pytest.fixture
-def smtp_peer():  # noqa: ANN201
+def smtp_peer():
     peer = SmtpPeer().start()
     yield peer
     peer.stop()
@@ -203,7 +203,7 @@ def notify_toml() -> str:
 
 
 @pytest.fixture
-def mail_settings(env, tmp_path, monkeypatch, smtp_peer, directory, notify_toml):  # noqa: ANN001, ANN201
+def mail_settings(env, tmp_path, monkeypatch, smtp_peer, directory, notify_toml):
     """Settings pointing at the peer, with the test directory and a secret key for the relay links."""
     config = tmp_path / "city.toml"
     config.write_text(toml_directory(directory) + "\n" + notify_toml, encoding="utf-8")
@@ -215,12 +215,12 @@ def mail_settings(env, tmp_path, monkeypatch, smtp_peer, directory, notify_toml)
     return load()
 
 
-def rows_of(engine):  # noqa: ANN001, ANN201
+def rows_of(engine):
     """The outbox as the hub queued it, in order (mail tests read it beside what the peer received)."""
     with engine.connect() as conn:
         return conn.execute(select(outbox).order_by(outbox.c.id)).all()
 
 
-def attempts_of(engine):  # noqa: ANN001, ANN201
+def attempts_of(engine):
     with engine.connect() as conn:
         return conn.execute(select(delivery_attempts).order_by(delivery_attempts.c.id)).all()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from outages import settings as settings_module
-from outages.addresses import covers, parse_addresses, parse_query
+from outages.places.addresses import covers, parse_addresses, parse_query
+from outages.places.streets import load
 from outages.settings import SettingsError
-from outages.streets import load
 
 STREETS = settings_module.load({}).streets
 
@@ -53,7 +53,7 @@ STREETS = settings_module.load({}).streets
     ("вул. Соборна, біля школи", ["вул. Соборна (уся вулиця)"]),
     ("", []),
 ])
-def test_every_address_form_is_read(cell, described):  # noqa: ANN001
+def test_every_address_form_is_read(cell, described):
     parsed = parse_addresses(cell, STREETS)
     assert [item.describe() for item in parsed.items] == described
     assert parsed.unknown_streets == ()
@@ -95,7 +95,7 @@ def test_a_street_the_catalogue_does_not_know_is_kept_as_typed_and_named():
     ("перехрестя вул. Соборна / просп. Миру", "Соборна 14", False),  # a crossing covers no house…
     ("перехрестя вул. Соборна / просп. Миру", "Соборна", True),  # …but is on the street
 ])
-def test_covers(cell, query, covered):  # noqa: ANN001
+def test_covers(cell, query, covered):
     wanted = parse_query(query, STREETS)
     assert any(covers(item, wanted) for item in parse_addresses(cell, STREETS).items) is covered
 
@@ -108,7 +108,7 @@ def test_covers(cell, query, covered):  # noqa: ANN001
     ("вул. 8 Березня", "вул. 8 Березня", None, ""),
     ("Фалеевская", "вул. Фалеєвська", None, ""),
 ])
-def test_a_residents_query_is_a_street_and_a_house(typed, street, house, suffix):  # noqa: ANN001
+def test_a_residents_query_is_a_street_and_a_house(typed, street, house, suffix):
     query = parse_query(typed, STREETS)
     assert (query.streets, query.house, query.suffix) == ((street,), house, suffix)
 
@@ -129,12 +129,12 @@ def test_an_unknown_street_in_records_is_found_by_its_typed_name():
     ([{"name": "Соборна", "type": "хутір"}], "streets[0].type: unknown street type 'хутір'"),
     ([{"name": "Соборна", "aliases": "Радянська"}], "streets[0].aliases: expected a list of text"),
 ])
-def test_a_bad_catalogue_is_refused_by_name(raw, message):  # noqa: ANN001
+def test_a_bad_catalogue_is_refused_by_name(raw, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load(raw)
 
 
-def test_settings_name_the_bad_street(tmp_path):  # noqa: ANN001
+def test_settings_name_the_bad_street(tmp_path):
     city = tmp_path / "city.toml"
     city.write_text('[[streets]]\nname = "Соборна"\ntype = "хутір"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="streets"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from conftest import DEMO_NOW
 from jsonschema import Draft202012Validator
@@ -10,18 +9,17 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-
 NOW = DEMO_NOW
 DOC = "urn:outages-openapi"
 
 
 @pytest.fixture
-def client(demo_client):  # noqa: ANN001, ANN201
+def client(demo_client):
     return demo_client
 
 
 @pytest.fixture
-def openapi(client):  # noqa: ANN001, ANN201
+def openapi(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     doc = response.get_json()
@@ -29,7 +27,7 @@ def openapi(client):  # noqa: ANN001, ANN201
     return doc
 
 
-def check(openapi, client, url: str, template: str, status: int = 200):  # noqa: ANN001, ANN201
+def check(openapi, client, url: str, template: str, status: int = 200):
     """GET url; assert the status and that the body validates against the document's schema for it."""
     response = client.get(url)
     assert response.status_code == status, response.get_data(as_text=True)
@@ -48,7 +46,7 @@ def check(openapi, client, url: str, template: str, status: int = 200):  # noqa:
     return body
 
 
-def test_list_validates_and_holds_every_record(openapi, client) -> None:  # noqa: ANN001
+def test_list_validates_and_holds_every_record(openapi, client) -> None:
     body = check(openapi, client, "/api/v1/outages", "/api/v1/outages")
     assert body["total"] == 17 and body["count"] == 17
     assert [o["number"] for o in body["outages"]] == list(range(17, 0, -1))
@@ -67,13 +65,13 @@ def test_list_validates_and_holds_every_record(openapi, client) -> None:  # noqa
     ("q=Соборна&status=active", {1, 5, 13}),
     ("district=Корабельний,Інгульський&kind=emergency", {4, 6, 8, 12}),
 ])
-def test_filters(openapi, client, query, numbers) -> None:  # noqa: ANN001
+def test_filters(openapi, client, query, numbers) -> None:
     body = check(openapi, client, f"/api/v1/outages?{query}", "/api/v1/outages")
     assert {o["number"] for o in body["outages"]} == numbers
     assert body["total"] == len(numbers)
 
 
-def test_paging_follows_next_links_to_the_end(openapi, client) -> None:  # noqa: ANN001
+def test_paging_follows_next_links_to_the_end(openapi, client) -> None:
     seen, url, pages = [], "/api/v1/outages?limit=5&status=all", 0
     while url:
         body = check(openapi, client, url.removeprefix("http://localhost"), "/api/v1/outages")
@@ -83,7 +81,7 @@ def test_paging_follows_next_links_to_the_end(openapi, client) -> None:  # noqa:
     assert seen == list(range(17, 0, -1))
 
 
-def test_one_record_with_its_history(openapi, client) -> None:  # noqa: ANN001
+def test_one_record_with_its_history(openapi, client) -> None:
     body = check(openapi, client, "/api/v1/outages/4", "/api/v1/outages/{number}")
     assert body["status"] == "resolved" and body["resolved_at"] == "2026-11-21T18:45:00+02:00"
     assert [h["kind"] for h in body["history"]] == ["created", "updated", "resolved"]
@@ -98,7 +96,7 @@ def test_one_record_with_its_history(openapi, client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("url", ["/api/v1/outages/999", "/api/v1/outages/abc", "/api/v1/outages/0x1"])
-def test_unknown_record_is_a_json_404(openapi, client, url) -> None:  # noqa: ANN001
+def test_unknown_record_is_a_json_404(openapi, client, url) -> None:
     body = check(openapi, client, url, "/api/v1/outages/{number}", 404)
     assert body["error"]["message"].startswith("Запису №")
 
@@ -107,13 +105,13 @@ def test_unknown_record_is_a_json_404(openapi, client, url) -> None:  # noqa: AN
     ("status=open", "status"), ("kind=drill", "kind"), ("limit=0", "limit"), ("limit=5000", "limit"),
     ("offset=-1", "offset"), ("limit=ten", "limit"),
 ])
-def test_bad_parameters_say_what_is_allowed(openapi, client, query, word) -> None:  # noqa: ANN001
+def test_bad_parameters_say_what_is_allowed(openapi, client, query, word) -> None:
     body = check(openapi, client, f"/api/v1/outages?{query}", "/api/v1/outages", 400)
     assert body["error"]["message"].startswith(f"Параметр {word}:")
     assert word in body["error"]["message_en"]
 
 
-def test_no_personal_data_and_open_to_other_sites(client) -> None:  # noqa: ANN001
+def test_no_personal_data_and_open_to_other_sites(client) -> None:
     for url in ["/api/v1/outages", *(f"/api/v1/outages/{n}" for n in range(1, 18))]:
         response = client.get(url)
         assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -123,7 +121,7 @@ def test_no_personal_data_and_open_to_other_sites(client) -> None:  # noqa: ANN0
             assert private not in text, (url, private)
 
 
-def test_any_query_gets_a_documented_answer(openapi, client) -> None:  # noqa: ANN001
+def test_any_query_gets_a_documented_answer(openapi, client) -> None:
     """Whatever a bot puts in the query string: 200 with a valid list, or 400 with a valid error; never a 500."""
     from urllib.parse import urlencode
 

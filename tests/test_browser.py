@@ -13,9 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
-
 from web_demo import XSS, make_app, sync_demo, xss_row
+from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("OUTAGES_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -35,7 +34,7 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     problem = _missing()
     if problem:
         if os.environ.get("CI") == "true":
@@ -50,7 +49,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def site(tmp_path, monkeypatch):
     """The app over the demo and a hostile row, on a loopback port. One store (SQLite) is enough here: the
     browser is the point; the pages are tested on PostgreSQL too in test_web_pages."""
     from outages import db
@@ -70,7 +69,7 @@ def site(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     engine.dispose()
 
 
-def axe_violations(page) -> list[str]:  # noqa: ANN001
+def axe_violations(page) -> list[str]:
     page.add_script_tag(content=resources.files("axe_playwright_python").joinpath("axe.min.js").read_text("utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
@@ -79,7 +78,7 @@ def axe_violations(page) -> list[str]:  # noqa: ANN001
 
 @pytest.mark.parametrize("path", ["/", "/outages/8", "/timeliness", "/?lang=en", "/outages/4?lang=en", "/en/",
                                   "/en/outages/8", "/sections/upcoming", "/districts/tsentralnyi", "/outages/999"])
-def test_axe_finds_no_violations(browser, site, path):  # noqa: ANN001
+def test_axe_finds_no_violations(browser, site, path):
     # The site's policy forbids every script; axe is the test's own, injected past it.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
@@ -89,7 +88,7 @@ def test_axe_finds_no_violations(browser, site, path):  # noqa: ANN001
     context.close()
 
 
-def test_hostile_text_is_shown_not_run(browser, site):  # noqa: ANN001
+def test_hostile_text_is_shown_not_run(browser, site):
     # Without the site's Content-Security-Policy: escaping alone must keep the text from running (the policy is a
     # second wall, checked in test_web_cache).
     context = browser.new_context(bypass_csp=True)
@@ -113,7 +112,7 @@ def test_hostile_text_is_shown_not_run(browser, site):  # noqa: ANN001
     context.close()
 
 
-def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):  # noqa: ANN001
+def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1,
                                   java_script_enabled=False, locale="uk-UA")
     page = context.new_page()
@@ -145,21 +144,21 @@ def test_phone_layout_fits_and_filters_work_without_javascript(browser, site):  
     context.close()
 
 
-def test_one_click_on_the_relay_link_confirms_but_a_link_scanner_does_not(browser, tmp_path, monkeypatch):  # noqa: ANN001
+def test_one_click_on_the_relay_link_confirms_but_a_link_scanner_does_not(browser, tmp_path, monkeypatch):
     """Regulation 7.6: the duty officer clicks «Інформацію передано» once in the e-mail and it is recorded; a mail
     system fetching the same link to scan it (no scripts) confirms nothing."""
     import urllib.request
     from datetime import datetime, timezone
 
+    from rows import emergency, table
     from sqlalchemy import select
 
     from outages import db
-    from outages.notify import relay
-    from outages.notify.options import mail_options
+    from outages.officials import relay
+    from outages.officials.options import mail_options
+    from outages.records.sync import sync
     from outages.schema import outbox
     from outages.settings import load
-    from outages.sync import sync
-    from rows import emergency, table
 
     monkeypatch.chdir(tmp_path)
     settings = load({"OUTAGES_DATABASE_URL": f"sqlite:///{tmp_path / 'outages.db'}",

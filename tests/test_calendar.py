@@ -9,9 +9,9 @@ import pytest
 from conftest import DEMO_CSV
 from icalendar import Calendar
 
-from outages.queries import list_records
-from outages.record import SheetRow, SheetTable
-from outages.sync import sync
+from outages.records.model import SheetRow, SheetTable
+from outages.records.sync import sync
+from outages.records.views import list_records
 from sheets.files import read_file
 from web import create_app
 
@@ -20,13 +20,13 @@ NOW = datetime(2026, 11, 22, 23, 0, tzinfo=KYIV)
 DEMO_PLANNED = {1, 2, 3, 9, 10, 14, 15, 17}
 
 
-def make_app(settings, engine, now=NOW):  # noqa: ANN001, ANN201
+def make_app(settings, engine, now=NOW):
     app = create_app(settings, engine=engine)
     app.extensions["outages"].clock = lambda: now
     return app
 
 
-def with_rows(table: SheetTable, settings, *rows: dict[str, str]) -> SheetTable:  # noqa: ANN001
+def with_rows(table: SheetTable, settings, *rows: dict[str, str]) -> SheetTable:
     """The table with form rows appended below it (fields by name, the default headers)."""
     extra = tuple(SheetRow(number=len(table.rows) + 2 + i, values={settings.columns[k]: v for k, v in row.items()})
                   for i, row in enumerate(rows))
@@ -40,7 +40,7 @@ def planned(**fields: str) -> dict[str, str]:
             "contact_phone": "0512 47-11-02"} | fields
 
 
-def calendar(client, path="/planned.ics"):  # noqa: ANN001, ANN201
+def calendar(client, path="/planned.ics"):
     response = client.get(path)
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
@@ -49,7 +49,7 @@ def calendar(client, path="/planned.ics"):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def client(settings, engine):  # noqa: ANN001, ANN201
+def client(settings, engine):
     sync(engine, read_file(DEMO_CSV), settings, NOW)
     return make_app(settings, engine).test_client()
 
@@ -80,19 +80,19 @@ def test_planned_works_only_in_kyiv_time(client) -> None:
     ("q=Кобера", {9}),
     ("service=Ліфти", set()),
 ])
-def test_filters(client, query, numbers) -> None:  # noqa: ANN001
+def test_filters(client, query, numbers) -> None:
     _, _, events = calendar(client, f"/planned.ics?{query}")
     assert set(events) == numbers
 
 
-def test_same_data_same_bytes_whatever_the_clock(settings, engine) -> None:  # noqa: ANN001
+def test_same_data_same_bytes_whatever_the_clock(settings, engine) -> None:
     sync(engine, read_file(DEMO_CSV), settings, NOW)
     first = make_app(settings, engine).test_client().get("/planned.ics").data
     second = make_app(settings, engine, NOW + timedelta(days=9)).test_client().get("/planned.ics").data
     assert first == second
 
 
-def test_rescheduled_completed_and_called_off_works(settings, engine) -> None:  # noqa: ANN001
+def test_rescheduled_completed_and_called_off_works(settings, engine) -> None:
     demo = read_file(DEMO_CSV)
     table = with_rows(
         demo, settings,

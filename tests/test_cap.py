@@ -11,8 +11,8 @@ import pytest
 from conftest import DEMO_CSV, DEMO_NOW
 from lxml import etree
 
-from outages.queries import history
-from outages.sync import sync
+from outages.records.sync import sync
+from outages.records.views import history
 from sheets.files import read_file
 from web import create_app
 
@@ -24,11 +24,11 @@ CAP_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
 
 @pytest.fixture
-def client(demo_client):  # noqa: ANN001, ANN201
+def client(demo_client):
     return demo_client
 
 
-def index(client, query=""):  # noqa: ANN001, ANN201
+def index(client, query=""):
     response = client.get("/cap/index.atom" + query)
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.data)
@@ -36,13 +36,13 @@ def index(client, query=""):  # noqa: ANN001, ANN201
     return feed
 
 
-def cap_url(entry) -> str:  # noqa: ANN001
+def cap_url(entry) -> str:
     links = [link for link in entry.links if link.type == "application/cap+xml"]
     assert len(links) == 1 and links[0].rel == "alternate"
     return links[0].href.removeprefix("http://localhost")
 
 
-def message(client, url: str) -> etree._Element:  # noqa: ANN001
+def message(client, url: str) -> etree._Element:
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "application/cap+xml"
     alert = etree.fromstring(response.data)
@@ -54,7 +54,7 @@ def text(alert: etree._Element, path: str) -> str:
     return alert.findtext(path, namespaces=CAP)
 
 
-def test_every_indexed_message_is_valid_cap(client) -> None:  # noqa: ANN001
+def test_every_indexed_message_is_valid_cap(client) -> None:
     feed = index(client)
     assert len(feed.entries) == 25  # 17 records created, 4 updates, 4 resolutions
     for entry in feed.entries:
@@ -70,7 +70,7 @@ def test_every_indexed_message_is_valid_cap(client) -> None:  # noqa: ANN001
         assert text(alert, "cap:info/cap:web") == f"http://localhost/outages/{number}"
 
 
-def test_a_record_is_alert_then_updates_then_all_clear(client) -> None:  # noqa: ANN001
+def test_a_record_is_alert_then_updates_then_all_clear(client) -> None:
     urls = [cap_url(e) for e in reversed(index(client, "?q=Океанівська").entries)]
     created, updated, resolved = (message(client, u) for u in urls)
     sent = [text(m, "cap:sent") for m in (created, updated, resolved)]
@@ -101,7 +101,7 @@ def test_a_record_is_alert_then_updates_then_all_clear(client) -> None:  # noqa:
     assert text(created, "cap:info/cap:senderName") == "КП «Водоканал» · Демо-місто"
 
 
-def test_planned_works_are_future_and_likely(client) -> None:  # noqa: ANN001
+def test_planned_works_are_future_and_likely(client) -> None:
     entries = index(client, "?q=Кобера").entries
     assert len(entries) == 1
     alert = message(client, cap_url(entries[0]))
@@ -111,7 +111,7 @@ def test_planned_works_are_future_and_likely(client) -> None:  # noqa: ANN001
         "2026-11-24T15:00:00+02:00"]
 
 
-def test_index_filters(client) -> None:  # noqa: ANN001
+def test_index_filters(client) -> None:
     feed = index(client, "?district=Корабельний&service=Водопостачання")
     assert [e.title for e in feed.entries] == [
         "№4 · Ліквідовано: Водопостачання відновлено", "№4 · Оновлення: Порив водогону Ø200",
@@ -119,7 +119,7 @@ def test_index_filters(client) -> None:  # noqa: ANN001
     assert index(client, "?q=Неіснуюча").entries == []
 
 
-def test_only_public_changes_have_messages(client, engine) -> None:  # noqa: ANN001
+def test_only_public_changes_have_messages(client, engine) -> None:
     with engine.connect() as conn:
         late = history(conn, 5)  # recorded 110 min after the event, and its expected end passed without news
     assert [e.kind for e in late] == ["created", "breach", "overdue"]
@@ -131,7 +131,7 @@ def test_only_public_changes_have_messages(client, engine) -> None:  # noqa: ANN
         assert client.get(bad).status_code == 404
 
 
-def test_no_personal_data(client) -> None:  # noqa: ANN001
+def test_no_personal_data(client) -> None:
     bodies = [client.get("/cap/index.atom").get_data(as_text=True)]
     bodies += [client.get(cap_url(e)).get_data(as_text=True) for e in index(client).entries]
     for body in bodies:
@@ -140,7 +140,7 @@ def test_no_personal_data(client) -> None:  # noqa: ANN001
             assert private not in body
 
 
-def test_a_message_is_never_sent_before_one_it_references(settings, engine) -> None:  # noqa: ANN001
+def test_a_message_is_never_sent_before_one_it_references(settings, engine) -> None:
     """A fix at 15:30 reported after an update recorded at 16:00: the all-clear is dated 16:00, not before it."""
     from test_calendar import planned, with_rows
 

@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timezone
 
 import time_machine
-
 from conftest import DEMO_CSV
 
 

@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 import time_machine
 from openpyxl import Workbook
+from rows import FIELD_HEADERS, emergency, planned, update, write_csv
 from sqlalchemy import create_engine, func, select
 
 from outages.demo.build import HEADERS
 from outages.schema import records, sync_runs
-from rows import FIELD_HEADERS, emergency, planned, update, write_csv
 
 
 def counts(url: str) -> tuple[int, int]:
@@ -27,7 +27,8 @@ def counts(url: str) -> tuple[int, int]:
 def test_missing_columns_are_named_with_the_setting_that_maps_them(run_cli, env, tmp_path):
     run_cli("init")
     bad = tmp_path / "bad.csv"
-    bad.write_text("Позначка часу,Виконавець,Тип,Послуга,Район\n22.11.2026 10:00,КП «Водоканал»,Аварія,Вода,Центральний\n",
+    bad.write_text("Позначка часу,Виконавець,Тип,Послуга,Район\n"
+                   "22.11.2026 10:00,КП «Водоканал»,Аварія,Вода,Центральний\n",
                    encoding="utf-8")
     for command in (("sync", "--source", str(bad)), ("check", str(bad), "--json")):
         result = run_cli(*command)
@@ -81,7 +82,8 @@ def test_check_json_has_the_pinned_shape_and_saves_nothing(run_cli, env, tmp_pat
                                "deadline": {"met": True, "delay_minutes": 25.55, "lead_hours": None}, "errors": [],
                                "verdict": "Прийнято, №1, вчасно (внесено через 26 хв)"}
     assert data["rows"][1]["deadline"] == {"met": False, "delay_minutes": None, "lead_hours": 48.0}
-    assert data["rows"][1]["verdict"] == "Прийнято, №2: повідомлено за 48 год до початку — на 24 год пізніше норми (72 год)"
+    assert data["rows"][1]["verdict"] == ("Прийнято, №2: повідомлено за 48 год до початку —"
+                                          " на 24 год пізніше норми (72 год)")
     assert data["rows"][2] == {"row": 4, "status": "accepted", "kind": "emergency", "action": "update", "record": 1,
                                "deadline": None, "errors": [], "verdict": "Прийнято: оновлення №1"}
     rejected = data["rows"][3]
@@ -169,7 +171,7 @@ EXPORTS = [
 
 
 @pytest.mark.parametrize(("name", "form", "cells"), EXPORTS, ids=[e[0] for e in EXPORTS])
-def test_exports_as_programs_write_them_read_into_the_same_records(run_cli, tmp_path, name, form, cells):  # noqa: ANN001
+def test_exports_as_programs_write_them_read_into_the_same_records(run_cli, tmp_path, name, form, cells):
     run_cli("init")
     path = tmp_path / "export.csv"
     path.write_bytes(_export([emergency(**cells), planned(), update(1)], **form))

@@ -4,8 +4,8 @@ an uninitialised database, impossible dates, the demo's settings file, option he
 from __future__ import annotations
 
 import re
-import socket
 import shutil
+import socket
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ NOW = datetime.fromisoformat("2026-11-22T14:30:00+02:00")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _sent_demo_row(run_cli, tmp_path):  # noqa: ANN001, ANN202
+def _sent_demo_row(run_cli, tmp_path):
     source = write_csv(tmp_path / "responses.csv", emergency())
     with time_machine.travel(NOW, tick=True):  # the CLI reads the real clock
         assert run_cli("init").exit_code == 0
@@ -85,7 +85,8 @@ def test_doctor_warns_of_empty_links_secrets_and_says_what_each_breaks(live, run
         monkeypatch.setenv(f"OUTAGES_{name}", value)
     out = run_cli("doctor")
     assert out.exit_code == 0
-    assert not [name for name in ("OUTAGES_PUBLIC_URL", "OUTAGES_SECRET_KEY", "OUTAGES_HOOK_SECRET") if name in out.output]
+    assert not [name for name in ("OUTAGES_PUBLIC_URL", "OUTAGES_SECRET_KEY", "OUTAGES_HOOK_SECRET")
+                if name in out.output]
 
 
 def test_serve_on_a_busy_port_says_so_in_one_sentence_and_exits_1(run_cli):
@@ -178,7 +179,7 @@ def test_the_demo_settings_file_makes_the_cli_work_from_the_checkout(run_cli, tm
     assert (tmp_path / "outages.toml").read_text(encoding="utf-8") == 'city_name = "Місто"\n'
 
 
-def _commands(group: click.Group, prefix: str = ""):  # noqa: ANN202
+def _commands(group: click.Group, prefix: str = ""):
     for name, command in sorted(group.commands.items()):
         if isinstance(command, click.Group):
             yield from _commands(command, f"{prefix}{name} ")
@@ -200,8 +201,8 @@ def test_every_option_has_help_in_ukrainian_and_english():
 
 def test_every_message_kind_and_role_has_a_ukrainian_word():
     from outages.cli.words import MESSAGE_KIND, ROLE
-    from outages.notify.directory import ROLES
-    from outages.notify.messages import KINDS
+    from outages.officials.directory import ROLES
+    from outages.officials.messages import KINDS
 
     assert [k for k in KINDS if k not in MESSAGE_KIND] == []
     assert [r for r in (*ROLES, "reporter") if r not in ROLE] == []

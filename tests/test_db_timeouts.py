@@ -10,18 +10,18 @@ from __future__ import annotations
 import threading
 
 import pytest
+from rows import emergency, planned, write_csv
 from sqlalchemy import create_engine, func, select, text
 
 from outages import db
 from outages.schema import records
 from outages.settings import SettingsError, load
-from rows import emergency, planned, write_csv
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def test_a_lock_left_open_fails_the_sync_in_time_and_the_next_sync_stores_everything(run_cli, env, tmp_path,
-                                                                                      monkeypatch):  # noqa: ANN001
+                                                                                      monkeypatch):
     monkeypatch.setenv("OUTAGES_DATABASE_TIMEOUT", "5")
     assert run_cli("init").exit_code == 0
     export = write_csv(tmp_path / "rows.csv", emergency(), planned())
@@ -54,7 +54,7 @@ def test_a_lock_left_open_fails_the_sync_in_time_and_the_next_sync_stores_everyt
 
 @pytest.mark.parametrize(("value", "ok"), [("0", True), ("5", True), ("120", True), ("1", False), ("-3", False),
                                            ("3601", False), ("soon", False)])
-def test_the_timeout_is_none_or_minutes_not_a_value_that_would_cut_a_first_sync(env, monkeypatch, value, ok):  # noqa: ANN001
+def test_the_timeout_is_none_or_minutes_not_a_value_that_would_cut_a_first_sync(env, monkeypatch, value, ok):
     monkeypatch.setenv("OUTAGES_DATABASE_TIMEOUT", value)
     if ok:
         assert load().database_timeout == float(value)

@@ -9,14 +9,14 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from outages.notify.drain import drain
-from outages.notify.options import mail_options
-from outages.notify.transport import SmtpTransport
-from outages.settings import SettingsError, load
-from outages.sync import sync
 from rows import emergency, table
 from smtp_peer import DIRECTORY, attempts_of, rows_of
+
+from outages.delivery.drain import drain
+from outages.officials.options import mail_options
+from outages.records.sync import sync
+from outages.settings import SettingsError, load
+from outages.transports.smtp import SmtpTransport
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from outages.sync import sync
 from rows import emergency, table
 from smtp_peer import SmtpPeer
+
+from outages.records.sync import sync
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -63,7 +63,7 @@ def test_doctor_logs_in_to_the_mail_server_when_credentials_are_set(env, run_cli
 
 @pytest.mark.parametrize("notify_toml", ["[notify]\nsmtp_timeout = 0.5\n"])  # a stall shows after 1 s
 def test_status_shows_a_stalled_delivery_plainly(engine, mail_settings, smtp_peer, run_cli):
-    from outages.notify.lane import MailLane
+    from outages.delivery.lane import MailLane
 
     smtp_peer.hang = True
     sync(engine, table(fresh_emergency()), mail_settings, datetime.now(KYIV))

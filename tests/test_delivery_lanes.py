@@ -33,13 +33,13 @@ def lift_stopped(at: datetime) -> dict:
             "Час настання події": DateCell.of(at - timedelta(minutes=10))}
 
 
-def point_mail_at(peer, monkeypatch) -> None:  # noqa: ANN001
+def point_mail_at(peer, monkeypatch) -> None:
     for key, value in {"OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(peer.port),
                        "OUTAGES_SMTP_TLS": "none", "OUTAGES_SYNC_INTERVAL": f"{INTERVAL:g}"}.items():
         monkeypatch.setenv(key, value)
 
 
-def claims(engine) -> dict[str, list]:  # noqa: ANN001
+def claims(engine) -> dict[str, list]:
     with engine.connect() as conn:
         rows = conn.execute(select(outbox.c.status, outbox.c.claimed_by)).all()
         attempts = conn.execute(select(delivery_attempts.c.result, delivery_attempts.c.error)).all()

@@ -16,9 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from web_demo import Page, make_app, sync_demo
 
 from web.publish import publish
-from web_demo import Page, make_app, sync_demo
 
 CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 SLOW_CLIENTS = 200
@@ -72,7 +72,7 @@ def _main_config(tmp: Path, nginx_port: int, app_port: int, site: Path) -> Path:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_slow_clients_do_not_delay_a_normal_request_and_the_static_copy_stands_in(engine, settings, env,  # noqa: ANN001
+def test_slow_clients_do_not_delay_a_normal_request_and_the_static_copy_stands_in(engine, settings, env,
                                                                                   tmp_path):
     nginx = _nginx()
     sync_demo(engine, settings)

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
+from rows import emergency, planned, table, update
 from sqlalchemy import select
 
-from outages.notify.sender import deliver_pending
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
 from outages.schema import records
 from outages.settings import load
-from outages.sync import sync
-from rows import emergency, planned, table, update
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -129,8 +129,9 @@ def test_shorten_cuts_at_a_word_and_marks_the_cut(text, cap, expected):
 
 def test_the_telegram_channel_post_carries_the_capped_text(engine, env, monkeypatch):
     from fake_telegram import TOKEN, fake_bot_api
-    from outages.notify.drain import drain
-    from outages.notify.telegram import TelegramTransport, telegram_options
+
+    from outages.delivery.drain import drain
+    from outages.transports.telegram import TelegramTransport, telegram_options
 
     for bot_api in fake_bot_api():
         for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": "@city_outages",

@@ -8,30 +8,30 @@ from zoneinfo import ZoneInfo
 import feedparser
 import lxml.html
 import pytest
+from conftest import DEMO_CSV
 from lxml import etree
 
-from outages.sync import sync
+from outages.records.sync import sync
 from sheets.files import read_file
-from conftest import DEMO_CSV
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 23, 0, tzinfo=KYIV)
 
 
-def make_app(settings, engine, now=NOW):  # noqa: ANN001, ANN201
+def make_app(settings, engine, now=NOW):
     app = create_app(settings, engine=engine)
     app.extensions["outages"].clock = lambda: now
     return app
 
 
 @pytest.fixture
-def client(settings, engine):  # noqa: ANN001, ANN201
+def client(settings, engine):
     sync(engine, read_file(DEMO_CSV), settings, NOW)
     return make_app(settings, engine).test_client()
 
 
-def parsed(client, path):  # noqa: ANN001, ANN201
+def parsed(client, path):
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
     feed = feedparser.parse(response.data)
@@ -90,7 +90,7 @@ def test_rss_and_atom_carry_the_same_entries(client) -> None:
     ("q=вулиця соборна", {1, 5, 13}),
     ("district=Нема-такого", set(range(1, 18))),  # unknown names are ignored, as on the page
 ])
-def test_filters_are_those_of_the_page(client, query, numbers) -> None:  # noqa: ANN001
+def test_filters_are_those_of_the_page(client, query, numbers) -> None:
     for path in ("/feed.atom", "/feed.rss"):
         _, feed = parsed(client, f"{path}?{query}")
         assert {int(e.link.rsplit("/", 1)[1]) for e in feed.entries} == numbers
@@ -104,7 +104,7 @@ def test_filtered_feed_names_itself_and_keeps_a_date_when_empty(client) -> None:
     assert feed.feed.id == "http://localhost/feed.atom?q=%D0%9D%D0%B5%D1%96%D1%81%D0%BD%D1%83%D1%8E%D1%87%D0%B0"
 
 
-def test_same_data_gives_the_same_bytes_whatever_the_clock(settings, engine) -> None:  # noqa: ANN001
+def test_same_data_gives_the_same_bytes_whatever_the_clock(settings, engine) -> None:
     sync(engine, read_file(DEMO_CSV), settings, NOW)
     later = datetime(2026, 12, 5, 12, 0, tzinfo=KYIV)
     for path in ("/feed.atom", "/feed.rss"):
@@ -113,7 +113,7 @@ def test_same_data_gives_the_same_bytes_whatever_the_clock(settings, engine) -> 
         assert first == second
 
 
-def test_public_url_setting_names_links_and_ids(settings, engine) -> None:  # noqa: ANN001
+def test_public_url_setting_names_links_and_ids(settings, engine) -> None:
     sync(engine, read_file(DEMO_CSV), settings, NOW)
     settings.data["public_url"] = "https://outages.example.org/"
     _, feed = parsed(make_app(settings, engine).test_client(), "/feed.atom")
@@ -121,7 +121,7 @@ def test_public_url_setting_names_links_and_ids(settings, engine) -> None:  # no
     assert feed.entries[0].id.startswith("tag:outages.example.org,2026-11-22:outages/17/events/")
 
 
-def test_entry_ids_stay_when_new_rows_arrive(settings, engine) -> None:  # noqa: ANN001
+def test_entry_ids_stay_when_new_rows_arrive(settings, engine) -> None:
     table = read_file(DEMO_CSV)
     half = type(table)(source=table.source, headers=table.headers, rows=table.rows[:10])
     sync(engine, half, settings, NOW)
@@ -134,7 +134,7 @@ def test_entry_ids_stay_when_new_rows_arrive(settings, engine) -> None:  # noqa:
     assert {e.id: e.title for e in after.entries if e.id in old} == old
 
 
-def test_a_worker_that_kept_its_entries_writes_the_same_feed_as_a_fresh_one(settings, engine) -> None:  # noqa: ANN001
+def test_a_worker_that_kept_its_entries_writes_the_same_feed_as_a_fresh_one(settings, engine) -> None:
     """Each entry is written once per worker and kept: after later rows update, edit and resolve the same records,
     the warm worker's feeds must be byte for byte what a worker starting now writes."""
     settings.data["cache_seconds"] = 0  # no response cache: the kept entries are what is under test
@@ -166,12 +166,12 @@ def _demo_contacts() -> set[str]:
                                                       "Адреса електронної пошти") if row[h].strip()}
 
 
-def test_garbage_in_form_rows_stays_text_in_every_output(settings, engine) -> None:  # noqa: ANN001
+def test_garbage_in_form_rows_stays_text_in_every_output(settings, engine) -> None:
     from test_api import check
     from test_calendar import planned, with_rows
     from test_cap import SCHEMA
 
-    from outages.queries import list_records
+    from outages.records.views import list_records
 
     secrets = {"<script>Таємна Особа</script>", "+380 99 000 11 22", "secret.person@example.org"}
     contact = {"contact_name": "<script>Таємна Особа</script>", "contact_phone": "+380 99 000 11 22",

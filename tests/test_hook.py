@@ -49,7 +49,7 @@ def apps_script_push(row: int | None, now: datetime, nonce: str | None = None) -
 
 
 @pytest.fixture
-def client(env, engine, monkeypatch):  # noqa: ANN001, ANN201
+def client(env, engine, monkeypatch):
     from web import create_app
 
     monkeypatch.setenv("OUTAGES_HOOK_SECRET", SECRET)
@@ -58,7 +58,7 @@ def client(env, engine, monkeypatch):  # noqa: ANN001, ANN201
     return app.test_client()
 
 
-def pending(engine) -> int:  # noqa: ANN001
+def pending(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(sync_requests)
                             .where(sync_requests.c.handled_at.is_(None))).scalar()
@@ -80,7 +80,7 @@ def test_the_docs_snippet_signs_as_this_test_does():
     (CLOCK + timedelta(hours=2), 401,
      "Час запиту «22.11.2026 23:00» відрізняється від часу хаба «22.11.2026 21:00» більш ніж на 5 хв"),
 ])
-def test_a_push_counts_only_near_its_at(client, engine, sent, status, answer):  # noqa: ANN001
+def test_a_push_counts_only_near_its_at(client, engine, sent, status, answer):
     body, headers = apps_script_push(37, sent)
     reply = client.post("/hooks/form-submitted", data=body, headers=headers)
     assert reply.status_code == status, reply.get_json()
@@ -89,7 +89,7 @@ def test_a_push_counts_only_near_its_at(client, engine, sent, status, answer):  
     assert pending(engine) == (1 if status == 202 else 0)
 
 
-def test_the_same_signed_body_again_is_a_replay(client, engine):  # noqa: ANN001
+def test_the_same_signed_body_again_is_a_replay(client, engine):
     body, headers = apps_script_push(37, CLOCK)
     assert client.post("/hooks/form-submitted", data=body, headers=headers).get_json() == {"ok": True, "queued": True}
     again = client.post("/hooks/form-submitted", data=body, headers=headers)
@@ -109,14 +109,14 @@ def test_the_same_signed_body_again_is_a_replay(client, engine):  # noqa: ANN001
     (b'{"row": 37, "at": "2026-11-22T19:00:00"}', "«at» = «2026-11-22T19:00:00» без зсуву часового поясу"),
     (b"row=37", "Тіло запиту — не JSON"),
 ])
-def test_a_body_without_a_usable_at_is_refused(client, engine, body, answer):  # noqa: ANN001
+def test_a_body_without_a_usable_at_is_refused(client, engine, body, answer):
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     reply = client.post("/hooks/form-submitted", data=body, headers={"X-Outages-Signature": signature})
     assert reply.status_code == 400 and answer in reply.get_json()["error"]
     assert pending(engine) == 0
 
 
-def test_a_burst_of_concurrent_pushes_leaves_one_pending_request(client, engine):  # noqa: ANN001
+def test_a_burst_of_concurrent_pushes_leaves_one_pending_request(client, engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("the race needs a server: SQLite serialises every writer anyway")
     bodies = [apps_script_push(100 + i, CLOCK + timedelta(milliseconds=i)) for i in range(12)]

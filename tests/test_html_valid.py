@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from web_demo import make_app, sync_demo
 
 from web.publish import publish
-from web_demo import make_app, sync_demo
 
 VNU = Path(__file__).resolve().parent.parent / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -44,7 +44,7 @@ def check(files: list[Path]) -> list[str]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_every_page_type_and_the_static_copy_pass_the_nu_html_checker(engine, settings, tmp_path):  # noqa: ANN001
+def test_every_page_type_and_the_static_copy_pass_the_nu_html_checker(engine, settings, tmp_path):
     checker()
     sync_demo(engine, settings)
     app = make_app(engine, settings)

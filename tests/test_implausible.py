@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from rows import emergency, planned, write_csv
 from sqlalchemy import create_engine, select
 
 from outages.demo.build import HEADERS
 from outages.schema import records
-from rows import emergency, planned, write_csv
 
 KYIV = ZoneInfo("Europe/Kyiv")
 CLOCK = datetime(2026, 11, 22, 21, 0, tzinfo=KYIV)
@@ -81,7 +81,7 @@ def test_each_implausible_row_is_refused_with_its_reason_and_the_others_are_acce
     ("earliest_date = 2010-01-01", emergency(recorded_at="01.06.2019 10:00:00", event_at="01.06.2019 09:50",
                                              expected_end="01.06.2019 15:00"), "accepted"),
 ])
-def test_the_limits_are_the_citys_to_set(run_cli, env, tmp_path, monkeypatch, rules, row, status):  # noqa: ANN001
+def test_the_limits_are_the_citys_to_set(run_cli, env, tmp_path, monkeypatch, rules, row, status):
     config = tmp_path / "outages.toml"
     config.write_text(f"[rules]\n{rules}\n", encoding="utf-8")
     monkeypatch.setenv("OUTAGES_CONFIG", str(config))

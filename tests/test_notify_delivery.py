@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
-
-from outages.notify.sender import deliver_pending
-from outages.schema import delivery_attempts, outbox
-from outages.settings import load
-from outages.sync import sync
 from rows import emergency, table
 from smtp_peer import DIRECTORY, SmtpPeer, attempts_of, rows_of
+from sqlalchemy import select, update
+
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
+from outages.schema import delivery_attempts, outbox
+from outages.settings import load
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from outages.notify.directory import ROLE_UK, load
+from outages.officials.directory import ROLE_UK, load
 from outages.settings import load as load_settings
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path):  # noqa: ANN001, ANN201  (no database needed: SQLite only)
+def database_url(request, tmp_path):
     return f"sqlite:///{tmp_path / 'outages.db'}"
 
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from outages.demo.build import HEADERS, ROWS
-from outages.notify.directory import load as directory
-from outages.notify.sender import deliver_pending
-from outages.notify.routing import mentions_street
-from outages.record import SheetRow, SheetTable
+from outages.officials.directory import load as directory
+from outages.officials.routing import mentions_street
+from outages.officials.sender import deliver_pending
+from outages.records.model import SheetRow, SheetTable
+from outages.records.sync import sync
 from outages.schema import events, records
 from outages.settings import load
-from outages.sync import sync
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NUMBER = re.compile(r"№(\d+)")
@@ -27,7 +27,7 @@ AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_departmen
 
 
 @pytest.fixture
-def demo_settings(env, monkeypatch, smtp_peer):  # noqa: ANN001, ANN201
+def demo_settings(env, monkeypatch, smtp_peer):
     """The embedded demo city and its directory, mailing the test's SMTP server."""
     for key, value in {"OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(smtp_peer.port),
                        "OUTAGES_SECRET_KEY": "demo", "OUTAGES_PUBLIC_URL": "https://hub.example.org"}.items():
@@ -40,7 +40,7 @@ def demo_table() -> SheetTable:
                       rows=tuple(SheetRow(number=i, values=dict(zip(HEADERS, row))) for i, row in enumerate(ROWS, 2)))
 
 
-def in_portfolio(recipient, record) -> bool:  # noqa: ANN001
+def in_portfolio(recipient, record, settings) -> bool:
     """Written out from the directory's words, not from routing: services, districts, and an ОСББ head's
     streets (a record with no addresses concerns the whole district)."""
     if recipient.role not in AUDIENCE:
@@ -50,7 +50,7 @@ def in_portfolio(recipient, record) -> bool:  # noqa: ANN001
     if recipient.districts and not set(recipient.districts) & set(record.districts):
         return False
     if recipient.role == "hoa_head" and recipient.streets and record.addresses.strip():
-        return any(mentions_street(record.addresses, street) for street in recipient.streets)
+        return any(mentions_street(record.addresses, street, settings.streets) for street in recipient.streets)
     return True
 
 
@@ -65,7 +65,7 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
     per_mailbox, heard = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
 
-    from outages.queries import records_by_number
+    from outages.records.views import records_by_number
 
     with engine.connect() as conn:
         # Records with news for officials: a change in the last 72 hours (older ones are history, not mailed).
@@ -76,7 +76,7 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
         assert conn.execute(select(records.c.number)).first() is not None
     missed = {}
     for recipient in directory(demo_settings):
-        expected = {n for n, record in views.items() if in_portfolio(recipient, record)}
+        expected = {n for n, record in views.items() if in_portfolio(recipient, record, demo_settings)}
         if expected - heard[recipient.email]:
             missed[recipient.email] = sorted(expected - heard[recipient.email])
     assert not missed, missed
@@ -86,7 +86,7 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
 
 
 
-def watched(recipient, record, alarms: set[int]) -> bool:  # noqa: ANN001
+def watched(recipient, record, alarms: set[int]) -> bool:
     """Control hears of every record whose term passed or whose emergency was reported late (SOS); a utility of
     its own only."""
     if recipient.role not in ("control", "executor") or record.number not in alarms:
@@ -108,7 +108,7 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
     per_mailbox, heard = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
 
-    from outages.queries import records_by_number
+    from outages.records.views import records_by_number
 
     with engine.connect() as conn:
         news = set(conn.execute(select(events.c.record_number).where(
@@ -125,14 +125,15 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
     missed = {}
     for recipient in directory(demo_settings):
         expected = {n for n, record in views.items()
-                    if (n in news and in_portfolio(recipient, record)) or watched(recipient, record, alarms)}
+                    if (n in news and in_portfolio(recipient, record, demo_settings))
+                    or watched(recipient, record, alarms)}
         if expected - heard[recipient.email]:
             missed[recipient.email] = sorted(expected - heard[recipient.email])
     assert not missed, missed
     assert heard["control@example.org"] >= alarms
 
 
-def _mailboxes(smtp_peer):  # noqa: ANN001, ANN202
+def _mailboxes(smtp_peer):
     """Per To: address, how many mails it got and which record numbers they named."""
     per_mailbox: Counter[str] = Counter()
     heard: dict[str, set[int]] = defaultdict(set)

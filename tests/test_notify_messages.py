@@ -7,11 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from outages.notify.messages import render
-from outages.notify.sender import deliver_pending
-from outages.sync import sync
 from rows import emergency, table, update
+
+from outages.officials.messages import render
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -19,7 +19,7 @@ HOSTILE = '<script>alert("x")</script> & Ко\nBcc: evil@example.org\nX-Injected
 HEADERS = {"Content-Type", "MIME-Version", "Date", "Subject", "From", "To", "Message-ID"}
 
 
-def only(peer, address):  # noqa: ANN001, ANN201
+def only(peer, address):
     found = peer.to(address)
     assert len(found) == 1, f"{address}: {len(found)} messages"
     return found[0]

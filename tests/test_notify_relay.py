@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
-
-from outages.notify.sender import deliver_pending
-from outages.schema import relay_confirmations
-from outages.sync import sync
 from rows import emergency, planned, resolve, table, update
 from smtp_peer import DIRECTORY
+from sqlalchemy import select
+
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
+from outages.schema import relay_confirmations
 from web import create_app
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -30,17 +30,17 @@ def directory() -> list[dict]:
 
 
 @pytest.fixture
-def client(engine, mail_settings):  # noqa: ANN001, ANN201
+def client(engine, mail_settings):
     app = create_app(mail_settings, engine=engine)
     app.extensions["outages"].clock = lambda: NOW + timedelta(minutes=20)
     return app.test_client()
 
 
-def text_of(message) -> str:  # noqa: ANN001
+def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def subjects(peer, address):  # noqa: ANN001, ANN201
+def subjects(peer, address):
     return [m["Subject"] for m in peer.to(address)]
 
 
@@ -214,7 +214,8 @@ def test_an_emergency_that_ended_before_the_hub_heard_of_it_is_told_but_nobody_i
     deliver_pending(engine, mail_settings, NOW)
     told = smtp_peer.to("duty.central@example.org")
     assert sorted(m["Subject"] for m in told) == [
-        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1", "[ЛІКВІДОВАНО] Водопостачання · Центральний · №1"]
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1",
+        "[ЛІКВІДОВАНО] Водопостачання · Центральний · №1"]
     assert not any(LINK.search(text_of(m)) for m in told)
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=90))
     assert len(smtp_peer.to("duty.central@example.org")) == 2 and smtp_peer.to("control@example.org") == []

@@ -9,19 +9,19 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from alembic import command
+from rows import emergency, planned, table, update, write_csv
 from sqlalchemy import inspect
 
 from outages import db
-from outages.notify.sender import deliver_pending
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
 from outages.settings import load
-from outages.sync import sync
-from rows import emergency, planned, table, update, write_csv
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
 
 
-def plain(message) -> str:  # noqa: ANN001
+def plain(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 

@@ -9,13 +9,13 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from outages.notify.sender import deliver_pending
-from outages.notify.words import span, tel, when
-from outages.settings import load
-from outages.sync import sync
 from rows import emergency, planned, table, update
 from smtp_peer import DIRECTORY
+
+from outages.officials.sender import deliver_pending
+from outages.officials.words import span, tel, when
+from outages.records.sync import sync
+from outages.settings import load
 
 KYIV = ZoneInfo("Europe/Kyiv")
 UTC = ZoneInfo("UTC")
@@ -64,7 +64,7 @@ def test_phones_become_tel_links(phone, uri):
     assert tel(phone) == uri
 
 
-def subjects(peer, address):  # noqa: ANN001, ANN201
+def subjects(peer, address):
     return [m["Subject"] for m in peer.to(address)]
 
 
@@ -94,7 +94,7 @@ def test_the_overdue_mail_read_the_next_day_names_yesterday(engine, mail_setting
         smtp_peer, "control@example.org")
 
 
-def reminders(peer) -> list[tuple[str, str]]:  # noqa: ANN001
+def reminders(peer) -> list[tuple[str, str]]:
     return sorted((r.rcpt_tos[0], r.message["Subject"]) for r in peer.received
                   if r.message["Subject"].startswith("[ЗАВТРА"))
 
@@ -167,7 +167,8 @@ def test_a_digest_lists_each_records_current_state_once_and_new_emergencies_stil
     sync(engine, table(emergency(), works, update(1)), mail_settings, NOW + timedelta(minutes=20))
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=20))
     # The emergency at once; its update and the planned works wait for the digest.
-    assert subjects(smtp_peer, "press@example.org") == ["[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"]
+    assert subjects(smtp_peer, "press@example.org") == [
+        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"]
     assert subjects(smtp_peer, "deputy@example.org") == subjects(smtp_peer, "press@example.org")
     deliver_pending(engine, mail_settings, kyiv("22.11.2026 19:00"))  # the top of the hour: the deputy's digest
     assert subjects(smtp_peer, "deputy@example.org")[1:] == [
@@ -179,7 +180,8 @@ def test_a_digest_lists_each_records_current_state_once_and_new_emergencies_stil
     digest = smtp_peer.to("press@example.org")[-1]
     assert digest["Subject"] == "[ЗВЕДЕННЯ ЗА ДОБУ] Аварії та планові роботи · 2 записи · аварій: 1"
     text = digest.get_body(("plain",)).get_content()
-    assert "№1 · АВАРІЯ · Водопостачання · Центральний\nСтан: триває, термін вчора до 23:00\nЩо сталося: оновлення" in text
+    assert ("№1 · АВАРІЯ · Водопостачання · Центральний\nСтан: триває, термін вчора до 23:00\n"
+            "Що сталося: оновлення") in text
     assert "№2 · ПЛАНОВІ РОБОТИ · Електропостачання · Центральний\nСтан: заплановано 26.11 з 09:00 до 17:00" in text
     assert text.count("№1 ·") == 1
     deliver_pending(engine, mail_settings, kyiv("24.11.2026 08:00"))
@@ -202,8 +204,10 @@ def test_a_forgotten_record_reminds_control_and_the_utility_at_3_6_12_and_24_hou
             # Due at 23:05 and 02:05; a mail at most every notify.reminder_fold_hours (4) holds them an hour.
             ("23 Nov 2026 00:05", "[ПРОСТРОЧЕНО 3 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
             ("23 Nov 2026 04:05", "[ПРОСТРОЧЕНО 6 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
-            ("23 Nov 2026 08:05", "[ПРОСТРОЧЕНО 12 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
-            ("23 Nov 2026 20:05", "[ПРОСТРОЧЕНО 24 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
+            ("23 Nov 2026 08:05",
+             "[ПРОСТРОЧЕНО 12 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
+            ("23 Nov 2026 20:05",
+             "[ПРОСТРОЧЕНО 24 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
         ], address
     reminder = smtp_peer.to("vodokanal@example.org")[1]
     assert "Внесіть до форми оновлення з новим терміном" in reminder.get_body(("plain",)).get_content()
@@ -224,8 +228,8 @@ def test_an_update_with_a_new_term_stops_the_reminders(engine, mail_settings, sm
 
 
 def test_a_bad_delivery_choice_is_named_in_ukrainian_and_skips_only_that_entry(settings):
-    from outages.notify.cadence import role_cadences
-    from outages.notify.directory import parse_entry
+    from outages.officials.cadence import role_cadences
+    from outages.officials.directory import parse_entry
     from outages.settings import SettingsError
 
     with pytest.raises(ValueError, match="delivery «weekly»: невідомий спосіб доставки"):

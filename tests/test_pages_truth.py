@@ -8,22 +8,22 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
-from outages.queries import history
-from outages.schema import record_districts
-from outages.sync import sync
 from rows import emergency, planned, resolve, table, update
+from sqlalchemy import select
 from web_demo import KYIV, NOW, Page, make_app, section_text, sync_demo
 
+from outages.records.sync import sync
+from outages.records.views import history
+from outages.schema import record_districts
 
-def text_of(app, url: str, status: int = 200) -> str:  # noqa: ANN001
+
+def text_of(app, url: str, status: int = 200) -> str:
     response = app.test_client().get(url)
     assert response.status_code == status, (url, response.status_code)
     return Page(response.get_data(as_text=True)).text
 
 
-def test_the_headline_stays_what_happened_and_each_update_has_its_own_text_and_time(engine, settings):  # noqa: ANN001
+def test_the_headline_stays_what_happened_and_each_update_has_its_own_text_and_time(engine, settings):
     sync(engine, table(emergency(summary="Порив водогону Ø100"),
                        update(1, recorded_at="22.11.2026 16:00", summary="Бригада на місці, розкопка"),
                        update(1, recorded_at="22.11.2026 18:30", summary="Замінено 3 м труби",
@@ -47,7 +47,7 @@ def test_the_headline_stays_what_happened_and_each_update_has_its_own_text_and_t
     assert "Порив водогону Ø100 Аварійна ситуація" in fixed and "22.11 о 18:40 : Воду подано" in fixed
 
 
-def test_overdue_says_the_term_passed_and_dates_the_event_when_it_passed(engine, settings):  # noqa: ANN001
+def test_overdue_says_the_term_passed_and_dates_the_event_when_it_passed(engine, settings):
     # Term 29.11 20:00; the worker was down and synced only at 06:16 the next morning.
     late = datetime(2026, 11, 30, 6, 16, tzinfo=KYIV)
     sync(engine, table(emergency(recorded_at="29.11.2026 10:05", event_at="29.11.2026 09:50",
@@ -62,7 +62,7 @@ def test_overdue_says_the_term_passed_and_dates_the_event_when_it_passed(engine,
         assert words in text_of(app, url), url
 
 
-def test_summary_line_and_data_changed_time_come_from_the_data(engine, settings):  # noqa: ANN001
+def test_summary_line_and_data_changed_time_come_from_the_data(engine, settings):
     sync_demo(engine, settings)
     first = make_app(engine, settings)
     later = make_app(engine, settings, now=NOW - timedelta(minutes=4))  # another worker, rendering apart
@@ -80,14 +80,14 @@ def test_summary_line_and_data_changed_time_come_from_the_data(engine, settings)
     ("?service=Ліфти", [16]),
     ("?district=Заводський", []),
 ])
-def test_district_and_service_filters_are_sql_conditions(engine, settings, query, expected):  # noqa: ANN001
+def test_district_and_service_filters_are_sql_conditions(engine, settings, query, expected):
     sync_demo(engine, settings)
     html = make_app(engine, settings).test_client().get("/" + query).get_data(as_text=True)
     shown = [int(n) for n in re.findall(r"Запис № (\d+)", section_text(html, "emergencies"))]
     assert shown == expected
 
 
-def test_a_record_moved_to_another_district_is_found_there_only(engine, settings):  # noqa: ANN001
+def test_a_record_moved_to_another_district_is_found_there_only(engine, settings):
     sync(engine, table(emergency(districts="Центральний")), settings, NOW)
     sync(engine, table(emergency(districts="Центральний"), update(1, districts="Заводський, Корабельний")),
          settings, NOW)
@@ -98,7 +98,7 @@ def test_a_record_moved_to_another_district_is_found_there_only(engine, settings
     assert "Запис № 1" not in text_of(app, "/districts/tsentralnyi")
 
 
-def test_a_long_section_is_paged_and_every_record_reachable(engine, settings):  # noqa: ANN001
+def test_a_long_section_is_paged_and_every_record_reachable(engine, settings):
     rows = [emergency(recorded_at=f"22.11.2026 {10 + i // 60:02d}:{i % 60:02d}",
                       event_at=f"22.11.2026 {10 + i // 60:02d}:{i % 60:02d}", summary=f"Аварія {i + 1}")
             for i in range(120)]
@@ -118,7 +118,7 @@ def test_a_long_section_is_paged_and_every_record_reachable(engine, settings):  
     assert app.test_client().get("/sections/nothing").status_code == 404
 
 
-def test_english_pages_name_the_city_districts_and_services_in_english(engine, settings):  # noqa: ANN001
+def test_english_pages_name_the_city_districts_and_services_in_english(engine, settings):
     sync_demo(engine, settings)
     app = make_app(engine, settings)
     for url in ("/en/", "/?lang=en", "/en/outages/8", "/en/districts/tsentralnyi", "/en/timeliness"):
@@ -133,13 +133,13 @@ def test_english_pages_name_the_city_districts_and_services_in_english(engine, s
 @pytest.mark.parametrize("url", ["/outages/99999999999999999999", "/outages/2147483648", "/outages/999",
                                  "/en/outages/99999999999999999999", "/sections/emergencies/0", "/districts/nowhere",
                                  "/no-such-page"])
-def test_unknown_addresses_are_the_sites_own_404(engine, settings, url):  # noqa: ANN001
+def test_unknown_addresses_are_the_sites_own_404(engine, settings, url):
     sync_demo(engine, settings)
     text = text_of(make_app(engine, settings), url, status=404)
     assert "Сторінку не знайдено" in text or "Page not found" in text
 
 
-def test_favicon_and_robots(engine, settings):  # noqa: ANN001
+def test_favicon_and_robots(engine, settings):
     client = make_app(engine, settings).test_client()
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
@@ -149,7 +149,7 @@ def test_favicon_and_robots(engine, settings):  # noqa: ANN001
     assert "Disallow: /relay/" in robots.get_data(as_text=True)
 
 
-def test_planned_works_today_counts_works_under_way_today(engine, settings):  # noqa: ANN001
+def test_planned_works_today_counts_works_under_way_today(engine, settings):
     sync(engine, table(planned(event_at="22.11.2026 09:00", expected_end="22.11.2026 21:00"),
                        planned(event_at="22.11.2026 22:00", expected_end="23.11.2026 03:00",
                                recorded_at="18.11.2026 09:05"),
@@ -159,7 +159,7 @@ def test_planned_works_today_counts_works_under_way_today(engine, settings):  # 
     assert "Аварій зараз: 0 · Планових робіт сьогодні: 2 · на 14 днів: 2" in text
 
 
-def test_the_migration_restores_overwritten_headlines_and_indexes_districts(database_url, env):  # noqa: ANN001
+def test_the_migration_restores_overwritten_headlines_and_indexes_districts(database_url, env):
     """Before 0006 an update's «Коротка інформація» replaced the record's summary. The migration puts the first one
     back (the old value of the first update that changed it; a later correction of the first row wins) and writes
     record_districts for every record, on both databases."""
@@ -170,7 +170,7 @@ def test_the_migration_restores_overwritten_headlines_and_indexes_districts(data
     from outages.schema import events, records
 
     engine = create_engine(db.normalise_url(database_url))
-    config = db._alembic_config(engine)  # noqa: SLF001 — the hub's own Alembic setup, stopped one step short
+    config = db._alembic_config(engine)
     command.upgrade(config, "0005_addresses")
     at = datetime(2026, 11, 22, 12, 0, tzinfo=KYIV)
     base = {"executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання", "addresses": "",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-
-from outages.parse import read_table
-from outages.planner import State, plan
-from outages.record import SheetRow, SheetTable
-from outages.settings import load
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from rows import FIELD_HEADERS, emergency
+
+from outages.records.model import SheetRow, SheetTable
+from outages.records.parse import read_table
+from outages.records.planner import State, plan
+from outages.settings import load
 
 SETTINGS = load(environ={})
 HEADERS = tuple(FIELD_HEADERS.values())

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from rows import update
+from web_demo import NOW, Page, make_app, sync_demo
 
 from web.publish import PublishError, publish
-from web_demo import NOW, Page, make_app, sync_demo
-from rows import update
 
 
 def published_files(root: Path) -> set[str]:
@@ -25,7 +25,7 @@ def published_files(root: Path) -> set[str]:
 
 
 @time_machine.travel(NOW, tick=False)
-def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run_cli, tmp_path):  # noqa: ANN001
+def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run_cli, tmp_path):
     sync_demo(engine, settings)
     site = tmp_path / "www" / "city"
     result = run_cli("publish", str(site))
@@ -59,7 +59,7 @@ def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run
     assert "Порив водогону Ø100" in Page((site / "index.html").read_text("utf-8")).text
 
 
-def test_the_static_copy_has_district_service_and_english_pages_and_no_dead_controls(engine, settings,  # noqa: ANN001
+def test_the_static_copy_has_district_service_and_english_pages_and_no_dead_controls(engine, settings,
                                                                                     tmp_path):
     sync_demo(engine, settings)
     site = tmp_path / "site"
@@ -85,7 +85,7 @@ def test_the_static_copy_has_district_service_and_english_pages_and_no_dead_cont
     assert '<form class="filters"' in live
 
 
-def test_publish_switches_releases_atomically_and_keeps_the_one_before(engine, settings, tmp_path):  # noqa: ANN001
+def test_publish_switches_releases_atomically_and_keeps_the_one_before(engine, settings, tmp_path):
     sync_demo(engine, settings)
     app = make_app(engine, settings)
     site = tmp_path / "site"
@@ -107,7 +107,7 @@ def test_publish_switches_releases_atomically_and_keeps_the_one_before(engine, s
     assert not [p for p in tmp_path.iterdir() if ".link-" in p.name]
 
 
-def test_a_failing_url_is_skipped_with_a_reason_and_the_rest_published(engine, settings, tmp_path):  # noqa: ANN001
+def test_a_failing_url_is_skipped_with_a_reason_and_the_rest_published(engine, settings, tmp_path):
     sync_demo(engine, settings)
     app = make_app(engine, settings)
     # A public page that breaks, linked from nowhere but registered like the others.
@@ -119,7 +119,7 @@ def test_a_failing_url_is_skipped_with_a_reason_and_the_rest_published(engine, s
     assert (tmp_path / "site/index.html").exists() and not (tmp_path / "site/broken").exists()
 
 
-def test_nothing_is_switched_when_the_database_is_gone(engine, settings, tmp_path):  # noqa: ANN001
+def test_nothing_is_switched_when_the_database_is_gone(engine, settings, tmp_path):
     from sqlalchemy import create_engine
 
     sync_demo(engine, settings)
@@ -132,7 +132,7 @@ def test_nothing_is_switched_when_the_database_is_gone(engine, settings, tmp_pat
     assert Path(os.path.realpath(site)) == before.release and (site / "index.html").exists()
 
 
-def test_a_real_directory_in_the_way_is_refused_clearly(engine, settings, run_cli, tmp_path):  # noqa: ANN001
+def test_a_real_directory_in_the_way_is_refused_clearly(engine, settings, run_cli, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "keep.txt").write_text("operator's file")
@@ -142,7 +142,7 @@ def test_a_real_directory_in_the_way_is_refused_clearly(engine, settings, run_cl
     assert (site / "keep.txt").read_text() == "operator's file"
 
 
-def test_serve_runs_gunicorn_with_the_repo_config(engine, settings, env, tmp_path):  # noqa: ANN001
+def test_serve_runs_gunicorn_with_the_repo_config(engine, settings, env, tmp_path):
     sync_demo(engine, settings)
     port = _free_port()
     process = subprocess.Popen(
@@ -179,7 +179,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_worker_publishes_after_a_sync_that_changed_the_data(run_cli, tmp_path, monkeypatch):  # noqa: ANN001
+def test_the_worker_publishes_after_a_sync_that_changed_the_data(run_cli, tmp_path, monkeypatch):
     from conftest import DEMO_CSV
 
     site = tmp_path / "site"

@@ -22,7 +22,7 @@ TOKEN = "tok3n-SECRET"
     (f"https://example.org/feed#{TOKEN}", "https://example.org/feed?…"),
     ("no address here, ?x=1 is not a URL", "no address here, ?x=1 is not a URL"),
 ])
-def test_urls_lose_their_query_strings_and_passwords(text, shown):  # noqa: ANN001
+def test_urls_lose_their_query_strings_and_passwords(text, shown):
     assert redact(text) == shown
 
 
@@ -37,7 +37,7 @@ def test_a_published_csv_that_cannot_be_reached_is_reported_without_its_token(ru
     assert TOKEN not in result.output
 
 
-def test_the_log_shows_tracebacks_without_tokens(caplog):  # noqa: ANN001
+def test_the_log_shows_tracebacks_without_tokens(caplog):
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
     log = logging.getLogger("outages.test_redact")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from outages.record import Kind
-from outages.rules import deadline, is_overdue
+from outages.records.model import Kind
+from outages.records.rules import deadline, is_overdue
 from outages.settings import load
 
 KYIV = ZoneInfo("Europe/Kyiv")

@@ -8,13 +8,13 @@ from urllib.parse import quote
 
 import feedparser
 import pytest
-from sqlalchemy import select
-
-from outages import address_index
-from outages.schema import record_addresses
-from outages.sync import sync
 from rows import emergency, planned, table, update
+from sqlalchemy import select
 from web_demo import NOW, Page, make_app
+
+from outages.places import index as address_index
+from outages.records.sync import sync
+from outages.schema import record_addresses
 
 # Record numbers follow the rows: №1 … №7.
 ROWS = (
@@ -48,7 +48,7 @@ SEARCHES = [
 
 
 @pytest.fixture
-def app(engine, settings):  # noqa: ANN001, ANN201
+def app(engine, settings):
     sync(engine, table(*ROWS), settings, NOW)
     return make_app(engine, settings)
 
@@ -58,28 +58,28 @@ def page_numbers(html: str) -> set[int]:
 
 
 @pytest.mark.parametrize("typed, expected", SEARCHES)
-def test_search_on_the_page(app, typed, expected):  # noqa: ANN001
+def test_search_on_the_page(app, typed, expected):
     response = app.test_client().get("/?q=" + quote(typed))
     assert response.status_code == 200
     assert page_numbers(response.get_data(as_text=True)) == expected
 
 
 @pytest.mark.parametrize("typed, expected", SEARCHES)
-def test_search_in_the_api(app, typed, expected):  # noqa: ANN001
+def test_search_in_the_api(app, typed, expected):
     body = app.test_client().get("/api/v1/outages?q=" + quote(typed)).get_json()
     assert {o["number"] for o in body["outages"]} == expected
     assert body["total"] == len(expected) and body["filters"]["q"] == typed
 
 
 @pytest.mark.parametrize("path", ["/districts/tsentralnyi", "/services/water-supply"])
-def test_a_district_or_service_page_searches_the_catalogue_too(app, path):  # noqa: ANN001
+def test_a_district_or_service_page_searches_the_catalogue_too(app, path):
     """The scoped pages narrow the filters; the street list must come with them (a former name needs it)."""
     response = app.test_client().get(path + "?q=" + quote("Радянська 14"))
     assert response.status_code == 200
     assert page_numbers(response.get_data(as_text=True)) == {2}
 
 
-def test_feeds_and_calendar_take_the_same_search(engine, settings):  # noqa: ANN001
+def test_feeds_and_calendar_take_the_same_search(engine, settings):
     sync(engine, table(*ROWS, planned(addresses="вул. Соборна, 2-20", recorded_at="19.11.2026 09:00")),
          settings, NOW)
     client = make_app(engine, settings).test_client()
@@ -90,7 +90,7 @@ def test_feeds_and_calendar_take_the_same_search(engine, settings):  # noqa: ANN
     assert "BEGIN:VEVENT" not in client.get("/planned.ics?q=" + quote("Соборна 21")).get_data(as_text=True)
 
 
-def test_the_page_answers_first_for_a_house(engine, settings):  # noqa: ANN001
+def test_the_page_answers_first_for_a_house(engine, settings):
     sync(engine, table(
         emergency(addresses="вул. Соборна, 12, 14", expected_end="23.11.2026 09:00"),
         planned(addresses="вул. Соборна, 2-20", event_at="25.11.2026 09:00", expected_end="25.11.2026 17:00"),
@@ -111,14 +111,14 @@ def test_the_page_answers_first_for_a_house(engine, settings):  # noqa: ANN001
     assert "За адресою" not in Page(client.get("/?q=Соборна").get_data(as_text=True)).text
 
 
-def test_an_overdue_record_says_its_term_passed(engine, settings):  # noqa: ANN001
+def test_an_overdue_record_says_its_term_passed(engine, settings):
     sync(engine, table(emergency(addresses="вул. Соборна, 12, 14", expected_end="22.11.2026 18:00")), settings, NOW)
     text = Page(make_app(engine, settings).test_client().get("/?q=" + quote("Соборна 12")).get_data(
         as_text=True)).text
     assert "Водопостачання (аварія, №1) — термін минув нд 22.11 о 18:00, новий не повідомлено" in text
 
 
-def test_the_parsed_addresses_are_stored_and_follow_an_update(engine, settings):  # noqa: ANN001
+def test_the_parsed_addresses_are_stored_and_follow_an_update(engine, settings):
     rows = [emergency(addresses="вул. Соборна, 12, 14; вул. Незнайома")]
     sync(engine, table(*rows), settings, NOW)
     with engine.connect() as conn:
@@ -141,7 +141,7 @@ def test_the_parsed_addresses_are_stored_and_follow_an_update(engine, settings):
     assert client.get("/api/v1/outages?q=" + quote("Соборна 34")).get_json()["total"] == 1
 
 
-def test_init_reads_stored_addresses_again(engine, settings, run_cli):  # noqa: ANN001
+def test_init_reads_stored_addresses_again(engine, settings, run_cli):
     sync(engine, table(emergency(addresses="вул. Соборна, 12, 14")), settings, NOW)
     with engine.begin() as conn:
         conn.execute(record_addresses.delete())  # as in a store from before the table existed
@@ -152,7 +152,7 @@ def test_init_reads_stored_addresses_again(engine, settings, run_cli):  # noqa: 
         assert conn.execute(select(record_addresses.c.street)).scalars().all() == ["вул. Соборна", "вул. Соборна"]
 
 
-def test_the_verdict_names_a_street_the_city_does_not_know(engine, settings):  # noqa: ANN001
+def test_the_verdict_names_a_street_the_city_does_not_know(engine, settings):
     from sheets.writeback import verdict_text
 
     result = sync(engine, table(emergency(addresses="вул. Незнайома, 3; вул. Соборна, 5"),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from outages.options import load_checked
 from outages.settings import SETTINGS, SettingsError, load
+
+OUTAGES = str(Path(sys.executable).with_name("outages"))
+DEMO_CSV = Path(__file__).resolve().parent.parent / "outages" / "demo" / "responses.csv"
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
 
@@ -49,8 +56,20 @@ def test_a_bad_setting_names_itself(environ, named):
 
 
 @pytest.mark.parametrize("toml, named", [
-    ("[columns]\nsummmary = 'x'\n", "columns: unknown field"),
-    ("[rules]\nemergency_max_delay_minutes = 'half an hour'\n", "rules.emergency_max_delay_minutes"),
+    ("[columns]\nsummmary = 'x'\n", "[columns] «summmary»: невідомий ключ / unknown key"),
+    ("[rules]\nemergency_max_delay_minutes = 'half an hour'\n",
+     "[rules] «emergency_max_delay_minutes»: очікується число"),
+    ("[rules]\nemergency_max_delay_minutes = -5\n", "rules.emergency_max_delay_minutes"),
+    ("[notify]\nbogus_key = 1\n", "[notify] «bogus_key»: невідомий ключ / unknown key"),
+    ("[notify]\nbatch_size = 'many'\n", "[notify] «batch_size»: очікується число"),
+    ("smtp_hots = 'mail.example.org'\n", "«smtp_hots»: невідомий ключ / unknown key"),
+    ("notify = 5\n", "«notify»: очікується таблиця / expected a [notify] table"),
+    ("districts = 'Центральний'\n", "«districts»: очікується список"),
+    ("cache_seconds = 'long'\n", "«cache_seconds»: очікується число"),
+    ("[delivery]\ndeputy = 'weekly'\n", "delivery.deputy: expected one of now, hourly, daily"),
+    ("[routing]\ncreated = ['mayor']\n", "routing.created: expected a list of roles"),
+    ("quiet_hours = '22-7'\n", "OUTAGES_QUIET_HOURS: expected HH:MM-HH:MM"),
+    ("[notify]\nclaim_lease_minutes = 1\n", "notify.claim_lease_minutes: 1 min не довше"),
     ("[[districts]]\naliases = ['x']\n", "districts[0]"),
     ("[[services]]\nname = 'Вода'\n[[services]]\nname = 'Водопостачання'\naliases = ['вода']\n", "services"),
     ("timezone = \n", "not valid TOML"),
@@ -59,7 +78,25 @@ def test_a_bad_file_names_the_setting(tmp_path, toml, named):
     config = tmp_path / "city.toml"
     config.write_text(toml, encoding="utf-8")
     with pytest.raises(SettingsError, match=re.escape(named)):
-        load(environ={"OUTAGES_CONFIG": str(config)})
+        load_checked(environ={"OUTAGES_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize("command", [["config"], ["sync", "--source", str(DEMO_CSV)], ["records"], ["send"]])
+def test_every_command_refuses_an_unknown_key_at_start_naming_it(tmp_path, command):
+    config = tmp_path / "city.toml"
+    config.write_text("[notify]\nbogus_key = 1\n", encoding="utf-8")
+    env = dict(os.environ, OUTAGES_CONFIG=str(config), OUTAGES_DATABASE_URL=f"sqlite:///{tmp_path / 'hub.db'}")
+    done = subprocess.run([OUTAGES, *command], env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"Помилка / Error: налаштування / setting {config}: [notify] «bogus_key»: "
+                                   "невідомий ключ / unknown key (known: batch_size, relay_reminder_minutes, "
+                                   "relay_escalation_minutes, retry_first_seconds, retry_max_seconds, "
+                                   "claim_lease_minutes, report_hour, planned_reminder_hour, smtp_timeout, "
+                                   "smtp_data_timeout, drain_budget_seconds, drain_interval_seconds, news_max_hours, "
+                                   "relay_link_days, digest_hour, reminder_fold_hours)")
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / "hub.db").exists()  # refused before anything was touched
 
 
 def test_secrets_come_from_files_and_are_masked(tmp_path, run_cli, monkeypatch):

@@ -6,14 +6,14 @@ import pytest
 from fake_sheets import KEY, NOW
 from sqlalchemy import func, select
 
+from outages.records.sync import record_failure
 from outages.schema import records, sync_runs
-from outages.sync import record_failure
 from sheets.client import SheetsError
 
 READ, WRITE, META, TOKEN = ("spreadsheets.values.get", "spreadsheets.batchUpdate", "spreadsheets.get", "token")
 
 
-def count(live, table) -> int:  # noqa: ANN001
+def count(live, table) -> int:
     with live.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import DEMO_CSV
 from fake_sheets import KEY
 
-from outages.parse import UnusableInput
+from outages.records.parse import UnusableInput
 from sheets.gsheet import GSheetSource
 from sheets.published import PublishedCSV
 from sheets.sources import FileSource, open_source

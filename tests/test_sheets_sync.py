@@ -8,7 +8,7 @@ from datetime import timedelta
 from fake_sheets import KEY, NOW, WALL, DateCell
 from sqlalchemy import func, select
 
-from outages import queries
+from outages.records import views as queries
 from outages.schema import events
 from outages.times import fmt
 
@@ -16,17 +16,17 @@ HUB = ["spreadsheets.values.get"]
 HUB_WRITE = ["spreadsheets.values.get", "spreadsheets.batchUpdate"]
 
 
-def records(live):  # noqa: ANN001, ANN201
+def records(live):
     with live.engine.connect() as conn:
         return {r.number: r for r in queries.list_records(conn, NOW)}
 
 
-def event_kinds(live):  # noqa: ANN001, ANN201
+def event_kinds(live):
     with live.engine.connect() as conn:
         return [row.kind for row in conn.execute(select(events.c.kind).order_by(events.c.id))]
 
 
-def check_verdicts_belong(live) -> None:  # noqa: ANN001
+def check_verdicts_belong(live) -> None:
     """Every verdict sits on the row it is about: a «new» row's number is the record with that row's summary,
     a follow-up's number is the one the dispatcher typed, a rejected row has no number."""
     found = records(live)
@@ -174,7 +174,8 @@ def test_a_row_edited_after_its_verdict_gets_a_new_verdict(live):
 def test_verdict_text_is_written_as_text_never_as_a_formula(live):
     live.sync()
     row = live.fake.append_form_row(KEY, {"Позначка часу": DateCell.of(WALL),
-                                          "Виконавець": '=IMPORTXML("http://x.test","//a")', "Тип": "Аварійна ситуація"})
+                                          "Виконавець": '=IMPORTXML("http://x.test","//a")',
+                                          "Тип": "Аварійна ситуація"})
     live.sync()
     (body,) = live.writes()
     cells = [c for r in body["requests"] for row_ in r["updateCells"]["rows"] for c in row_["values"]]
@@ -182,7 +183,7 @@ def test_verdict_text_is_written_as_text_never_as_a_formula(live):
     assert live.fake.row(KEY, row)["Статус обробки"].startswith('Відхилено: Невідомий виконавець «=IMPORTXML(')
 
 
-def test_credentials_from_a_file_and_a_named_worksheet(fake, env, monkeypatch, tmp_path, run_cli):  # noqa: F811
+def test_credentials_from_a_file_and_a_named_worksheet(fake, env, monkeypatch, tmp_path, run_cli):
     from fake_sheets import live_env
 
     values = live_env(fake, monkeypatch)

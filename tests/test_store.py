@@ -75,7 +75,8 @@ def test_a_bulk_insert_stores_exactly_what_sqlalchemys_insert_stores(engine):
     def row(number: int, at: datetime) -> dict:
         return {"number": number, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
                 "districts": ["Центральний", "Заводський"], "addresses": "вул. Соборна, 12", "summary": "Порив",
-                "cause": "", "impact": "", "event_at": at, "expected_end": None if number % 2 else at + timedelta(hours=3),
+                "cause": "", "impact": "", "event_at": at,
+                "expected_end": None if number % 2 else at + timedelta(hours=3),
                 "first_recorded_at": at, "last_changed_at": at, "status": "active", "resolved_at": None,
                 "deadline_met": bool(number % 2), "delay_minutes": None if number % 2 else 12.5, "lead_hours": None,
                 "contact_name": "", "contact_phone": "", "reporter_email": "", "revision": 1, "overdue_for": None}

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from rows import emergency, planned, table
 from sqlalchemy import select
 
-from outages.notify.drain import drain
-from outages.notify.fanout import expand_due
-from outages.notify.options import mail_options
-from outages.notify.transport import SmtpTransport
+from outages.delivery.drain import drain
+from outages.officials.options import mail_options
+from outages.records.sync import sync
+from outages.residents import subscriptions as store
+from outages.residents.fanout import expand_due
 from outages.schema import outbox, subscriptions
-from outages import subscriptions as store
-from outages.sync import sync
-from rows import emergency, planned, table
+from outages.transports.smtp import SmtpTransport
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -26,7 +26,7 @@ OLENA = "olena@example.org"
 
 
 @pytest.fixture
-def app(mail_settings, engine):  # noqa: ANN001, ANN201
+def app(mail_settings, engine):
     from web import create_app
 
     app = create_app(mail_settings, engine=engine)
@@ -34,20 +34,20 @@ def app(mail_settings, engine):  # noqa: ANN001, ANN201
     return app
 
 
-def mails_to(peer, address):  # noqa: ANN001, ANN201
+def mails_to(peer, address):
     return [r.message for r in peer.received if address in r.rcpt_tos]
 
 
-def deliver_mail(engine, settings, now):  # noqa: ANN001, ANN201
+def deliver_mail(engine, settings, now):
     return drain(engine, SmtpTransport(mail_options(settings)), now=now, budget_s=30)
 
 
-def link(message, kind: str) -> str:  # noqa: ANN001
+def link(message, kind: str) -> str:
     text = message.get_body(("plain",)).get_content()
     return re.search(rf"https://hub\.example\.org(/subscribe/{kind}/\S+)", text).group(1)
 
 
-def subscribe(client, email=OLENA, address="Соборна 14", ip="198.51.100.7", **extra):  # noqa: ANN001, ANN201
+def subscribe(client, email=OLENA, address="Соборна 14", ip="198.51.100.7", **extra):
     return client.post("/subscribe", data={"email": email, "address": address, **extra},
                        environ_base={"REMOTE_ADDR": ip})
 

@@ -8,20 +8,20 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_telegram import TOKEN, fake_bot_api
+from rows import emergency, planned, table, update
 from sqlalchemy import select
 
-from fake_telegram import TOKEN, fake_bot_api
-from outages import subscriptions as store
-from outages.addresses import parse_addresses
-from outages.notify.drain import drain
-from outages.notify.fanout import expand_due
-from outages.notify.subscribers import covered, is_news, locate, not_before
-from outages.notify.telegram import TelegramTransport, telegram_options
-from outages.record import Kind
+from outages.delivery.drain import drain
+from outages.places.addresses import parse_addresses
+from outages.records.model import Kind
+from outages.records.sync import sync
+from outages.residents import subscriptions as store
+from outages.residents.audience import covered, is_news, locate, not_before
+from outages.residents.fanout import expand_due
 from outages.schema import outbox, subscriptions
 from outages.settings import load
-from outages.sync import sync
-from rows import emergency, planned, table, update
+from outages.transports.telegram import TelegramTransport, telegram_options
 
 KYIV = ZoneInfo("Europe/Kyiv")
 QUIET = (time(22, 0), time(7, 0))
@@ -77,7 +77,7 @@ def test_a_record_reaches_the_houses_it_covers(settings, resident, cell, hears):
     assert (covered(parse_addresses(cell, settings.streets).items, [sub]) == [sub]) is hears
 
 
-def messages(engine) -> list[str]:  # noqa: ANN001
+def messages(engine) -> list[str]:
     with engine.connect() as conn:
         return conn.execute(select(outbox.c.kind).where(outbox.c.role == "subscriber").order_by(outbox.c.id)
                             ).scalars().all()
@@ -123,7 +123,7 @@ def test_planned_works_are_announced_the_day_before_once(engine, settings):
 
 
 @pytest.fixture
-def bot_api():  # noqa: ANN201
+def bot_api():
     yield from fake_bot_api(chat_limit=None)
 
 

@@ -6,24 +6,24 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from rows import emergency, planned, resolve, table, update
 from sqlalchemy import func, select
 
-from outages import queries
+from outages.records import views as queries
+from outages.records.sync import check, sync
 from outages.schema import events, records, submissions, sync_runs
-from outages.sync import check, sync
-from rows import emergency, planned, resolve, table, update
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # After the last stamp the rows below carry (19:30): a stamp later than the clock is refused as implausible.
 NOW = datetime(2026, 11, 22, 19, 45, tzinfo=KYIV)
 
 
-def event_kinds(engine) -> list[tuple[int, str]]:  # noqa: ANN001
+def event_kinds(engine) -> list[tuple[int, str]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(select(events.c.record_number, events.c.kind).order_by(events.c.id))]
 
 
-def record(engine, number):  # noqa: ANN001, ANN201
+def record(engine, number):
     with engine.connect() as conn:
         return queries.get_record(conn, number, NOW)
 
@@ -69,7 +69,7 @@ def test_an_edited_row_updates_its_record_and_keeps_the_first_recorded_time(engi
     assert kinds == ["created", "edited"]
 
 
-def queries_history(engine, number):  # noqa: ANN001, ANN201
+def queries_history(engine, number):
     with engine.connect() as conn:
         return queries.history(conn, number)
 
@@ -87,7 +87,8 @@ def test_update_changes_the_expected_end_and_keeps_history_then_resolve_closes(e
     rec = record(engine, 1)
     assert rec.status == "resolved" and rec.resolved_at == datetime(2026, 11, 22, 17, 50, tzinfo=KYIV)
     late_update = sync(engine, table(emergency(), update(1), resolve(1),
-                                     update(1, recorded_at="22.11.2026 19:30", expected_end="23.11.2026 08:00")), settings, NOW)
+                                     update(1, recorded_at="22.11.2026 19:30", expected_end="23.11.2026 08:00")),
+                       settings, NOW)
     assert late_update.plan.decisions[-1].status == "rejected"
     assert "уже закрито" in late_update.plan.decisions[-1].errors[0]
 
@@ -162,7 +163,7 @@ def test_a_failing_sync_leaves_the_store_unchanged(engine, settings):
     sync(engine, table(emergency()), settings, NOW)
     before = event_kinds(engine)
 
-    def explode(conn, result):  # noqa: ANN001
+    def explode(conn, result):
         raise RuntimeError("write-back failed")
 
     with pytest.raises(RuntimeError):
@@ -212,7 +213,7 @@ def test_rows_are_recognised_by_their_cells_and_by_their_content_alike(engine, s
 def test_the_planner_reads_the_records_a_push_names_and_keeps_its_own_changes_over_the_stored_ones():
     """A push of one row reads one record, not the year's; whatever the planner changed stays changed when
     something later reads them all (a verdict listing a utility's open records)."""
-    from outages.planner import KnownRecord, LazyRecords
+    from outages.records.planner import KnownRecord, LazyRecords
 
     at = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
@@ -249,8 +250,8 @@ def test_the_planner_reads_the_records_a_push_names_and_keeps_its_own_changes_ov
 def test_cells_that_differ_never_share_a_fingerprint(settings, one, other):
     """A row whose fingerprint the store holds is taken as unchanged without being read: different cells must
     never give the same fingerprint, whatever their types or the separators inside them."""
-    from outages.parse import HeaderMap, raw_fingerprint
-    from outages.record import SheetRow
+    from outages.records.model import SheetRow
+    from outages.records.parse import HeaderMap, raw_fingerprint
 
     headers = tuple(settings.columns.values())
     mapped = HeaderMap(headers, settings)
@@ -260,21 +261,22 @@ def test_cells_that_differ_never_share_a_fingerprint(settings, one, other):
     assert raw_fingerprint(SheetRow(2, base | one), mapped) == first  # and the same cells always give the same
 
 
-def test_a_table_handed_over_to_the_sync_is_let_go_of_before_the_writes(engine, settings, tmp_path):  # noqa: ANN001
+def test_a_table_handed_over_to_the_sync_is_let_go_of_before_the_writes(engine, settings, tmp_path):
     """A year's export is 100 MiB of rows: once planned, the sync must not keep them through its writes (file and
     published-CSV sources hand the table over; a source that writes verdicts back keeps its own reference)."""
     import gc
     import weakref
 
-    from outages.worker import Batch
     from rows import write_csv
+
+    from outages.worker import Batch
     from sheets.files import read_file
 
     batch = Batch(read_file(write_csv(tmp_path / "rows.csv", emergency(), update(1), planned())))
     gone = weakref.ref(batch.table)
     seen: dict[str, bool] = {}
 
-    def after(conn, result) -> None:  # noqa: ANN001  (runs inside the sync's transaction, after its writes)
+    def after(conn, result) -> None:
         gc.collect()
         seen["alive"] = gone() is not None
 

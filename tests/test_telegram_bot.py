@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from fake_telegram import TOKEN, fake_bot_api
-from outages.bot import poll_once
-from outages.notify.drain import drain
-from outages.notify.fanout import expand_due
-from outages.notify.telegram import BotApi, TelegramTransport, telegram_options
-from outages.settings import load
-from outages.sync import sync
 from rows import emergency, table
+
+from outages.delivery.drain import drain
+from outages.records.sync import sync
+from outages.residents.bot import poll_once
+from outages.residents.fanout import expand_due
+from outages.settings import load
+from outages.transports.telegram import BotApi, TelegramTransport, telegram_options
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -23,14 +23,14 @@ OLENA = 5550001
 
 
 @pytest.fixture
-def bot_api():  # noqa: ANN201
+def bot_api():
     # Private chats get at most one message a second in Telegram; the test's clock is pinned, so the fake's own
     # limit would make the test wait for real seconds. The limit is tested in test_telegram_channel.py.
     yield from fake_bot_api(chat_limit=None)
 
 
 @pytest.fixture
-def bot_settings(env, monkeypatch, bot_api):  # noqa: ANN001, ANN201
+def bot_settings(env, monkeypatch, bot_api):
     for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_API_URL": bot_api.url,
                        "OUTAGES_PUBLIC_URL": "https://hub.example.org"}.items():
         monkeypatch.setenv(key, value)
@@ -40,7 +40,7 @@ def bot_settings(env, monkeypatch, bot_api):  # noqa: ANN001, ANN201
 class Resident:
     """Writes to the bot and reads the bot's answers, as the resident's Telegram app would."""
 
-    def __init__(self, api, engine, settings, chat_id: int) -> None:  # noqa: ANN001
+    def __init__(self, api, engine, settings, chat_id: int) -> None:
         self.api, self.engine, self.settings, self.chat_id = api, engine, settings, chat_id
         self.seen = 0
         self.now = NOW

@@ -8,15 +8,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_telegram import TOKEN, fake_bot_api
+from rows import emergency, resolve, table
+from rows import update as update_row
 from sqlalchemy import select, update
 
-from fake_telegram import TOKEN, fake_bot_api
-from outages.notify.drain import drain
-from outages.notify.telegram import TelegramTransport, telegram_options
+from outages.delivery.drain import drain
+from outages.records.sync import sync
 from outages.schema import delivery_attempts, outbox
 from outages.settings import load
-from outages.sync import sync
-from rows import emergency, resolve, table, update as update_row
+from outages.transports.telegram import TelegramTransport, telegram_options
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -24,12 +25,12 @@ CHANNEL = "@city_outages"
 
 
 @pytest.fixture
-def bot_api():  # noqa: ANN201
+def bot_api():
     yield from fake_bot_api()
 
 
 @pytest.fixture
-def tg_settings(env, monkeypatch, bot_api):  # noqa: ANN001, ANN201
+def tg_settings(env, monkeypatch, bot_api):
     for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": CHANNEL,
                        "OUTAGES_TELEGRAM_API_URL": bot_api.url,
                        "OUTAGES_PUBLIC_URL": "https://hub.example.org"}.items():
@@ -37,11 +38,11 @@ def tg_settings(env, monkeypatch, bot_api):  # noqa: ANN001, ANN201
     return load()
 
 
-def deliver(engine, settings, now=NOW):  # noqa: ANN001, ANN201
+def deliver(engine, settings, now=NOW):
     return drain(engine, TelegramTransport(telegram_options(settings)), now=now, budget_s=30)
 
 
-def channel_rows(engine):  # noqa: ANN001, ANN201
+def channel_rows(engine):
     with engine.connect() as conn:
         return conn.execute(select(outbox).where(outbox.c.channel == "telegram").order_by(outbox.c.id)).all()
 

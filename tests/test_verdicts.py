@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from rows import emergency, planned, resolve, table, update
 
-from outages.parse import read_table
-from outages.planner import KnownRecord, KnownSubmission, State, plan
+from outages.records.parse import read_table
+from outages.records.planner import KnownRecord, KnownSubmission, State, plan
+from outages.records.sync import check
 from outages.settings import load
-from outages.sync import check
 
 SETTINGS = load(environ={})
 KYIV = ZoneInfo("Europe/Kyiv")

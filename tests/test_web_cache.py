@@ -9,21 +9,21 @@ from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
+from rows import emergency, table, update
 from sqlalchemy import create_engine
+from web_demo import NOW, SYNCED, Page, make_app, section_text, sync_demo
 
 import web.cache
-from outages.sync import sync
-from rows import emergency, table, update
-from web_demo import NOW, SYNCED, Page, make_app, section_text, sync_demo
+from outages.records.sync import sync
 
 
 @pytest.fixture
-def app(engine, settings):  # noqa: ANN001, ANN201
+def app(engine, settings):
     sync_demo(engine, settings)
     return make_app(engine, settings)
 
 
-def test_validators_and_304(app):  # noqa: ANN001
+def test_validators_and_304(app):
     client = app.test_client()
     first = client.get("/")
     assert first.status_code == 200
@@ -42,7 +42,7 @@ def test_validators_and_304(app):  # noqa: ANN001
     assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == etag
 
 
-def test_gzip_when_accepted(app):  # noqa: ANN001
+def test_gzip_when_accepted(app):
     client = app.test_client()
     plain = client.get("/timeliness")
     packed = client.get("/timeliness", headers={"Accept-Encoding": "gzip, deflate, br"})
@@ -56,7 +56,7 @@ def test_gzip_when_accepted(app):  # noqa: ANN001
                       ).status_code == 304
 
 
-def test_a_sync_changes_the_answer_at_once(engine, settings):  # noqa: ANN001
+def test_a_sync_changes_the_answer_at_once(engine, settings):
     sync(engine, table(emergency()), settings, NOW)
     app = make_app(engine, settings)
     client = app.test_client()
@@ -69,7 +69,7 @@ def test_a_sync_changes_the_answer_at_once(engine, settings):  # noqa: ANN001
     assert "Бригада на місці" in section_text(after.get_data(as_text=True), "emergencies")
 
 
-def test_time_dependent_text_refreshes_after_the_short_lifetime(app):  # noqa: ANN001
+def test_time_dependent_text_refreshes_after_the_short_lifetime(app):
     # #13 is to be fixed by 20:00, the pinned clock's very minute; four minutes later its term has passed.
     store = app.extensions["outages_cache"]
     ticks = [1000.0]
@@ -85,7 +85,7 @@ def test_time_dependent_text_refreshes_after_the_short_lifetime(app):  # noqa: A
     assert overdue in section_text(client.get("/").get_data(as_text=True), "emergencies")
 
 
-def test_language_query_and_path_are_separate_entries(app):  # noqa: ANN001
+def test_language_query_and_path_are_separate_entries(app):
     client = app.test_client()
     uk = client.get("/").get_data(as_text=True)
     en = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -95,7 +95,7 @@ def test_language_query_and_path_are_separate_entries(app):  # noqa: ANN001
     assert "Запис № 16" in lifts and "Запис № 13" not in lifts
 
 
-def test_the_last_good_page_is_served_when_the_database_is_gone(app):  # noqa: ANN001
+def test_the_last_good_page_is_served_when_the_database_is_gone(app):
     client = app.test_client()
     good = client.get("/")
     client.get("/outages/13")
@@ -110,7 +110,7 @@ def test_the_last_good_page_is_served_when_the_database_is_gone(app):  # noqa: A
     assert client.get("/outages/12").status_code == 500
 
 
-def test_feeds_and_api_are_cached_too_but_not_the_health_check(app):  # noqa: ANN001
+def test_feeds_and_api_are_cached_too_but_not_the_health_check(app):
     client = app.test_client()
     served = {rule.rule for rule in app.url_map.iter_rules()}
     urls = [u for u in ("/feed.atom", "/feed.rss", "/planned.ics", "/api/v1/outages", "/api/v1/outages/13",
@@ -127,15 +127,15 @@ def test_feeds_and_api_are_cached_too_but_not_the_health_check(app):  # noqa: AN
     assert health.status_code == 200 and "ETag" not in health.headers
 
 
-def test_memory_stays_bounded_whatever_queries_come(app, monkeypatch):  # noqa: ANN001
+def test_memory_stays_bounded_whatever_queries_come(app, monkeypatch):
     monkeypatch.setattr(web.cache, "MAX_ENTRIES", 3)
     client = app.test_client()
     for n in range(6):
         assert client.get(f"/?q=вулиця{n}").status_code == 200
-    assert len(app.extensions["outages_cache"]._entries) == 3  # noqa: SLF001
+    assert len(app.extensions["outages_cache"]._entries) == 3
 
 
-def test_repeat_requests_get_the_same_answer_from_the_fast_door(app):  # noqa: ANN001
+def test_repeat_requests_get_the_same_answer_from_the_fast_door(app):
     client = app.test_client()
     headers = {"Accept-Language": "en-US,en;q=0.9", "Accept-Encoding": "gzip"}
     first = client.get("/?district=Центральний", headers=headers)  # rendered by Flask
@@ -149,7 +149,7 @@ def test_repeat_requests_get_the_same_answer_from_the_fast_door(app):  # noqa: A
     assert client.head("/?district=Центральний", headers=headers).data == b""
 
 
-def test_a_change_shows_within_the_version_check_interval(engine, settings):  # noqa: ANN001
+def test_a_change_shows_within_the_version_check_interval(engine, settings):
     sync(engine, table(emergency()), settings, NOW)
     app = make_app(engine, settings)
     store = app.extensions["outages_cache"]
@@ -185,7 +185,7 @@ def test_one_thread_renders_while_the_others_wait_or_serve_the_current_copy():
     assert released == [True] and store.claim(raw)
 
 
-def test_pages_forbid_scripts_and_keep_that_when_served_from_the_cache(app):  # noqa: ANN001
+def test_pages_forbid_scripts_and_keep_that_when_served_from_the_cache(app):
     client = app.test_client()
     for attempt in range(2):  # rendered, then answered from the cache
         page = client.get("/")

@@ -7,19 +7,19 @@ import re
 from datetime import datetime
 
 import pytest
-
-from outages.sync import sync
 from rows import emergency, planned, table, update
 from web_demo import KYIV, NOW, Page, demo_contacts, make_app, section_text, sync_demo
 
+from outages.records.sync import sync
+
 
 @pytest.fixture
-def app(engine, settings):  # noqa: ANN001, ANN201
+def app(engine, settings):
     sync_demo(engine, settings)
     return make_app(engine, settings)
 
 
-def get(app, url: str, **headers: str) -> str:  # noqa: ANN001
+def get(app, url: str, **headers: str) -> str:
     response = app.test_client().get(url, headers=headers)
     assert response.status_code == 200, (url, response.status_code)
     return response.get_data(as_text=True)
@@ -29,7 +29,7 @@ def numbers(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"Запис № (\d+)", text)]
 
 
-def test_home_lists_emergencies_first_then_planned_then_fixed(app):  # noqa: ANN001
+def test_home_lists_emergencies_first_then_planned_then_fixed(app):
     html = get(app, "/")
     headings = re.findall(r'<h2 id="(\w+)-h">', html)
     assert headings[:4] == ["emergencies", "ongoing", "upcoming", "fixed"]
@@ -54,7 +54,7 @@ def test_home_lists_emergencies_first_then_planned_then_fixed(app):  # noqa: ANN
     assert "Усунено 22.11.2026 15:30 Виконавець" in section_text(html, "fixed")
 
 
-def test_planned_works_under_way_move_to_ongoing(engine, settings):  # noqa: ANN001
+def test_planned_works_under_way_move_to_ongoing(engine, settings):
     sync_demo(engine, settings)
     later = datetime(2026, 11, 23, 10, 0, tzinfo=KYIV)
     html = get(make_app(engine, settings, now=later), "/")
@@ -64,7 +64,7 @@ def test_planned_works_under_way_move_to_ongoing(engine, settings):  # noqa: ANN
     assert "Планових робіт сьогодні: 1" in Page(html).text
 
 
-def test_expected_end_shows_how_it_moved(app):  # noqa: ANN001
+def test_expected_end_shows_how_it_moved(app):
     text = section_text(get(app, "/"), "emergencies")
     card = text[text.index("Запис № 8"):text.index("Запис № 5")]
     assert "Термін ліквідації 23.11.2026 09:00" in card
@@ -83,12 +83,12 @@ def test_expected_end_shows_how_it_moved(app):  # noqa: ANN001
     ("?service=Ліфти", {16}, {13, 1}),
     ("?service=Ліфти&district=Інгульський", {6}, {16}),
 ])
-def test_filters_and_forgiving_street_search(app, query, expected, absent):  # noqa: ANN001
+def test_filters_and_forgiving_street_search(app, query, expected, absent):
     found = set(numbers(Page(get(app, "/" + query)).text))
     assert expected <= found and not absent & found
 
 
-def test_search_forgives_apostrophes_and_keeps_the_filter_in_form_and_feed_links(engine, settings):  # noqa: ANN001
+def test_search_forgives_apostrophes_and_keeps_the_filter_in_form_and_feed_links(engine, settings):
     sync(engine, table(emergency(addresses="вул. Мар’янська, 5"), emergency(addresses="вул. Садова, 1",
                                                                             recorded_at="22.11.2026 14:06")),
          settings, NOW)
@@ -101,7 +101,7 @@ def test_search_forgives_apostrophes_and_keeps_the_filter_in_form_and_feed_links
     assert "Нічого не знайдено" in get(app, "/?q=Неіснуюча")
 
 
-def test_no_dispatcher_contacts_on_any_page(app):  # noqa: ANN001
+def test_no_dispatcher_contacts_on_any_page(app):
     contacts = demo_contacts()
     assert "Ігор Бондар" in contacts and "050 111 22 33" in contacts
     for url in ["/", "/?lang=en", "/timeliness", *[f"/outages/{n}" for n in range(1, 18)]]:
@@ -110,7 +110,7 @@ def test_no_dispatcher_contacts_on_any_page(app):  # noqa: ANN001
         assert not leaked, (url, leaked)
 
 
-def test_record_page_history_timeliness_and_feeds(app):  # noqa: ANN001
+def test_record_page_history_timeliness_and_feeds(app):
     html = get(app, "/outages/4")
     text = Page(html).text
     assert "Порив водогону Ø200 Запис № 4 Аварійна ситуація Водопостачання · Корабельний" in text
@@ -126,7 +126,7 @@ def test_record_page_history_timeliness_and_feeds(app):  # noqa: ANN001
     assert "внесено через 114 хв після події — запізнення" in late
 
 
-def test_unknown_record_is_a_404_page_in_the_readers_language(app):  # noqa: ANN001
+def test_unknown_record_is_a_404_page_in_the_readers_language(app):
     response = app.test_client().get("/outages/999")
     assert response.status_code == 404
     assert "Запису з таким номером немає." in response.get_data(as_text=True)
@@ -134,7 +134,7 @@ def test_unknown_record_is_a_404_page_in_the_readers_language(app):  # noqa: ANN
     assert "There is no record with this number." in response.get_data(as_text=True)
 
 
-def test_timeliness_ledger_this_month_and_last(engine, settings):  # noqa: ANN001
+def test_timeliness_ledger_this_month_and_last(engine, settings):
     # An October emergency recorded 40 min late, before the switch from summer time (UTC+3) on 25 October.
     sync_demo(engine, settings, emergency(recorded_at="20.10.2026 10:40", event_at="20.10.2026 10:00",
                                           expected_end="20.10.2026 18:00", executor="КП «Ліфтсервіс»",
@@ -155,7 +155,7 @@ def test_timeliness_ledger_this_month_and_last(engine, settings):  # noqa: ANN00
     assert "Сталася 20.10.2026 10:00" in page.text  # summer time in October shown as the city saw it
 
 
-def test_english_by_parameter_or_browser_and_ukrainian_by_default(app):  # noqa: ANN001
+def test_english_by_parameter_or_browser_and_ukrainian_by_default(app):
     uk = get(app, "/", **{"Accept-Language": "de-DE,de;q=0.9"})
     assert '<html lang="uk">' in uk and "Аварії зараз" in uk
     en = get(app, "/", **{"Accept-Language": "en-GB,en;q=0.8"})
@@ -173,7 +173,7 @@ def test_english_by_parameter_or_browser_and_ukrainian_by_default(app):  # noqa:
     assert "Ukrainian" not in ledger and "Українською" in ledger
 
 
-def test_pages_are_semantic_and_self_contained(app):  # noqa: ANN001
+def test_pages_are_semantic_and_self_contained(app):
     for url in ("/", "/outages/8", "/timeliness"):
         html = get(app, url)
         page = Page(html)
@@ -187,7 +187,7 @@ def test_pages_are_semantic_and_self_contained(app):  # noqa: ANN001
     assert css.status_code == 200 and b"@media" in css.data and b"url(" not in css.data
 
 
-def test_an_update_appears_on_the_next_request(engine, settings):  # noqa: ANN001
+def test_an_update_appears_on_the_next_request(engine, settings):
     sync(engine, table(emergency()), settings, NOW)
     app = make_app(engine, settings)
     assert "22.11.2026 20:00" in section_text(get(app, "/"), "emergencies")
@@ -197,7 +197,7 @@ def test_an_update_appears_on_the_next_request(engine, settings):  # noqa: ANN00
     assert "Ремонт триває" in text and "перенесено з 22.11.2026 20:00 → 23.11.2026 02:00" in text
 
 
-def test_planned_works_beyond_14_days_stay_off_the_home_page(engine, settings):  # noqa: ANN001
+def test_planned_works_beyond_14_days_stay_off_the_home_page(engine, settings):
     sync(engine, table(planned(event_at="01.12.2026 09:00", expected_end="01.12.2026 12:00", summary="Скоро"),
                        planned(event_at="10.12.2026 09:00", expected_end="10.12.2026 12:00", summary="Нескоро",
                                recorded_at="20.11.2026 09:05")), settings, NOW)
@@ -207,14 +207,14 @@ def test_planned_works_beyond_14_days_stay_off_the_home_page(engine, settings): 
     assert "Нескоро" in Page(get(app, "/outages/2")).text
 
 
-def test_dispatcher_text_never_becomes_markup_in_any_output(engine, settings):  # noqa: ANN001
+def test_dispatcher_text_never_becomes_markup_in_any_output(engine, settings):
     import json
     import xml.etree.ElementTree as ET
 
     from icalendar import Calendar
+    from web_demo import XSS, xss_row
 
     from web.publish import render
-    from web_demo import XSS, xss_row
 
     result = sync_demo(engine, settings, xss_row(), xss_row(recorded_at="22.11.2026 19:51", kind="Планові роботи",
                                                            event_at="01.12.2026 09:00",

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from web_demo import sync_demo
 
 
@@ -39,7 +38,7 @@ def _get(url: str, etag: str | None = None) -> tuple[int, dict[str, str]]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, tmp_path):  # noqa: ANN001
+def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, tmp_path):
     sync_demo(engine, settings)
     port = _free_port()
     # The access log names the worker process (%(p)s) of each answer, so the test sees both workers answer.
@@ -80,7 +79,7 @@ def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, 
         process.wait(20)
 
 
-def _until_both(call, lines: list[str], path: str, status: int) -> list:  # noqa: ANN001
+def _until_both(call, lines: list[str], path: str, status: int) -> list:
     """Batches of 20 concurrent requests until both workers have answered `status` for `path` (60 s at most)."""
     answers: list = []
     deadline = time.monotonic() + 60

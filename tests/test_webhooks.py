@@ -10,14 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
+from rows import emergency, resolve, table, write_csv
 from sqlalchemy import select
 
-from outages.notify.drain import drain
-from outages.notify.webhook import WebhookTransport, verify
+from outages.delivery.drain import drain
+from outages.records.sync import sync
 from outages.schema import outbox
 from outages.settings import SettingsError, load
-from outages.sync import sync
-from rows import emergency, resolve, table, write_csv
+from outages.transports.webhook import WebhookTransport, verify
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -34,7 +34,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
                 code = receiver.answers.pop(0) if receiver.answers else 204
@@ -51,7 +51,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():  # noqa: ANN201
+def receiver():
     peer = Receiver()
     yield peer
     peer.server.shutdown()
@@ -59,7 +59,7 @@ def receiver():  # noqa: ANN201
 
 
 @pytest.fixture
-def hook_settings(env, tmp_path, monkeypatch, receiver):  # noqa: ANN001, ANN201
+def hook_settings(env, tmp_path, monkeypatch, receiver):
     config = tmp_path / "city.toml"
     config.write_text(f'[[webhooks]]\nname = "crm"\nurl = "{receiver.url}"\nsecret = "{SECRET}"\n'
                       f'kinds = ["created", "resolved"]\n', encoding="utf-8")
@@ -68,7 +68,7 @@ def hook_settings(env, tmp_path, monkeypatch, receiver):  # noqa: ANN001, ANN201
     return load()
 
 
-def deliver(engine, settings, now):  # noqa: ANN001, ANN201
+def deliver(engine, settings, now):
     return drain(engine, WebhookTransport(settings.webhooks), now=now, budget_s=30)
 
 
@@ -111,7 +111,7 @@ def test_a_refusal_fails_at_once_and_is_shown(engine, hook_settings, receiver, r
     ('[[webhooks]]\nname = "crm"\nurl = "https://x"\nsecret = "0123456789abcdef"\nkinds = ["breach"]\n',
      "webhooks[0].kinds"),
 ])
-def test_a_bad_webhook_setting_names_itself(env, tmp_path, monkeypatch, toml, message):  # noqa: ANN001
+def test_a_bad_webhook_setting_names_itself(env, tmp_path, monkeypatch, toml, message):
     config = tmp_path / "bad.toml"
     config.write_text(toml, encoding="utf-8")
     monkeypatch.setenv("OUTAGES_CONFIG", str(config))
@@ -122,7 +122,7 @@ def test_a_bad_webhook_setting_names_itself(env, tmp_path, monkeypatch, toml, me
 
 
 def test_a_bad_webhook_stops_the_sync_before_it_reads_anything_and_config_never_shows_a_secret(
-        run_cli, env, tmp_path, monkeypatch):  # noqa: ANN001
+        run_cli, env, tmp_path, monkeypatch):
     run_cli("init")
     export = write_csv(tmp_path / "rows.csv", emergency())
     config = tmp_path / "city.toml"

@@ -128,7 +128,7 @@ def test_a_worker_whose_database_is_away_reports_it_and_keeps_going(tmp_path, se
 
     engine = db.engine_for(f"sqlite:///{tmp_path / 'no-such-folder' / 'outages.db'}")
 
-    def pull():  # noqa: ANN202
+    def pull():
         raise AssertionError("nothing may be read without the lease")
 
     worker = hub_worker.Worker(engine, settings, pull, "gsheet:x", clock=lambda: NOW)

@@ -68,7 +68,8 @@ def test_doctor_says_all_is_well(live, run_cli):
     assert out.exit_code == 0, out.output
     assert "✓ база даних / database" in out.output
     assert f"✓ ключ сервісного акаунта / service account key: {live.email}" in out.output
-    assert "✓ доступ до таблиці / sheet access: «Відповіді форми (1)», часовий пояс / time zone Europe/Kyiv" in out.output
+    assert ("✓ доступ до таблиці / sheet access: «Відповіді форми (1)»,"
+            " часовий пояс / time zone Europe/Kyiv") in out.output
     assert "✓ заголовки стовпців / column headers" in out.output
     assert "! стовпці хабу / hub columns: буде створено" in out.output
     assert "Усе гаразд / all good" in out.output
@@ -103,7 +104,7 @@ def _free_port() -> int:
 
 
 class _Sink:
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         return "250 OK"
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from outages.records.sync import sync
 from outages.schema import events, outbox, records
-from outages.sync import sync
 from sheets.files import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ BENCH = _bench()
 
 
 @pytest.fixture(scope="module")
-def year_sheet(tmp_path_factory) -> Path:  # noqa: ANN001
+def year_sheet(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("year") / "responses.csv"
     BENCH.generate(path, YEAR)
     return path
@@ -53,7 +53,7 @@ def _expected(path: Path) -> dict[str, int]:
 
 
 def test_a_years_sheet_is_judged_row_by_row_and_a_push_reads_only_what_it_names(engine, settings, year_sheet,
-                                                                               tmp_path):  # noqa: ANN001
+                                                                               tmp_path):
     year_sheet = Path(shutil.copy(year_sheet, tmp_path / "responses.csv"))  # the push below writes to it
     expected = _expected(year_sheet)
     first = sync(engine, read_file(year_sheet), settings, BENCH.NOW)
@@ -88,7 +88,7 @@ def test_a_years_sheet_is_judged_row_by_row_and_a_push_reads_only_what_it_names(
                          "", "", "", ""])
     statements: list[str] = []
 
-    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def seen(conn, cursor, statement, parameters, context, executemany):
         statements.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", seen)

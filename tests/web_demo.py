@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from conftest import DEMO_CSV
 from rows import FIELD_HEADERS
-from outages.record import SheetRow, SheetTable
-from outages.sync import sync
+
+from outages.records.model import SheetRow, SheetTable
+from outages.records.sync import sync
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=KYIV)
@@ -43,11 +44,11 @@ def demo_table(*extra: dict) -> SheetTable:
 SYNCED = datetime(2026, 11, 22, 22, 10, tzinfo=KYIV)
 
 
-def sync_demo(engine, settings, *extra: dict, now=SYNCED):  # noqa: ANN001, ANN201
+def sync_demo(engine, settings, *extra: dict, now=SYNCED):
     return sync(engine, demo_table(*extra), settings, now)
 
 
-def make_app(engine, settings, now=NOW):  # noqa: ANN001, ANN201
+def make_app(engine, settings, now=NOW):
     from web import create_app
 
     app = create_app(settings, engine=engine)
@@ -69,10 +70,10 @@ class Page(HTMLParser):
         self.close()
         self.text = re.sub(r"\s+", " ", " ".join(self.parts)).strip()
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001, ANN201
+    def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
 
-    def handle_data(self, data):  # noqa: ANN001, ANN201
+    def handle_data(self, data):
         self.parts.append(data)
 
 
@@ -92,7 +93,7 @@ XSS = {
 }
 
 
-def xss_row(**over):  # noqa: ANN001, ANN201
+def xss_row(**over):
     from rows import emergency
 
     fields = {"recorded_at": "22.11.2026 19:50", "event_at": "22.11.2026 19:40",

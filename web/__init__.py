@@ -10,12 +10,13 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 
 from outages import db, display
-from outages.settings import Settings, load
+from outages.options import load_checked
+from outages.settings import Settings
 from outages.times import UTC
 
 # Each module defines `bp`, a Blueprint; they are registered in this order.
-BLUEPRINTS: list[str] = ["web.cache", "web.health", "web.feeds", "web.calendar", "web.api", "web.cap", "web.pages",
-                         "web.hooks", "web.relay", "web.subscribe"]
+BLUEPRINTS: list[str] = ["web.cache", "web.health", "web.public.feeds", "web.public.calendar", "web.public.api",
+                         "web.public.cap", "web.public.pages", "web.hooks", "web.relay", "web.subscribe"]
 
 
 @dataclass
@@ -31,14 +32,14 @@ class Hub:
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
-    settings = settings or load()
+    settings = settings or load_checked()
     app = Flask(__name__)
     app.config.update(JSON_AS_ASCII=False)
     app.extensions["outages"] = Hub(settings=settings, engine=engine or db.engine_for(settings))
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(name).bp)
     # The pages again under /en/: the English site has its own addresses, which the static copy can hold too.
-    app.register_blueprint(import_module("web.pages").bp, url_prefix="/en", name="pages_en")
+    app.register_blueprint(import_module("web.public.pages").bp, url_prefix="/en", name="pages_en")
     # Everything the site shows (pages, feeds, API) is read in a request with the display cap on (outages.display).
     app.before_request(lambda: setattr(g, "display_cap", display.enter(settings.display_max_chars)))
     app.teardown_request(lambda _error: display.leave(g.pop("display_cap", None)))

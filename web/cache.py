@@ -36,9 +36,8 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_date, parse_etags
 
-from outages.queries import data_state
-
-from .i18n import language
+from outages.records.views import data_state
+from web.i18n import language
 
 bp = Blueprint("cache", __name__)
 
@@ -113,7 +112,7 @@ def _not_modified(entry: Entry, etag: str, if_none_match: str | None, if_modifie
 class Store:
     """An LRU of entries and the data version, safe for gunicorn's threaded workers."""
 
-    def __init__(self, ttl: float, check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, ttl: float, check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.check_interval = check_interval
         self.clock = clock
@@ -203,7 +202,7 @@ class Store:
 class FastDoor:
     """WSGI layer in front of Flask: a repeat request for a fresh entry is answered from memory."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable):
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
 
@@ -260,8 +259,8 @@ def _read_version(app: Flask) -> tuple[int, datetime | None]:
 def _setup(state) -> None:  # noqa: ANN001
     app: Flask = state.app
     data = app.extensions["outages"].settings.data
-    app.extensions["outages_cache"] = Store(ttl=float(data.get("cache_seconds", 30)),
-                                            check_interval=float(data.get("cache_check_seconds", 1)))
+    app.extensions["outages_cache"] = Store(ttl=float(data["cache_seconds"]),
+                                            check_interval=float(data["cache_check_seconds"]))
     app.wsgi_app = FastDoor(app, app.wsgi_app)
 
 
@@ -289,7 +288,7 @@ def answer_from_cache():  # noqa: ANN201
     cache = store()
     try:
         version = cache.version(lambda: _read_version(current_app))
-    except Exception:  # noqa: BLE001 — the database is down: a stale page beats an error page in a blackout
+    except Exception:
         entry = cache.get(key)
         if entry is not None:
             return _answer(entry, stale=True)
@@ -338,5 +337,5 @@ def _answer(entry: Entry, stale: bool = False) -> Response:
         int(store().ttl), request.headers.get("Accept-Encoding", ""), request.headers.get("If-None-Match"),
         request.headers.get("If-Modified-Since"), stale=stale)
     response = Response(body, status=status, headers=headers)
-    response._from_cache = True  # noqa: SLF001 — tells `remember` not to store this answer again
+    response._from_cache = True
     return response

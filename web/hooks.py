@@ -2,7 +2,7 @@
 
 The body is authenticated by an HMAC-SHA256 with the shared secret OUTAGES_HOOK_SECRET, sent as
 `X-Outages-Signature: sha256=<hex>` (base64 is accepted too: Apps Script makes that easily). Its `at` must be
-within 5 minutes of the hub's clock and the same body is accepted once (outages/pushes.py). The endpoint only
+within 5 minutes of the hub's clock and the same body is accepted once (outages/records/pushes.py). The endpoint only
 records the request; a worker (`outages run`) notices it within a second and syncs under its lease. So the web
 process needs no Google credentials, a burst of submissions makes one sync, and the Apps Script call returns at
 once whatever the Sheets API is doing.
@@ -16,10 +16,9 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
-from outages import pushes
+from outages.records import pushes
 from outages.worker import request_sync
-
-from . import hub
+from web import hub
 
 bp = Blueprint("hooks", __name__)
 

@@ -87,7 +87,8 @@ EN: dict[str, str] = {
     "новий термін": "new expected end",
     # timeliness
     "Своєчасність внесення інформації": "Timeliness of reporting",
-    "Аварію треба внести не пізніше ніж через {m} хв після події, планові роботи — не пізніше ніж за {h} год до початку.":
+    ("Аварію треба внести не пізніше ніж через {m} хв після події,"
+     " планові роботи — не пізніше ніж за {h} год до початку."):
         "An emergency must be reported within {m} min of the event, planned works at least {h} h before they start.",
     "Цей місяць": "This month",
     "Своєчасність за виконавцями": "Timeliness by utility",

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import g, request
 
-from . import hub
+from web import hub
 
 
 def base_url() -> str:

@@ -29,9 +29,8 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
-from outages.queries import data_version, record_numbers
-
-from .cache import PUBLIC_BLUEPRINTS
+from outages.records.views import data_version, record_numbers
+from web.cache import PUBLIC_BLUEPRINTS
 
 MAX_URLS = 50_000
 _LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'<>\s]+)["']""")
@@ -116,7 +115,7 @@ def render(app: Flask, log: Callable[[str], None] = print) -> tuple[dict[str, tu
         with hub.engine.connect() as conn:
             version = data_version(conn)
         queue = seeds(app)
-    except Exception as exc:  # noqa: BLE001 — the old site stays up; say why the new one is not there
+    except Exception as exc:
         raise PublishError(f"база даних недоступна / database unreachable: {type(exc).__name__}") from exc
     client = app.test_client()
     seen = set(queue)
@@ -202,6 +201,6 @@ def _prune(target: Path, current: Path) -> None:
 def publish_site(settings, engine, directory: str | os.PathLike,  # noqa: ANN001
                  log: Callable[[str], None] = print) -> Published:
     """For the sync worker: publish after a sync, without a running web app."""
-    from . import create_app
+    from web import create_app
 
     return publish(create_app(settings, engine=engine), directory, log)

@@ -14,12 +14,11 @@ import hashlib
 from flask import Blueprint, abort, render_template, request
 from werkzeug.exceptions import NotFound
 
-from outages.notify import relay
-from outages.notify.options import mail_options
-from outages.queries import get_record
+from outages.officials import relay
+from outages.officials.options import mail_options
+from outages.records.views import get_record
 from outages.times import fmt
-
-from . import hub
+from web import hub
 
 bp = Blueprint("relay", __name__)
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from outages import subscriptions as store
-from outages.notify.directory import check_address
-from outages.notify.options import mail_options
-from outages.notify.channels import insert_rows
-from outages.notify.subscriber_mail import confirmation_row
-from outages.notify.subscribers import locate
+from outages.officials.directory import check_address
+from outages.officials.options import mail_options
+from outages.residents import subscriptions as store
+from outages.residents.audience import locate
+from outages.residents.channels import insert_rows
+from outages.residents.mail import confirmation_row
 from outages.schema import outbox
-
-from . import hub
+from web import hub
 
 bp = Blueprint("subscribe", __name__)
 
@@ -92,7 +91,7 @@ def sign_up():  # noqa: ANN201
         with h.engine.begin() as conn:
             subscription, ask = store.sign_up(
                 conn, medium="email", target=email, address=address, where=where, services=chosen,
-                client=request.remote_addr or "", now=now, limit=int(h.settings.data.get("subscribe_limit") or 5))
+                client=request.remote_addr or "", now=now, limit=int(h.settings.subscribe_limit))
             if ask:
                 sent_before = conn.execute(outbox.select().where(
                     outbox.c.subscription_id == subscription.id, outbox.c.kind == "subscribe_confirm")).all()

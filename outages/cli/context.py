@@ -9,9 +9,10 @@ from typing import NoReturn
 import click
 from sqlalchemy import Engine
 
-from .. import db
-from ..settings import Settings, SettingsError, load
-from ..times import UTC
+from outages import db
+from outages.options import load_checked
+from outages.settings import Settings, SettingsError
+from outages.times import UTC
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -23,7 +24,7 @@ class Context:
     @cached_property
     def settings(self) -> Settings:
         try:
-            return load()
+            return load_checked()
         except SettingsError as exc:
             fail(f"налаштування / setting {exc}")
 
@@ -31,7 +32,7 @@ class Context:
     def engine(self) -> Engine:
         try:
             return db.engine_for(self.settings)
-        except Exception as exc:  # a malformed URL or a missing driver
+        except Exception as exc:  # noqa: BLE001  (a malformed URL or a missing driver)
             fail(f"OUTAGES_DATABASE_URL: {exc}")
 
     def ready_engine(self) -> Engine:
@@ -40,7 +41,7 @@ class Context:
             db.require_schema(self.engine)
         except db.SchemaError as exc:
             fail(str(exc))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (whatever the driver raises, one clear line)
             fail(f"база даних недоступна / database unreachable: {_short(exc)}")
         return self.engine
 

@@ -8,20 +8,24 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from .. import db, queries, report, verdict
-from ..parse import UnusableInput
-from ..planner import Plan
-from ..settings import SETTINGS
-from ..gcpause import collector_paused
-from ..sync import SyncResult, check, sync
-from ..tables import csv_text, decimal, text_table, whole
-from ..record import Kind
-from ..redact import redact
-from ..times import TimeError, fmt, fmt_day, month_start, next_day, parse_day
-from . import Context, cli, fail
+from outages import db
+from outages.cli.context import Context, fail
+from outages.cli.group import cli
+from outages.gcpause import collector_paused
+from outages.records import timeliness as report
+from outages.records import verdict
+from outages.records import views as queries
+from outages.records.model import Kind
+from outages.records.parse import UnusableInput
+from outages.records.planner import Plan
+from outages.records.sync import SyncResult, check, sync
+from outages.redact import redact
+from outages.settings import SETTINGS
+from outages.tables import csv_text, decimal, text_table, whole
+from outages.times import TimeError, fmt, fmt_day, month_start, next_day, parse_day
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -47,14 +51,14 @@ def init(ctx: Context) -> None:
     """Create or upgrade the database / Створити або оновити базу даних."""
     try:
         before, after = db.upgrade(ctx.engine)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         fail(f"не вдалося ініціалізувати базу / cannot initialise the database: {exc}")
     url = make_url(db.normalise_url(ctx.settings.database_url)).render_as_string(hide_password=True)
     state = "вже актуальна / already current" if before == after else f"{before or 'порожня / empty'} → {after}"
     click.echo(f"База даних / database {url}: {state}")
     # Addresses are read with the city's street catalogue: after a change of [[streets]] (or an upgrade from a
     # store without parsed addresses) every record's are read again, so search sees what the catalogue says.
-    from outages.address_index import reindex
+    from outages.places.index import reindex
 
     with ctx.engine.begin() as conn:
         count = reindex(conn, ctx.settings.streets)
@@ -69,7 +73,8 @@ def show_config(ctx: Context) -> None:
     masked = settings.masked()
     for setting in SETTINGS:
         value = masked.get(setting.key)
-        click.echo(f"{setting.env} = {'' if value is None else value}    # {settings.sources.get(setting.key, 'default')}")
+        click.echo(f"{setting.env} = {'' if value is None else value}"
+                   f"    # {settings.sources.get(setting.key, 'default')}")
     click.echo("")
     click.echo("[columns]")
     for field_name, header in settings.columns.items():
@@ -89,7 +94,7 @@ def _engine_if_initialised(ctx: Context) -> Engine | None:
         return None  # checking must not create a database file
     try:
         return ctx.engine if db.has_schema(ctx.engine) else None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         fail(f"база даних недоступна / database unreachable: {exc}")
 
 

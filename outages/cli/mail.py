@@ -10,16 +10,18 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from ..notify import directory as directory_mod
-from ..notify import relay
-from ..notify.options import mail_options
-from ..notify.residents import deliver_once as deliver_residents
-from ..schema import delivery_attempts, outbox
-from ..settings import LOCAL_CONFIG, SettingsError
-from ..tables import text_table
-from ..times import fmt
-from . import Context, cli, fail
-from .words import MESSAGE_KIND, OUTBOX_STATUS, ROLE, word
+from outages.cli.context import Context, fail
+from outages.cli.group import cli
+from outages.cli.words import MESSAGE_KIND, OUTBOX_STATUS, ROLE, word
+from outages.officials import directory as directory_mod
+from outages.officials import relay
+from outages.officials.directory_check import check as check_directory
+from outages.officials.options import mail_options
+from outages.residents.lanes import deliver_once as deliver_residents
+from outages.schema import delivery_attempts, outbox
+from outages.settings import LOCAL_CONFIG, SettingsError
+from outages.tables import text_table
+from outages.times import fmt
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -31,7 +33,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @pass_ctx
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
-    from ..notify.sender import deliver_pending
+    from outages.officials.sender import deliver_pending
 
     engine = ctx.ready_engine()
     settings = ctx.settings
@@ -41,7 +43,7 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         fail(f"налаштування / setting {exc}")
     catcher = None
     if catch_dir:
-        from ..notify.catcher import Catcher
+        from outages.transports.catcher import Catcher
 
         catcher = Catcher(Path(catch_dir), port=0).start()
         settings.data.update(smtp_host="127.0.0.1", smtp_port=catcher.port, smtp_tls="none", smtp_user="")
@@ -131,7 +133,8 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
     order = list(OUTBOX_STATUS)
     summary = " · ".join(f"{word(OUTBOX_STATUS, k)}: {v}" for k, v in
                          sorted(totals.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
-    shown = f" (показано останні {len(rows)} / showing the newest {len(rows)})" if len(rows) < sum(totals.values()) else ""
+    shown = (f" (показано останні {len(rows)} / showing the newest {len(rows)})"
+             if len(rows) < sum(totals.values()) else "")
     click.echo(f"\n{summary}{shown}")
 
 
@@ -178,7 +181,7 @@ def directory_check(ctx: Context) -> None:
     """Duplicates, bad addresses, districts and utilities nobody covers / Перевірити довідник."""
     settings = ctx.settings
     usable = directory_mod.load(settings)
-    problems = directory_mod.check(settings)
+    problems = check_directory(settings)
     counts: dict[str, int] = {}
     for recipient in usable:
         counts[recipient.role] = counts.get(recipient.role, 0) + 1
@@ -241,7 +244,7 @@ def relay_command(ctx: Context, record: int) -> None:
 @click.option("--port", default=1025, show_default=True, type=int, help="Порт SMTP / SMTP port.")
 def mailcatcher_command(folder: str, host: str, port: int) -> None:
     """A local SMTP server that writes every message to a folder (demo) / Локальний поштовий «уловлювач»."""
-    from ..notify.catcher import Catcher
+    from outages.transports.catcher import Catcher
 
     catcher = Catcher(Path(folder), host=host, port=port).start()
     click.echo(f"SMTP {host}:{catcher.port} → {catcher.folder} (Ctrl+C — зупинити / stop)")

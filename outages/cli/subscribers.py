@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .. import subscriptions as store
-from ..tables import text_table
-from . import Context, cli
+from outages.cli.context import Context
+from outages.cli.group import cli
+from outages.residents import subscriptions as store
+from outages.tables import text_table
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -43,4 +44,5 @@ def forget(ctx: Context, target: str) -> None:
     if count:
         click.echo(f"видалено підписок (subscriptions deleted): {count}, разом із листами до них і записами доставки")
     else:
-        click.echo(f"«{target}»: підписок немає (no subscriptions); листи до цієї адреси як підписника видалено, якщо були")
+        click.echo(f"«{target}»: підписок немає (no subscriptions);"
+                   " листи до цієї адреси як підписника видалено, якщо були")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import Context, cli, fail
+from outages.cli.context import Context, fail
+from outages.cli.group import cli
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -22,7 +23,8 @@ GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.
 @click.option("--host", default="127.0.0.1", show_default=True, help="Адреса, яку слухати / Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Порт / Port to listen on.")
 @click.option("--workers", type=int, default=None,
-              help="Процесів gunicorn (типово — з конфігурації) / gunicorn worker processes (default: from the config).")
+              help="Процесів gunicorn (типово — з конфігурації)"
+              " / gunicorn worker processes (default: from the config).")
 @click.option("--dev", is_flag=True, help="Сервер розробки Flask із перезавантаженням, не для роботи"
               " / Flask's development server with reloading (never in production).")
 @pass_ctx

@@ -6,7 +6,7 @@ operator can read the table and still grep or filter by the code. A code nobody 
 
 from __future__ import annotations
 
-from ..notify.directory import ROLE_UK
+from outages.officials.directory import ROLE_UK
 
 OUTBOX_STATUS = {
     "queued": "у черзі", "sending": "надсилається", "sent": "надіслано", "failed": "не доставлено",

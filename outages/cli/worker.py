@@ -10,13 +10,15 @@ import time
 
 import click
 
-from .. import db, redact
-from .. import worker as hub_worker
-from ..notify.options import mail_options
-from ..notify.residents import channel_state
-from ..settings import SettingsError, load
-from ..times import fmt
-from . import Context, cli, fail
+from outages import db, redact
+from outages import worker as hub_worker
+from outages.cli.context import Context, fail
+from outages.cli.group import cli
+from outages.officials.options import mail_options
+from outages.options import load_checked
+from outages.residents.lanes import channel_state
+from outages.settings import SettingsError
+from outages.times import fmt
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -32,9 +34,9 @@ pass_ctx = click.make_pass_decorator(Context)
 @pass_ctx
 def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str | None) -> None:
     """Sync every OUTAGES_SYNC_INTERVAL seconds or at a push, then send mail / Робочий процес."""
+    from outages.records.parse import UnusableInput
     from sheets.client import SheetsError
     from sheets.sources import open_source
-    from outages.parse import UnusableInput
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -91,7 +93,7 @@ def status_command(ctx: Context, as_json: bool) -> None:
         from sheets.sources import configured_spec
 
         state["configured_source"] = configured_spec(ctx.settings)
-    except Exception:  # no source configured: say so below
+    except Exception:  # noqa: BLE001  (no source configured: say so below)
         state["configured_source"] = None
     state["telegram_channel"] = channel_state(engine, ctx.settings)
     state["mail"] = _mail_state(ctx, engine)
@@ -130,7 +132,7 @@ def status_command(ctx: Context, as_json: bool) -> None:
 def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
     from datetime import datetime, timedelta
 
-    from ..notify.drain import state as delivery_state
+    from outages.delivery.drain import state as delivery_state
 
     try:
         options = mail_options(ctx.settings)
@@ -199,7 +201,7 @@ def doctor_command(source: str | None) -> None:
         click.echo(f"{mark} {what}" + (f": {detail}" if detail else ""))
 
     try:
-        settings = load()
+        settings = load_checked()
     except SettingsError as exc:
         say(False, "налаштування / settings", f"{exc} — виправте змінну або файл налаштувань / fix it")
         raise SystemExit(1)
@@ -244,7 +246,7 @@ def _check_database(settings, say) -> None:  # noqa: ANN001
         say(True, "база даних / database", db.normalise_url(settings.database_url).split("://")[0])
     except db.SchemaError as exc:
         say(False, "база даних / database", str(exc))
-    except Exception as exc:  # unreachable, bad URL, missing driver
+    except Exception as exc:  # noqa: BLE001  (unreachable, bad URL, missing driver)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         say(False, "база даних / database", f"недоступна / unreachable ({first}): перевірте OUTAGES_DATABASE_URL")
 
@@ -254,7 +256,7 @@ def _check_smtp(settings, say) -> None:  # noqa: ANN001
     password must show here, not as mail that never leaves."""
     from dataclasses import replace
 
-    from ..notify.transport import LoginRefused, SmtpTransport, TransportError
+    from outages.transports.smtp import LoginRefused, SmtpTransport, TransportError
 
     host = settings.data.get("smtp_host")
     if not host:

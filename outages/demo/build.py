@@ -18,9 +18,11 @@ HEADERS = [
 ]
 E, P = "Аварійна ситуація", "Планові роботи"
 UPD, RES = "Оновлення", "Ліквідовано"
-VK, TE, OE, LS, AD, MG = "КП «Водоканал»", "КП «Теплоенерго»", "АТ «Обленерго»", "КП «Ліфтсервіс»", "КП «Автодор»", "АТ «Міськгаз»"
+VK, TE, OE, LS, AD, MG = ("КП «Водоканал»", "КП «Теплоенерго»", "АТ «Обленерго»", "КП «Ліфтсервіс»", "КП «Автодор»",
+                          "АТ «Міськгаз»")
 
-# (recorded, executor, kind, action, ref, service, districts, addresses, summary, cause, impact, end, event, who, phone, mail)
+# (recorded, executor, kind, action, ref, service, districts, addresses, summary, cause, impact, end, event, who,
+#  phone, mail)
 ROWS = [
     ("18.11.2026 08:12:40", VK, P, "", "", "Водопостачання", "Центральний", "вул. Соборна, 1-25; вул. Садова, 3",
      "Заміна засувки на водогоні Ø300", "Планова реконструкція мережі", "Не буде холодної води з 09:00 до 17:00",

@@ -14,5 +14,6 @@ from .hub import DEMO, KEY, NOW, WALL, Live, fake_server, grid_from_csv, live_en
 from .model import DateCell, FakeSheet, FakeSpreadsheet, parse_range
 from .server import SERVED, FakeSheets
 
-__all__ = ["DISCOVERY_PATH", "Discovery", "DEMO", "KEY", "NOW", "WALL", "Live", "fake_server", "grid_from_csv", "live_env",
-           "live_hub", "proxy_env", "DateCell", "FakeSheet", "FakeSpreadsheet", "parse_range", "SERVED", "FakeSheets"]
+__all__ = ["DISCOVERY_PATH", "Discovery", "DEMO", "KEY", "NOW", "WALL", "Live", "fake_server", "grid_from_csv",
+           "live_env", "live_hub", "proxy_env", "DateCell", "FakeSheet", "FakeSpreadsheet", "parse_range", "SERVED",
+           "FakeSheets"]

@@ -20,7 +20,8 @@ class Discovery:
         self.methods: dict[str, dict[str, Any]] = {}
         self._walk(self.doc["resources"], "")
         # Longer templates first, so "values/{range}:append" wins over "values/{range}".
-        self.routes = sorted(((m["httpMethod"], _template_regex(m["flatPath"]), mid) for mid, m in self.methods.items()),
+        self.routes = sorted(((m["httpMethod"], _template_regex(m["flatPath"]), mid)
+                              for mid, m in self.methods.items()),
                              key=lambda r: -len(r[1].pattern))
 
     def _walk(self, resources: dict[str, Any], prefix: str) -> None:
@@ -73,7 +74,8 @@ class Discovery:
         if kind == "array":
             if not isinstance(value, list):
                 return [f"{where}: expected an array"]
-            return [p for i, item in enumerate(value) for p in self.check(item, schema.get("items", {}), f"{where}[{i}]")]
+            return [p for i, item in enumerate(value)
+                    for p in self.check(item, schema.get("items", {}), f"{where}[{i}]")]
         if kind == "string":
             if schema.get("format") in ("int64", "uint64") and isinstance(value, int):
                 return []

@@ -29,7 +29,7 @@ def grid_from_csv(path: Path | str, date_headers: tuple[str, ...] = ("Позна
     return grid
 
 
-def fake_server():  # noqa: ANN201
+def fake_server():
     """Generator for a `fake` fixture: a running fake, and a failed test if any request broke the discovery doc."""
     with FakeSheets() as fake:
         yield fake
@@ -64,7 +64,7 @@ class Live:
         return self._source
 
     def sync(self, now: datetime = NOW) -> tuple[Any, Any]:
-        from outages.sync import sync
+        from outages.records.sync import sync
 
         self.fake.reset_log()
         batch = self.source.pull()
@@ -99,7 +99,7 @@ def live_env(fake: FakeSheets, monkeypatch: Any, **extra: str) -> dict[str, str]
     return values
 
 
-def live_hub(fake: FakeSheets, monkeypatch: Any):  # noqa: ANN201
+def live_hub(fake: FakeSheets, monkeypatch: Any):
     """Generator for a `live` fixture: settings and a migrated store wired to `fake` (after conftest's `env`)."""
     from outages import db
     from outages.settings import load

@@ -168,7 +168,8 @@ def _value_range(book: FakeSpreadsheet, text: str, render: str, dates: str) -> d
         values.append(row)
     while values and not values[-1]:
         values.pop()
-    out: dict[str, Any] = {"range": f"'{sheet.title}'!{_col_letters(c0)}{r0 + 1}:{_col_letters(last_col)}{last_row + 1}",
+    out: dict[str, Any] = {"range": f"'{sheet.title}'!{_col_letters(c0)}{r0 + 1}"
+                                    f":{_col_letters(last_col)}{last_row + 1}",
                            "majorDimension": "ROWS"}
     if values:
         out["values"] = values

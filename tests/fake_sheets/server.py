@@ -109,7 +109,8 @@ class FakeSheets:
         self.tokens[token] = who
         return token
 
-    def fail(self, route: str, status: int | None, times: int = 1, *, delay: float = 0.0, who: str | None = None) -> None:
+    def fail(self, route: str, status: int | None, times: int = 1, *, delay: float = 0.0,
+             who: str | None = None) -> None:
         self.faults.append(Fault(route, status, times, delay, who))
 
     def after(self, route: str, hook: Callable[[], None], times: int = 1) -> None:
@@ -192,16 +193,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._serve("PUT")
 
-    def do_CONNECT(self) -> None:  # noqa: N802
+    def do_CONNECT(self) -> None:
         # Tests point HTTPS_PROXY here, so a library reaching for any other Google host (google-auth's
         # background regional-access-boundary lookup) is refused on loopback instead of leaving the machine.
         fake: FakeSheets = self.server.fake  # type: ignore[attr-defined]
@@ -326,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             # google-auth addresses the assertion to Google's token endpoint whatever token_uri says.
             claims = jwt.decode(form.get("assertion", ""), certs=fake.keys,
                                 audience="https://oauth2.googleapis.com/token")
-        except Exception as exc:  # any bad assertion: what Google says for it
+        except Exception as exc:  # noqa: BLE001  (any bad assertion: what Google says for it)
             self._send(400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"})
             return
         token = uuid.uuid4().hex

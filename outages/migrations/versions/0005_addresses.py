@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Rows for records stored before this table existed are written by `outages init` (outages/address_index.py
+    # Rows for records stored before this table existed are written by `outages init` (outages/places/index.py
     # reindex), which knows the city's street catalogue; a migration does not read settings.
     op.create_table(
         "record_addresses",

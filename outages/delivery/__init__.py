@@ -1,0 +1,1 @@
+"""Delivery: the one outbox, claims and leases, the drain and the worker's lanes."""

@@ -1,1 +1,0 @@
-"""Notifications: who is told of each event (routing), the outbox, and delivery over SMTP."""

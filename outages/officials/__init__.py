@@ -1,0 +1,1 @@
+"""Officials' mail: who is told (routing, directory, cadence), event mail, digests, relay, reminders."""

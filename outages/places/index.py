@@ -1,0 +1,109 @@
+"""Parsed addresses in the store (table record_addresses) and the search over them in SQL.
+
+The sync writes a record's rows in its own transaction whenever the record's «Адреси» change; `outages init`
+rewrites all of them (for a store from before this table, or after the city changed its street catalogue).
+Pages, feeds and the API select records with `matching(query)`: the house test runs in the database, so a
+search never loads every record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Collection, Iterable, Mapping
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, or_, select
+
+from outages.db import bulk_insert
+from outages.places.addresses import AddressItem, AddressQuery, ParsedAddresses, Span, parse_addresses
+from outages.places.streets import Streets
+from outages.schema import record_addresses, records
+
+_CHUNK = 500
+
+
+def rows_for(number: int, parsed: ParsedAddresses) -> list[dict[str, Any]]:
+    rows = []
+    for position, item in enumerate(parsed.items):
+        base = {"record_number": number, "position": position, "street_key": item.street_key[:200],
+                "street": item.street[:200], "known": item.known, "whole": item.whole}
+        if item.whole or not item.spans:
+            rows.append(base | {"lo": None, "hi": None, "parity": None, "suffix": ""})
+        for span in item.spans:
+            rows.append(base | {"lo": span.lo, "hi": span.hi, "parity": span.parity, "suffix": span.suffix[:20]})
+    return rows
+
+
+def write(conn: Connection, parsed: Mapping[int, ParsedAddresses], new: Collection[int] = ()) -> None:
+    """Replace the stored rows of these records. `new`: records created in this transaction (nothing to delete)."""
+    numbers = sorted(parsed)
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start:start + _CHUNK]
+        stored = [n for n in chunk if n not in new]
+        if stored:
+            conn.execute(delete(record_addresses).where(record_addresses.c.record_number.in_(stored)))
+        # Built a chunk at a time: a first sync of a year's sheet indexes 45k records.
+        bulk_insert(conn, record_addresses, [row for n in chunk for row in rows_for(n, parsed[n])])
+
+
+def reindex(conn: Connection, streets: Streets) -> int:
+    """Parse every record's addresses again with the current catalogue; the number of records parsed."""
+    texts = dict(conn.execute(select(records.c.number, records.c.addresses)).all())
+    conn.execute(delete(record_addresses))
+    cache: dict[str, ParsedAddresses] = {}  # many records repeat a cell («вул. Соборна, 12, 14»)
+    parsed = {}
+    for number, text in texts.items():
+        if text not in cache:
+            cache[text] = parse_addresses(text, streets)
+        parsed[number] = cache[text]
+    bulk_insert(conn, record_addresses, [row for n in sorted(parsed) for row in rows_for(n, parsed[n])])
+    return len(parsed)
+
+
+def stored(conn: Connection, numbers: Iterable[int]) -> dict[int, list[AddressItem]]:
+    """The parsed addresses of these records as stored, in the cell's order."""
+    wanted = sorted(set(numbers))
+    out: dict[int, list[AddressItem]] = {n: [] for n in wanted}
+    for start in range(0, len(wanted), _CHUNK):
+        query = (select(record_addresses)
+                 .where(record_addresses.c.record_number.in_(wanted[start:start + _CHUNK]))
+                 .order_by(record_addresses.c.record_number, record_addresses.c.position, record_addresses.c.id))
+        current: dict[tuple[int, int], tuple[Any, list[Span]]] = {}
+        for row in conn.execute(query):
+            _, spans = current.setdefault((row.record_number, row.position), (row, []))
+            if row.lo is not None:
+                spans.append(Span(row.lo, row.hi, row.parity, row.suffix))
+        for (number, _), (row, spans) in current.items():
+            out[number].append(AddressItem(row.street_key, row.street, row.known, row.whole, tuple(spans)))
+    return out
+
+
+def unknown_streets(conn: Connection) -> dict[str, str]:
+    """Streets records name that the catalogue does not know (key -> name as typed), so search finds them too."""
+    query = (select(record_addresses.c.street_key, record_addresses.c.street)
+             .where(record_addresses.c.known == false()).distinct())
+    return {key: name for key, name in conn.execute(query)}
+
+
+def matching(query: AddressQuery) -> Select:
+    """Numbers of the records whose addresses cover the query: on its street, and with a house, a span that
+    covers the house (the same side; a single house with the same suffix) or the whole street."""
+    a = record_addresses.c
+    if not query.street_keys:
+        return select(a.record_number).where(false())
+    condition: ColumnElement[bool] = a.street_key.in_(query.street_keys)
+    if query.house is not None:
+        house = query.house
+        condition = and_(condition, or_(
+            a.whole.is_(True),
+            and_(
+                a.lo <= house,
+                or_(a.hi.is_(None), a.hi >= house),
+                or_(a.parity.is_(None), a.parity == ("odd" if house % 2 else "even")),
+                or_(a.hi.is_(None), a.lo < a.hi, a.suffix == query.suffix),
+            ),
+        ))
+    return select(a.record_number).where(condition).distinct()
+
+
+def condition(query: AddressQuery) -> ColumnElement[bool]:
+    """A WHERE clause on `records` for the query (pages, feeds and API lists add it to theirs)."""
+    return records.c.number.in_(matching(query))

@@ -1,0 +1,234 @@
+"""The city's street catalogue (`[[streets]]` in the settings) and how a typed street name is found in it.
+
+Residents and dispatchers type a street any way they know it: any case, with or without «вул.», with one of the
+apostrophe look-alikes, in Russian («Фалеевская»), under a former name («Радянська»), or with a typo
+(«Потьомкинська»). Each spelling is reduced to a *skeleton* (no type word, no apostrophes or soft signs, the
+letters Ukrainian and Russian spell differently folded together), and skeletons are compared with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable
+
+from rapidfuzz import fuzz, process
+
+from outages.text import fold
+
+# Street-type words (Ukrainian, Russian and English spellings and abbreviations) -> the canonical abbreviation.
+TYPES: dict[str, str] = {}
+for _canonical, _spellings in {
+    "вул.": ("вулиця", "вул", "ул", "улица", "street", "st"),
+    "просп.": ("проспект", "просп", "пр-т", "пр-кт", "пр", "avenue", "ave"),
+    "пров.": ("провулок", "пров", "переулок", "пер"),
+    "бульв.": ("бульвар", "бульв", "бул", "б-р"),
+    "пл.": ("площа", "пл", "площадь"),
+    "узвіз": ("узвіз", "спуск"),
+    "шосе": ("шосе", "шоссе"),
+    "наб.": ("набережна", "наб", "набережная"),
+    "майдан": ("майдан",),
+    "тупик": ("тупик",),
+    "проїзд": ("проїзд", "проезд"),
+    "сквер": ("сквер",),
+    "парк": ("парк",),
+    "алея": ("алея", "аллея"),
+    "мкр.": ("мікрорайон", "микрорайон", "мкр", "мікр"),
+}.items():
+    for _spelling in _spellings:
+        TYPES[_spelling] = _canonical
+
+_TYPE_WORD = r"(?:" + "|".join(re.escape(t) for t in sorted(TYPES, key=len, reverse=True)) + r")"
+_LEADING_TYPE = re.compile(r"^\s*(" + _TYPE_WORD + r")(?:\.|\s|$)\s*", re.IGNORECASE)
+_TRAILING_TYPE = re.compile(r"\s+(" + _TYPE_WORD + r")\.?\s*$", re.IGNORECASE)
+
+# Letters Ukrainian and Russian spell differently, soft signs and apostrophes: folded away for comparison.
+_SKELETON = str.maketrans({
+    "є": "е", "э": "е", "ё": "е", "і": "и", "ї": "и", "ы": "и", "й": "и", "ґ": "г",
+    "ь": None, "ъ": None, "'": None, "-": " ", ".": " ", ",": " ",
+})
+# A street found by its skeleton: 100 is the same spelling; 85 forgives a letter or two in a name.
+CUTOFF = 85
+
+
+@lru_cache(maxsize=16384)  # the same few thousand street spellings, over and over in a sync or a reindex
+def split_type(text: str) -> tuple[str, str]:
+    """(canonical type or "", the name without it) of a typed street: «вул. Соборна» -> («вул.», «Соборна»),
+    «Каштановий сквер» -> («сквер», «Каштановий»)."""
+    name = " ".join(str(text).split())
+    kind = ""
+    match = _LEADING_TYPE.match(name)
+    if match and match.end() < len(name):
+        kind, name = TYPES[match.group(1).casefold()], name[match.end():]
+    else:
+        match = _TRAILING_TYPE.search(name)
+        if match and match.start() > 0:
+            kind, name = TYPES[match.group(1).casefold()], name[:match.start()]
+    return kind, name.strip(" .,")
+
+
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
+@lru_cache(maxsize=16384)
+def skeleton(name: str) -> str:
+    """What is compared: the name without its type, case, punctuation, apostrophes, soft signs and uk/ru letter
+    differences."""
+    return " ".join(_NOT_WORD.sub(" ", fold(split_type(name)[1]).translate(_SKELETON)).replace("_", " ").split())
+
+
+def street_key(kind: str, name: str) -> str:
+    """The stored identity of a street: its canonical type and name, folded («вул. соборна»)."""
+    return fold(f"{kind} {name}")
+
+
+@dataclass(frozen=True)
+class Street:
+    name: str  # without the type: «Соборна»
+    type: str = "вул."
+    districts: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # former names, Russian spellings, other ways of writing it
+    en: str = ""
+
+    @property
+    def full_name(self) -> str:
+        """As the catalogue names it: «вул. Соборна», «Каштановий сквер»."""
+        if self.type in ("сквер", "парк", "узвіз", "шосе", "майдан", "тупик", "проїзд", "алея"):
+            return f"{self.name} {self.type}"
+        return f"{self.type} {self.name}".strip()
+
+    @property
+    def key(self) -> str:
+        return street_key(self.type, self.name)
+
+
+@dataclass(frozen=True)
+class Match:
+    key: str
+    name: str  # the catalogue's full name, or the street as typed when it is not in the catalogue
+    known: bool
+
+
+@dataclass(frozen=True)
+class Streets:
+    """The catalogue: finds a typed street by its name or an alias, exactly or within CUTOFF."""
+
+    entries: tuple[Street, ...] = ()
+    _by_skeleton: dict[str, list[Street]] = field(default_factory=dict, compare=False, repr=False)
+    _choices: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    _owners: list[Street] = field(default_factory=list, compare=False, repr=False)
+    _resolved: dict[str, "Match"] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        seen: dict[str, Street] = {}
+        for street in self.entries:
+            if street.key in seen:
+                raise ValueError(f"streets: «{street.full_name}» is listed twice")
+            seen[street.key] = street
+            for spelling in (street.name, *street.aliases):
+                bone = skeleton(spelling)
+                if not bone:
+                    continue
+                owners = self._by_skeleton.setdefault(bone, [])
+                if street not in owners:
+                    owners.append(street)
+                self._choices[len(self._owners)] = bone
+                self._owners.append(street)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def by_key(self, key: str) -> Street | None:
+        return next((s for s in self.entries if s.key == key), None)
+
+    def candidates(self, typed: str, loose: bool = True) -> list[Street]:
+        """Every catalogue street the typed name may mean, best first: an exact skeleton (preferring the typed
+        type), else the best fuzzy score; streets tied at the best score are all returned («Морська» may be
+        «Велика Морська» or «Мала Морська»). Loose (a resident's search): part of a name is enough; strict
+        (a dispatcher's cell): the whole name, a letter or two apart, so «Нова Соборна» stays its own street."""
+        kind, name = split_type(typed)
+        bone = skeleton(name)
+        if not bone:
+            return []
+        exact = self._by_skeleton.get(bone)
+        if exact:
+            same_type = [s for s in exact if s.type == kind]
+            return same_type or list(exact)
+        scorer = fuzz.token_set_ratio if loose else fuzz.ratio
+        found = process.extract(bone, self._choices, scorer=scorer, score_cutoff=CUTOFF, limit=None)
+        if not found:
+            return []
+        best = max(score for _, score, _ in found)
+        out: list[Street] = []
+        for _, score, index in found:
+            street = self._owners[index]
+            if score == best and street not in out:
+                out.append(street)
+        same_type = [s for s in out if s.type == kind]
+        return same_type or out
+
+    def resolve(self, typed: str) -> Match:
+        """One street for a dispatcher's text: the best catalogue street, or the street as typed (unknown)."""
+        known = self._resolved.get(typed)
+        if known is None:
+            if len(self._resolved) > 50_000:  # a bound, for a worker that runs for months
+                self._resolved.clear()
+            known = self._resolved[typed] = self._resolve(typed)
+        return known
+
+    def _resolve(self, typed: str) -> Match:
+        found = self.candidates(typed, loose=False)
+        if found:
+            return Match(found[0].key, found[0].full_name, True)
+        kind, name = split_type(typed)
+        shown = " ".join(str(typed).split()).strip(" .,")
+        return Match(street_key(kind or "вул.", name), shown, False)
+
+
+def fuzzy_keys(typed: str, names: dict[str, str]) -> list[str]:
+    """Keys of streets not in the catalogue (key -> name as typed in records) that the typed name may mean."""
+    bone = skeleton(typed)
+    if not bone or not names:
+        return []
+    choices = {key: skeleton(name) for key, name in names.items()}
+    found = process.extract(bone, choices, scorer=fuzz.token_set_ratio, score_cutoff=CUTOFF, limit=None)
+    if not found:
+        return []
+    best = max(score for _, score, _ in found)
+    return [key for _, score, key in found if score == best]
+
+
+def load(raw: Any) -> Streets:
+    """`[[streets]]` from the settings; raises ValueError naming the bad entry."""
+    if raw is None:
+        return Streets()
+    if not isinstance(raw, list):
+        raise ValueError("streets: expected a list of [[streets]] tables")
+    entries = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            raise ValueError(f"streets[{index}]: expected a table with a name")
+        typed = item.get("name")
+        if not isinstance(typed, str) or not typed.strip():
+            raise ValueError(f"streets[{index}]: every street needs a name")
+        found_type, name = split_type(typed)
+        kind = item.get("type", found_type or "вул.")
+        if not isinstance(kind, str) or TYPES.get(kind.strip(" .").casefold(), kind) not in TYPES.values():
+            raise ValueError(f"streets[{index}].type: unknown street type {kind!r}; known: "
+                             + ", ".join(sorted(set(TYPES.values()))))
+        lists = {}
+        for key in ("districts", "aliases"):
+            value = item.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"streets[{index}].{key}: expected a list of text")
+            lists[key] = tuple(v.strip() for v in value if v.strip())
+        entries.append(Street(name=name, type=TYPES.get(kind.strip(" .").casefold(), kind), en=str(item.get("en", "")),
+                              **lists))
+    return Streets(tuple(entries))
+
+
+def names_of(streets: Iterable[Street]) -> list[str]:
+    return [s.full_name for s in streets]

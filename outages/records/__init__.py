@@ -1,0 +1,1 @@
+"""The record: sheet rows and submissions, the planner and the sync, stored records and how people read them."""

@@ -1,0 +1,1 @@
+"""Residents' channels: subscriptions by house, the fan-out, the Telegram bot and channel posts."""

@@ -1,0 +1,163 @@
+"""The Telegram bot: residents subscribe by address in a private chat.
+
+`poll_once` asks getUpdates for what is pending (offset = the last handled update + 1, which also confirms the
+earlier ones to Telegram), and handles each update in its own transaction: the update id goes into `bot_updates`
+with its effects (subscriptions changed, reply rows queued in the outbox), so a crash before the commit replays the
+update, after it never. Replies are outbox rows like any other message: the Telegram drain sends them, honouring
+the flood limits, and a failure is visible in `outages outbox`.
+
+Conversation: `/start` asks for an address; any text is read as an address by the city's street matcher: the bot
+answers what is off there now and what is planned, and subscribes the chat. `/list` shows the chat's addresses
+with a `/remove_N` command each; `/stop` ends every subscription of the chat.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from outages.officials.options import mail_options
+from outages.places.addresses import covers, parse_addresses, parse_query
+from outages.records.model import Kind
+from outages.records.views import list_records
+from outages.residents import posts
+from outages.residents import subscriptions as store
+from outages.residents.audience import locate
+from outages.residents.channels import insert_rows, row
+from outages.schema import bot_updates
+from outages.settings import Settings
+from outages.times import fmt
+from outages.transports.telegram import BotApi
+
+MAX_ADDRESSES = 10  # per chat: enough for home, work and parents; a bound on what one chat can make us send
+MAX_TEXT = 200
+
+HELLO = ("Вітаю! Я повідомлятиму про аварії та планові роботи за вашою адресою.\n"
+         "Напишіть адресу: вулицю і номер будинку, наприклад «Соборна 14».\n"
+         "/list — ваші адреси, /stop — відписатися від усіх.")
+
+
+def poll_once(engine: Engine, settings: Settings, api: BotApi, now: datetime, *, wait: int = 0) -> int:
+    """Handle the updates pending at Telegram; `wait` seconds of long polling. Returns how many were handled."""
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(bot_updates.c.update_id))).scalar()
+    params: dict[str, Any] = {"timeout": wait, "allowed_updates": ["message"]}
+    if last is not None:
+        params["offset"] = int(last) + 1
+    updates = api.call("getUpdates", params, read_timeout=wait + 10) or []
+    handled = 0
+    for update in updates:
+        with engine.begin() as conn:
+            if _claim(conn, update, now):
+                insert_rows(conn, replies(conn, update, settings, now))
+                handled += 1
+    return handled
+
+
+def _claim(conn: Connection, update: dict[str, Any], now: datetime) -> bool:
+    chat = str(((update.get("message") or {}).get("chat") or {}).get("id", ""))
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(bot_updates).on_conflict_do_nothing(),
+                          {"update_id": int(update["update_id"]), "chat_id": chat, "handled_at": now})
+    return bool(result.rowcount)
+
+
+def replies(conn: Connection, update: dict[str, Any], settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    message = update.get("message") or {}
+    chat = message.get("chat") or {}
+    text = " ".join(str(message.get("text") or "").split())
+    if chat.get("type") != "private" or not text:
+        return []  # the bot talks to residents one to one; groups and stickers get no answer
+    chat_id = str(chat["id"])
+    answer = _answer(conn, chat_id, text, settings, now)
+    return [row(channel="telegram", dedup_key=f"bot:u{update['update_id']}", kind="bot_reply", recipient=chat_id,
+                role="bot", text=answer, payload={"method": "send", "text": answer}, now=now,
+                subject="Відповідь бота")]
+
+
+def _answer(conn: Connection, chat_id: str, text: str, settings: Settings, now: datetime) -> str:
+    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    if command in ("/start", "/help"):
+        return HELLO
+    if command == "/list":
+        return _list(conn, chat_id)
+    if command == "/stop":
+        count = store.stop_all(conn, "telegram", chat_id, now)
+        if not count:
+            return "У вас немає підписок. Напишіть адресу, щоб підписатися."
+        return (f"Ви відписалися від усіх адрес ({count}). Більше повідомлень не буде.\n"
+                "Щоб підписатися знову, напишіть адресу.")
+    if command.startswith("/remove"):
+        return _remove(conn, chat_id, command, now)
+    if command:
+        return "Не знаю такої команди.\n" + HELLO
+    return _subscribe(conn, chat_id, text[:MAX_TEXT], settings, now)
+
+
+def _list(conn: Connection, chat_id: str) -> str:
+    mine = store.active(conn, "telegram", chat_id)
+    if not mine:
+        return "У вас немає підписок. Напишіть адресу, щоб підписатися."
+    lines = ["Ваші адреси:"]
+    for index, sub in enumerate(mine, start=1):
+        lines.append(f"{index}. {escape(sub.address, quote=False)} — прибрати: /remove_{index}")
+    lines.append("/stop — відписатися від усіх")
+    return "\n".join(lines)
+
+
+def _remove(conn: Connection, chat_id: str, command: str, now: datetime) -> str:
+    mine = store.active(conn, "telegram", chat_id)
+    number = command.removeprefix("/remove").lstrip("_")
+    if not number.isdigit() or not 1 <= int(number) <= len(mine):
+        return "Такої адреси у списку немає. /list — ваші адреси."
+    sub = mine[int(number) - 1]
+    store.unsubscribe(conn, sub.id, now)
+    return f"Адресу «{escape(sub.address, quote=False)}» прибрано. /list — ваші адреси."
+
+
+def _subscribe(conn: Connection, chat_id: str, text: str, settings: Settings, now: datetime) -> str:
+    where = locate(text, settings)
+    if where is None:
+        return (f"Вулицю «{escape(text, quote=False)}» не знайдено в довіднику міста.\n"
+                "Напишіть вулицю і номер будинку, наприклад «Соборна 14».")
+    mine = store.active(conn, "telegram", chat_id)
+    if len(mine) >= MAX_ADDRESSES and all(s.address != text for s in mine):
+        return f"У вас уже {MAX_ADDRESSES} адрес — це найбільше. /list — прибрати зайву."
+    store.sign_up(conn, medium="telegram", target=chat_id, address=text, where=where, services=[],
+                  client=f"tg:{chat_id}", now=now)
+    status = status_text(conn, text, settings, now)
+    return (f"{status}\n\n✅ Підписано на «{escape(text, quote=False)}»: напишу, коли тут щось почнеться, "
+            "зміниться термін або відновлять.\n/list — ваші адреси, /stop — відписатися.")
+
+
+def status_text(conn: Connection, address: str, settings: Settings, now: datetime) -> str:
+    """What is off at this address now, and what is planned (Telegram HTML)."""
+    query = parse_query(address, settings.streets)
+    tz = settings.tz
+    public_url = mail_options(settings).public_url
+    now_off, planned = [], []
+    for record in list_records(conn, now, active_only=True):
+        items = parse_addresses(record.addresses, settings.streets).items
+        if not any(covers(item, query) for item in items):
+            continue
+        link = f'<a href="{escape(posts.record_url(public_url, record.number))}">№{record.number}</a>'
+        service = escape(record.service, quote=False)
+        if record.kind is Kind.PLANNED and record.event_at > now:
+            planned.append(f"🗓 {service}: {fmt(record.event_at, tz)} – {fmt(record.expected_end, tz)} ({link})")
+        else:
+            end = fmt(record.expected_end, tz) or "не вказано"
+            icon = "🚨" if record.kind is Kind.EMERGENCY else "🛠"
+            now_off.append(f"{icon} {service}: до {end} ({link})")
+    label = escape(query.label, quote=False)
+    if not now_off and not planned:
+        return f"За адресою «{label}» зараз усе працює, планових робіт не заплановано."
+    lines = [f"За адресою «{label}»:"]
+    lines += (["Зараз:"] + now_off) if now_off else ["Зараз усе працює."]
+    if planned:
+        lines += ["Заплановано:"] + planned
+    return "\n".join(lines)
+

@@ -1,0 +1,181 @@
+"""Queuing the residents' channels in the sync's transaction: the city's Telegram channel, the webhooks, and a
+`fanouts` row per change (the per-subscriber messages are written later by fanout.py, outside the sync).
+
+The channel's rows of one record form a chain through `depends_on`: the post, then for each later change an edit
+of the post (to the record's state right after that change) and, when the term moved or the record was
+resolved, a reply under it. The drain delivers a row only after the row it depends on, so edits arrive in order,
+and hands the transport the post's message id (`peer_ref`, passed along the chain).
+
+Each row has a dedup key naming the post and the change (`tg-post:@city:r12`, `tg-edit:@city:e88`), so a second
+sync, a second worker or a replay after a crash queues nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from outages.display import capped
+from outages.officials.options import mail_options
+from outages.records.history import states_by_event
+from outages.records.views import RecordView
+from outages.residents import posts
+from outages.schema import events, fanouts, outbox
+from outages.settings import Settings
+from outages.times import between
+from outages.transports.telegram import telegram_options
+
+RECORD_KINDS = ("created", "edited", "updated", "resolved")
+# Changes residents hear about (fanout.py decides who and whether it is news for them).
+FANOUT_KINDS = ("created", "updated", "resolved")
+
+
+def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: datetime) -> int:
+    """Queue the channel's post/edit/reply rows, the webhook rows and the fan-outs of these events."""
+    if not event_ids:
+        return 0
+    options = mail_options(settings)
+    # One range query (a sync's events have adjacent ids; a year's first sync makes 100k of them). An old change
+    # found by a first sync of a long sheet is history, not news (as for officials' mail).
+    wanted = set(event_ids)
+    found = conn.execute(select(events).where(events.c.id.between(min(event_ids), max(event_ids)),
+                                              events.c.kind.in_(RECORD_KINDS),
+                                              events.c.at >= now - options.news_max_age)
+                         .order_by(events.c.id)).all()
+    recent = [e for e in found if e.id in wanted and between(e.at, now) <= options.news_max_age]
+    if not recent:
+        return 0
+    numbers = sorted({e.record_number for e in recent})
+    # Posts and webhooks are public output: the record's texts as the site shows them (display_max_chars).
+    with capped(settings.display_max_chars):
+        after = states_by_event(conn, numbers, RECORD_KINDS, now)
+    tg = telegram_options(settings)
+    hooks = settings.webhooks  # checked when the settings loaded
+    count = 0
+    for event in recent:
+        state = after.get(event.id)
+        if state is None:
+            continue
+        if tg.token and tg.channel:
+            count += _channel_rows(conn, tg.channel, event, state, settings, options.public_url, now)
+        count += _webhook_rows(conn, hooks, event, state, settings, options.public_url, now)
+        if event.kind in FANOUT_KINDS:
+            _insert(conn, fanouts, {"event_id": event.id, "created_at": now})
+    return count
+
+
+def row(*, channel: str, dedup_key: str, kind: str, recipient: str, role: str, text: str, payload: dict[str, Any],
+        now: datetime, record_number: int | None = None, event_id: int | None = None,
+        depends_on: int | None = None, subscription_id: int | None = None, subject: str = "",
+        html: str = "", msg_id: str = "", not_before: datetime | None = None,
+        headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An outbox row of any channel. For Telegram and webhooks the mail columns hold a readable copy for
+    `outages outbox`, and `message_id` the dedup key (the idempotency key a webhook receiver sees)."""
+    return {
+        "dedup_key": dedup_key[:300], "event_id": event_id, "record_number": record_number, "kind": kind,
+        "recipient": recipient, "recipient_name": "", "role": role, "subject": subject or kind, "text_body": text,
+        "html_body": html, "message_id": (msg_id or dedup_key)[:300], "relay": False, "status": "queued",
+        "attempts": 0, "created_at": now, "next_attempt_at": not_before or now, "channel": channel,
+        "payload": payload, "depends_on": depends_on, "subscription_id": subscription_id, "headers": headers,
+    }
+
+
+def put(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
+    """Insert one outbox row unless its dedup key is there; (its id, whether it is new)."""
+    new = _insert(conn, outbox, values)
+    found = conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == values["dedup_key"])).scalar_one()
+    return found, new
+
+
+def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping any whose dedup key or (event, recipient) is already there."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+def _insert(conn: Connection, table, values: dict[str, Any]) -> bool:  # noqa: ANN001
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(table).on_conflict_do_nothing(), values)
+    return bool(result.rowcount)
+
+
+def _last_of_thread(conn: Connection, channel: str, number: int) -> Any:
+    return conn.execute(
+        select(outbox.c.id, outbox.c.payload).where(outbox.c.channel == "telegram", outbox.c.recipient == channel,
+                                                    outbox.c.record_number == number)
+        .order_by(outbox.c.id.desc()).limit(1)
+    ).first()
+
+
+def _channel_rows(conn: Connection, channel: str, event, state: RecordView, settings: Settings,  # noqa: ANN001
+                  public_url: str, now: datetime) -> int:
+    tz = settings.tz
+    text = posts.post_text(state, tz, public_url)
+    number = state.number
+    common = {"channel": "telegram", "recipient": channel, "role": "channel", "record_number": number, "now": now}
+    last = _last_of_thread(conn, channel, number)
+    if last is None:
+        if event.kind == "resolved":
+            return 0  # never posted (before the channel was set up): a post that says "fixed" tells nobody much
+        _, new = put(conn, row(dedup_key=f"tg-post:{channel}:r{number}", kind="tg_post", text=text,
+                               payload={"method": "send", "text": text, "post": text, "event": event.id},
+                               subject=f"Пост про запис №{number}", **common))
+        return int(new)
+    count = 0
+    depends = last.id
+    if (last.payload or {}).get("post") != text:
+        depends, new = put(conn, row(dedup_key=f"tg-edit:{channel}:e{event.id}", kind="tg_edit", text=text,
+                                     payload={"method": "edit", "text": text, "post": text, "event": event.id},
+                                     depends_on=depends, subject=f"Зміна поста про запис №{number}", **common))
+        count += int(new)
+    reply = _reply(event, state, settings)
+    if reply:
+        _, new = put(conn, row(dedup_key=f"tg-reply:{channel}:e{event.id}", kind="tg_reply", text=reply,
+                               payload={"method": "reply", "text": reply, "post": text, "event": event.id},
+                               depends_on=depends, subject=f"Відповідь під постом про запис №{number}", **common))
+        count += int(new)
+    return count
+
+
+def _reply(event, state: RecordView, settings: Settings) -> str:  # noqa: ANN001
+    data = event.data or {}
+    if event.kind == "resolved":
+        return posts.resolved_text(state, settings.tz)
+    if event.kind == "updated":
+        old, new = _instant(data.get("old_expected_end")), _instant(data.get("new_expected_end"))
+        if new is not None and old != new:
+            return posts.moved_text(state, settings.tz, old, new)
+    return ""
+
+
+def _webhook_rows(conn: Connection, hooks, event, state: RecordView, settings: Settings,  # noqa: ANN001
+                  public_url: str, now: datetime) -> int:
+    count = 0
+    for hook in hooks.values():
+        if event.kind not in hook.kinds:
+            continue
+        dedup = f"hook:event:{event.id}:{hook.name}"
+        body = {
+            "delivery": dedup,
+            "event": {"id": event.id, "kind": event.kind, "at": event.at.astimezone(settings.tz).isoformat()},
+            "record": state.public_json(settings.tz),  # the public view: no contacts, no reporter e-mail
+            "url": posts.record_url(public_url, state.number),
+        }
+        _, new = put(conn, row(channel="webhook", dedup_key=dedup, kind=event.kind, recipient=hook.name,
+                               role="webhook", text="", payload=body, now=now, record_number=state.number,
+                               event_id=event.id, subject=f"Webhook {hook.name}: {event.kind} №{state.number}"))
+        count += int(new)
+    return count
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,94 @@
+"""Texts for residents: the channel's post about a record, the short replies under it, and the messages a subscriber
+gets. Telegram HTML (only `<`, `>` and `&` need escaping there); every piece of dispatcher text is escaped and cut
+to a length, and nothing of the dispatcher's contacts is ever used.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from outages.officials.messages import short_time
+from outages.records.model import Kind
+from outages.records.views import RecordView
+from outages.text import clean, one_line
+from outages.times import fmt
+
+# Telegram allows 4096 characters; dispatcher texts are cut well below so a post always fits.
+PIECE = 700
+
+
+def _t(value: object, limit: int = PIECE) -> str:
+    text = clean(value)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return escape(text, quote=False)
+
+
+def record_url(public_url: str, number: int) -> str:
+    return f"{public_url.rstrip('/')}/outages/{number}"
+
+
+def headline(record: RecordView) -> str:
+    icon = "🚨" if record.kind is Kind.EMERGENCY else "🛠"
+    return f"{icon} <b>{escape(record.kind.uk.capitalize(), quote=False)}</b> · {_t(one_line(record.service), 100)}"
+
+
+def term(record: RecordView, tz: ZoneInfo) -> str:
+    if record.kind is Kind.PLANNED:
+        return f"🗓 Роботи: {fmt(record.event_at, tz)} – {short_time(record.expected_end, tz, record.event_at)}"
+    return f"⏱ Термін ліквідації: {fmt(record.expected_end, tz) or '—'}"
+
+
+def post_text(record: RecordView, tz: ZoneInfo, public_url: str) -> str:
+    """The channel's post: always the record's current state (an update edits it to this)."""
+    lines = []
+    if record.status == "resolved":
+        lines.append(f"✅ <b>Ліквідовано</b> {fmt(record.resolved_at, tz)}")
+    lines.append(headline(record))
+    if record.addresses.strip():
+        lines.append(f"📍 {_t(record.addresses, 500)}")
+    if record.districts:
+        lines.append(f"Район: {_t(', '.join(record.districts), 200)}")
+    lines.append("")
+    lines.append(_t(record.summary))
+    if record.impact.strip():
+        lines.append(f"Наслідки: {_t(record.impact)}")
+    if record.status != "resolved":
+        lines.append(term(record, tz))
+    lines.append(f"Виконавець: {_t(one_line(record.executor), 200)}")
+    lines.append(f'<a href="{escape(record_url(public_url, record.number))}">Запис №{record.number}</a>')
+    return "\n".join(lines).strip()
+
+
+def moved_text(record: RecordView, tz: ZoneInfo, old: datetime | None, new: datetime | None) -> str:
+    what = "Завершення робіт" if record.kind is Kind.PLANNED else "Термін ліквідації"
+    return (f"⏱ {what} перенесено: {short_time(old, tz, new)} → {short_time(new, tz, old)}"
+            f" ({fmt(new, tz)})")
+
+
+def resolved_text(record: RecordView, tz: ZoneInfo) -> str:
+    return f"✅ Ліквідовано о {short_time(record.resolved_at, tz, record.event_at)}"
+
+
+def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str, address: str,
+                    old: datetime | None = None) -> str:
+    """A subscriber's message (Telegram HTML): which of their addresses, what happened, the record's state."""
+    opening = {
+        "created": "Новий запис за вашою адресою",
+        "updated": "Змінився термін за вашою адресою",
+        "resolved": "Ліквідовано за вашою адресою",
+        "planned_eve": "Завтра планові роботи за вашою адресою",
+    }[kind]
+    lines = [f"<b>{opening}</b> «{_t(address, 200)}»", ""]
+    if kind == "updated":
+        lines.append(moved_text(record, tz, old, record.expected_end))
+    lines.append(post_text(record, tz, public_url))
+    return "\n".join(lines)
+
+
+def subject(kind: str, record: RecordView, address: str) -> str:
+    what = {"created": "Новий запис", "updated": "Змінився термін", "resolved": "Ліквідовано",
+            "planned_eve": "Завтра планові роботи"}[kind]
+    return one_line(f"{what}: {record.kind.uk}, {record.service} — {address}")[:200]

@@ -1,0 +1,293 @@
+"""The public pages: `/`, a section's full list, a district's or a service's page, `/outages/<number>`,
+`/timeliness`, and the same under `/en/` in English. Server-rendered, no JavaScript needed.
+
+Every list is read as an SQL slice with the filters as conditions (outages/records/views.py): `/` shows the counts of
+each section and its first records, and the full list of a section is paged, so the page stays small and fast
+with thousands of active records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from outages.places.answer import answer
+from outages.places.index import condition, stored
+from outages.places.search import Filters
+from outages.records import timeliness as report
+from outages.records.model import Kind
+from outages.records.views import (
+    SECTIONS,
+    data_changed_at,
+    get_record,
+    histories,
+    history,
+    list_records,
+    planned_between,
+    section_counts,
+    section_page,
+)
+from web import hub
+from web.i18n import init_app as init_i18n
+from web.i18n import language
+from web.public.views import Presenter, day_bounds, end_changes, month_bounds, timeline, timeline_of
+
+bp = Blueprint("pages", __name__)
+
+HOME_PER_SECTION = 10  # records of each section on `/` and on a district's or service's page
+PAGE_SIZE = 50  # records per page of a section's full list
+MAX_NUMBER = 2**31 - 1  # record numbers are 32-bit integers in the store: anything larger is no record
+
+# The pinned paths of the feeds half of the site (web/public/feeds.py, web/public/calendar.py, web/public/api.py,
+# web/public/cap.py).
+FEEDS = (
+    ("/feed.atom", "Atom"),
+    ("/feed.rss", "RSS"),
+    ("/planned.ics", "Планові роботи в календар (iCalendar)"),
+    ("/api/v1/outages", "Усі записи у JSON"),
+    ("/cap/index.atom", "Сповіщення CAP"),
+)
+
+SECTION_TITLES = {
+    "emergencies": "Аварії зараз",
+    "ongoing": "Планові роботи зараз",
+    "upcoming": "Планові роботи на 14 днів",
+    "fixed": "Усунено за добу",
+}
+
+
+@bp.record_once
+def _setup(state) -> None:  # noqa: ANN001
+    init_i18n(state.app)
+    state.app.jinja_env.globals.update(link=link, lang_args=lang_args, other_language=other_language,
+                                       static_export=static_export)
+    state.app.context_processor(lambda: {"city": city_name()})
+    # Any unknown address gets the site's own 404 page, not the framework's.
+    state.app.register_error_handler(404, not_found)
+
+
+def static_export() -> bool:
+    """True while `outages publish` renders the static copy: no control there may need the live app."""
+    return bool(request.environ.get("outages.static"))
+
+
+def city_name() -> str:
+    settings = hub().settings
+    if language() == "en":
+        return str(settings.data.get("city_name_en") or "").strip() or settings.city_name
+    return settings.city_name
+
+
+def _english_path() -> bool:
+    return request.path == "/en" or request.path.startswith("/en/")
+
+
+def link(path: str, **args: str) -> str:
+    """A link to a page of the site that keeps the reader's language: under /en/ in the English pages, or with an
+    explicitly chosen ?lang= kept."""
+    args = {k: v for k, v in args.items() if v}
+    if _english_path() and _is_page(path):
+        path = "/en" + path if path != "/" else "/en/"
+    elif "lang" in request.args and request.args["lang"] in ("uk", "en") and not static_export():
+        args.setdefault("lang", request.args["lang"])
+    return path + ("?" + urlencode(args) if args else "")
+
+
+def _is_page(path: str) -> bool:
+    return not path.startswith(("/feed.", "/planned.ics", "/api/", "/cap/", "/static/"))
+
+
+def other_language() -> tuple[str, str, str]:
+    """(href, language code, label) of this page in the other language: /en/… ↔ /…, filters kept."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    query = "?" + urlencode(args) if args else ""
+    if language() == "en":
+        path = request.path[3:] or "/" if _english_path() else request.path
+        if not _english_path():
+            return request.path + "?" + urlencode(args + [("lang", "uk")]), "uk", "Українською"
+        return path + query, "uk", "Українською"
+    return ("/en" + request.path if request.path != "/" else "/en/") + query, "en", "English"
+
+
+def lang_args(lang: str) -> str:
+    """The current query with the language switched (filters kept)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return urlencode(args + [("lang", lang)])
+
+
+def presenter() -> Presenter:
+    h = hub()
+    return Presenter(now=h.now(), tz=h.settings.tz, lang=language(), services=h.settings.services,
+                     districts=h.settings.districts)
+
+
+def _scope(kind: str | None, slug: str | None) -> tuple[Filters, str, str]:
+    """Filters from the query, narrowed by a district's or service's page; (filters, scope title, path prefix)."""
+    settings = hub().settings
+    filters = Filters.from_args(request.args, settings)
+    if kind is None:
+        return filters, "", ""
+    catalog = settings.districts if kind == "districts" else settings.services
+    name = next((n for n in catalog.names if slug_of(catalog, n) == slug), None)
+    if name is None:
+        abort(404)
+    if kind == "districts":
+        filters = replace(filters, districts=(name,))
+    else:
+        filters = replace(filters, services=(name,))
+    return filters, name, f"/{kind}/{slug}"
+
+
+def slug_of(catalog, name: str) -> str:  # noqa: ANN001
+    """A district's or service's page name: its English name in lower case with dashes (`zavodskyi`,
+    `hot-water`), or the Ukrainian name when the city gives no English one."""
+    english = catalog.english(name)
+    base = english if english != name else name
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in base.lower()).split())
+
+
+@bp.get("/")
+@bp.get("/districts/<slug>", defaults={"kind": "districts"})
+@bp.get("/services/<slug>", defaults={"kind": "services"})
+def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
+    h = hub()
+    p = presenter()
+    filters, scope, prefix = _scope(kind, slug)
+    with h.engine.connect() as conn:
+        where = filters.sql_conditions(conn)
+        counts = section_counts(conn, p.now, where)
+        sections = [(name, SECTION_TITLES[name], counts[name],
+                     section_page(conn, p.now, name, where, limit=HOME_PER_SECTION)) for name in SECTIONS]
+        today, tomorrow = day_bounds(p.now, h.settings.tz)
+        summary = {"emergencies": counts["emergencies"], "today": planned_between(conn, today, tomorrow, where),
+                   "upcoming": counts["upcoming"]}
+        changes, news = _moves(conn, [r for section in sections for r in section[3]])
+        changed_at = data_changed_at(conn)
+        said = address_answer(conn, filters, p, h.settings)
+    return render_template(
+        "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
+        settings=h.settings, feed_args=filters.as_args(), feeds=FEEDS, scope=scope, scope_kind=kind,
+        prefix=prefix, changed_at=changed_at, slug_of=slug_of, total=sum(counts.values()),
+        list_args=_list_args(filters, kind), answer=said,
+    )
+
+
+def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None:  # noqa: ANN001
+    """The one line above the list when `q` names a house (or names no street the city knows)."""
+    query = filters.address(conn)
+    if query is None:
+        return None
+    covering = list_records(conn, p.now, where=condition(query)) if query.house is not None else []
+    return answer(query, covering, p.now, p.tz, p.lang, p.service)
+
+
+@bp.get("/sections/<section>", defaults={"page": 1})
+@bp.get("/sections/<section>/<int:page>")
+@bp.get("/districts/<slug>/<section>", defaults={"page": 1, "kind": "districts"})
+@bp.get("/districts/<slug>/<section>/<int:page>", defaults={"kind": "districts"})
+@bp.get("/services/<slug>/<section>", defaults={"page": 1, "kind": "services"})
+@bp.get("/services/<slug>/<section>/<int:page>", defaults={"kind": "services"})
+def section(section: str, page: int, kind: str | None = None, slug: str | None = None):  # noqa: ANN201
+    """One section's full list, PAGE_SIZE records a page (paths, not ?page=, so the static copy has them too)."""
+    if section not in SECTIONS or page < 1:
+        abort(404)
+    h = hub()
+    p = presenter()
+    filters, scope, prefix = _scope(kind, slug)
+    with h.engine.connect() as conn:
+        where = filters.sql_conditions(conn)
+        total = section_counts(conn, p.now, where)[section]
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page > pages:
+            abort(404)
+        items = section_page(conn, p.now, section, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        changes, news = _moves(conn, items)
+        changed_at = data_changed_at(conn)
+    return render_template(
+        "section.html", p=p, section=section, title=SECTION_TITLES[section], items=items, total=total,
+        page=page, pages=pages, changes=changes, news=news, filters=filters, scope=scope, prefix=prefix,
+        changed_at=changed_at, first=(page - 1) * PAGE_SIZE + 1, list_args=_list_args(filters, kind),
+    )
+
+
+def _list_args(filters: Filters, kind: str | None) -> dict[str, str]:
+    # A district's or service's page names its scope in the path; the query keeps the other filters.
+    args = filters.as_args()
+    if kind:
+        args.pop("district" if kind == "districts" else "service", None)
+    return args
+
+
+def _moves(conn, shown) -> tuple[dict, dict]:  # noqa: ANN001
+    """Per shown record: the moves of its expected end, and its latest update's own text (the card's «news» under
+    the headline). Only a record that was updated has either: the query skips the rest."""
+    updated = [r.number for r in shown if r.revision > 1]
+    moves, news = {}, {}
+    for number, events in histories(conn, updated, ("updated", "resolved")).items():
+        moves[number] = end_changes(events)
+        said = [step for step in timeline_of(events) if step.text]
+        if said:
+            news[number] = said[-1]
+    return moves, news
+
+
+@bp.get("/outages/<int:number>")
+def record(number: int):  # noqa: ANN201
+    if number > MAX_NUMBER:
+        abort(404)
+    h = hub()
+    p = presenter()
+    with h.engine.connect() as conn:
+        found = get_record(conn, number, p.now)
+        if found is None:
+            abort(404)
+        events = history(conn, number)
+        changed_at = data_changed_at(conn)
+        parsed = stored(conn, [number])[number]
+    return render_template("record.html", p=p, r=found, events=timeline(found, events), changes=end_changes(events),
+                           settings=h.settings, changed_at=changed_at, parsed=parsed,
+                           shortened=found.shortened or any(e.shortened for e in events))
+
+
+@bp.get("/timeliness")
+def timeliness():  # noqa: ANN201
+    h = hub()
+    p = presenter()
+    last, this, following = month_bounds(p.now, h.settings.tz)
+    with h.engine.connect() as conn:
+        periods = [
+            ("this", "Цей місяць", this, report.build(list_records(conn, p.now, since=this, until=following),
+                                                     this, following)),
+            ("last", "Минулий місяць", last, report.build(list_records(conn, p.now, since=last, until=this),
+                                                         last, this)),
+        ]
+        changed_at = data_changed_at(conn)
+    return render_template("timeliness.html", p=p, periods=periods, rules=h.settings.rules, Kind=Kind,
+                           worst=_worst, changed_at=changed_at)
+
+
+def _worst(breaches: list, limit: int = 10) -> list:
+    """Emergencies with the longest delay after the event first, then planned works with the shortest lead."""
+    def badness(r) -> tuple:  # noqa: ANN001
+        if r.kind is Kind.EMERGENCY:
+            return (0, -(r.deadline.delay_minutes or 0))
+        return (1, r.deadline.lead_hours or 0)
+    return sorted(breaches, key=badness)[:limit]
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return current_app.send_static_file("favicon.ico")
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    # Officials' confirmation links and the form's push hook are not for search engines.
+    body = "User-agent: *\nDisallow: /relay/\nDisallow: /hooks/\nAllow: /\n"
+    return Response(body, mimetype="text/plain")
+
+
+def not_found(_error):  # noqa: ANN001, ANN201
+    return render_template("404.html", p=presenter(), changed_at=None), 404
