@@ -13,10 +13,11 @@ from outages import db, display
 from outages.options import load_checked
 from outages.settings import Settings
 from outages.times import UTC
+from web.formats import FORMATS
 
-# Each module defines `bp`, a Blueprint; they are registered in this order.
-BLUEPRINTS: list[str] = ["web.cache", "web.health", "web.public.feeds", "web.public.calendar", "web.public.api",
-                         "web.public.cap", "web.public.pages", "web.hooks", "web.relay", "web.subscribe"]
+# Each module defines `bp`, a Blueprint; they are registered in this order (the public formats: web/formats.py).
+BLUEPRINTS: list[str] = ["web.cache", "web.health", *(f.module for f in FORMATS), "web.public.pages", "web.hooks",
+                         "web.relay", "web.subscribe"]
 
 
 @dataclass

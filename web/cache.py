@@ -37,17 +37,15 @@ from werkzeug.datastructures import ETags
 from werkzeug.http import parse_date, parse_etags
 
 from outages.records.views import data_state
+from web.formats import PUBLIC_BLUEPRINTS, TEXT_TYPES
 from web.i18n import language
 
 bp = Blueprint("cache", __name__)
 
 # Blueprints whose GET answers are public and the same for everyone (per language). Anything else (health
 # checks, duty officers' confirmation links) is never cached.
-PUBLIC_BLUEPRINTS = frozenset({"pages", "pages_en", "feeds", "calendar", "api", "cap"})
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
-_COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
-                 "application/cap+xml", "application/javascript")
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
 
@@ -319,7 +317,7 @@ def remember(response: Response) -> Response:
         # When the data last changed, not when this worker rendered: every worker answers alike. Whole seconds:
         # HTTP dates have no fractions, and If-Modified-Since compares against this.
         last_modified=(_changed_at(g.pop("cache_version")) or _EPOCH).replace(microsecond=0),
-        compressible=len(body) >= 512 and mimetype.startswith(_COMPRESSIBLE),
+        compressible=len(body) >= 512 and mimetype.startswith(TEXT_TYPES),
     )
     store().put(key, entry, raw=_raw_key(request.environ))
     return _answer(entry)

@@ -30,15 +30,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
 from outages.records.views import data_version, record_numbers
-from web.cache import PUBLIC_BLUEPRINTS
+from web.formats import EXTENSIONS, PUBLIC_BLUEPRINTS, TEXT_TYPES
 
 MAX_URLS = 50_000
 _LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'<>\s]+)["']""")
-_EXTENSIONS = {"text/html": "html", "application/json": "json", "text/plain": "txt", "text/calendar": "ics",
-               "application/xml": "xml", "text/xml": "xml", "application/atom+xml": "atom",
-               "application/rss+xml": "rss", "application/cap+xml": "xml", "text/css": "css"}
-_TEXTUAL = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
-            "application/cap+xml", "application/javascript")
 
 
 class PublishError(Exception):
@@ -63,7 +58,7 @@ def file_for(path: str, mimetype: str) -> str:
         return "index.html"
     if "." in parts[-1]:
         return "/".join(parts)
-    return "/".join(parts + [f"index.{_EXTENSIONS.get(mimetype, 'html')}"])
+    return "/".join(parts + [f"index.{EXTENSIONS.get(mimetype, 'html')}"])
 
 
 def _public(url_map: Map, path: str) -> bool:
@@ -137,7 +132,7 @@ def render(app: Flask, log: Callable[[str], None] = print) -> tuple[dict[str, tu
             log(f"пропущено / skipped {path}: {reason}")
             continue
         done[path] = (mimetype, body)
-        if mimetype.startswith(_TEXTUAL):
+        if mimetype.startswith(TEXT_TYPES):
             for found in links(body, app.url_map):
                 if found not in seen and len(seen) < MAX_URLS:
                     seen.add(found)
@@ -183,7 +178,7 @@ def _write(release: Path, done: dict[str, tuple[str, bytes]]) -> dict[str, str]:
         out = release / name
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(body)
-        if mimetype.startswith(_TEXTUAL) and len(body) >= 512:
+        if mimetype.startswith(TEXT_TYPES) and len(body) >= 512:
             out.with_name(out.name + ".gz").write_bytes(gzip.compress(body, mtime=0))
         files[path] = name
     return files

@@ -30,6 +30,7 @@ from outages.records.views import (
     section_page,
 )
 from web import hub
+from web.formats import FEED_LINKS, RECORD_LINKS, is_page
 from web.i18n import init_app as init_i18n
 from web.i18n import language
 from web.public.views import Presenter, day_bounds, end_changes, month_bounds, timeline, timeline_of
@@ -40,15 +41,6 @@ HOME_PER_SECTION = 10  # records of each section on `/` and on a district's or s
 PAGE_SIZE = 50  # records per page of a section's full list
 MAX_NUMBER = 2**31 - 1  # record numbers are 32-bit integers in the store: anything larger is no record
 
-# The pinned paths of the feeds half of the site (web/public/feeds.py, web/public/calendar.py, web/public/api.py,
-# web/public/cap.py).
-FEEDS = (
-    ("/feed.atom", "Atom"),
-    ("/feed.rss", "RSS"),
-    ("/planned.ics", "Планові роботи в календар (iCalendar)"),
-    ("/api/v1/outages", "Усі записи у JSON"),
-    ("/cap/index.atom", "Сповіщення CAP"),
-)
 
 SECTION_TITLES = {
     "emergencies": "Аварії зараз",
@@ -88,15 +80,11 @@ def link(path: str, **args: str) -> str:
     """A link to a page of the site that keeps the reader's language: under /en/ in the English pages, or with an
     explicitly chosen ?lang= kept."""
     args = {k: v for k, v in args.items() if v}
-    if _english_path() and _is_page(path):
+    if _english_path() and is_page(path):
         path = "/en" + path if path != "/" else "/en/"
     elif "lang" in request.args and request.args["lang"] in ("uk", "en") and not static_export():
         args.setdefault("lang", request.args["lang"])
     return path + ("?" + urlencode(args) if args else "")
-
-
-def _is_page(path: str) -> bool:
-    return not path.startswith(("/feed.", "/planned.ics", "/api/", "/cap/", "/static/"))
 
 
 def other_language() -> tuple[str, str, str]:
@@ -168,7 +156,7 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
         said = address_answer(conn, filters, p, h.settings)
     return render_template(
         "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
-        settings=h.settings, feed_args=filters.as_args(), feeds=FEEDS, scope=scope, scope_kind=kind,
+        settings=h.settings, feed_args=filters.as_args(), feeds=FEED_LINKS, scope=scope, scope_kind=kind,
         prefix=prefix, changed_at=changed_at, slug_of=slug_of, total=sum(counts.values()),
         list_args=_list_args(filters, kind), answer=said,
     )
@@ -247,7 +235,7 @@ def record(number: int):  # noqa: ANN201
         changed_at = data_changed_at(conn)
         parsed = stored(conn, [number])[number]
     return render_template("record.html", p=p, r=found, events=timeline(found, events), changes=end_changes(events),
-                           settings=h.settings, changed_at=changed_at, parsed=parsed,
+                           settings=h.settings, changed_at=changed_at, parsed=parsed, record_links=RECORD_LINKS,
                            shortened=found.shortened or any(e.shortened for e in events))
 
 
