@@ -4,7 +4,7 @@ Not a test: it prints medians of several runs, each in a fresh SQLite database a
 Every sync runs in its own process, so each figure comes with that process's peak memory (ru_maxrss): the first
 sync in one process, the unchanged re-sync of the same store in the next.
 
-Targets on the 2-core machine (issue 10): unchanged re-sync of 10k rows <= 0.2 s and of 100k <= 2 s; first sync
+Targets on the 2-core machine: unchanged re-sync of 10k rows <= 0.2 s and of 100k <= 2 s; first sync
 of 10k <= 2 s on both stores; first sync of 100k <= 15 s with peak memory <= 400 MiB.
 
     .venv/bin/python bench/sync_bench.py [--rows 10000] [--runs 5] [--postgres URL]

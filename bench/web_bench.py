@@ -4,14 +4,14 @@ output of the same page, in one run, with wrk on loopback.
     .venv/bin/python bench/web_bench.py [--records 300] [--runs 3] [--seconds 10] [--connections 50]
     .venv/bin/python bench/web_bench.py --scale [--active 5000] [--stored 50000] [--runs 5]
 
---scale (issue 8): a store of 50,000 records, 5,000 of them active, written straight into the tables. Reports
+--scale: a store of 50,000 records, 5,000 of them active, written straight into the tables. Reports
 the bytes of `/` (the first screen), its uncached render time, req/s and p99 under wrk through gunicorn, and the
 uncached (cache miss) time of `/api/v1/outages` and `/feed.atom`. Targets: `/` ≤ 150 KB, p99 ≤ 100 ms, each
 cache miss ≤ 50 ms.
 
 Needs the Debian packages `wrk` and `nginx`. Everything runs on 127.0.0.1 in a temporary folder and stops by
 itself. Reports medians over the runs: requests/s, p99 latency, and the app's share of nginx's throughput.
-Targets (issue 5): the app at ≥ 25 % of nginx's throughput, p99 ≤ 50 ms.
+Targets: the app at ≥ 25 % of nginx's throughput, p99 ≤ 50 ms.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def scale(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", action="store_true", help="the 50,000-record store of issue 8")
+    parser.add_argument("--scale", action="store_true", help="a store of 50,000 records, 5,000 active")
     parser.add_argument("--active", type=int, default=5000)
     parser.add_argument("--stored", type=int, default=50000)
     parser.add_argument("--records", type=int, default=300)

@@ -10,7 +10,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Connection, Engine, Table, create_engine, event, inspect
+from sqlalchemy import JSON, Connection, CursorResult, Engine, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from outages.schema import UTCDateTime
@@ -117,6 +118,15 @@ def require_schema(engine: Engine) -> None:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("records")
+
+
+def insert_or_skip(conn: Connection, table: Table,
+                   values: dict[str, Any] | list[dict[str, Any]]) -> CursorResult[Any]:
+    """Insert one row (a dict) or many (a list), skipping each that clashes with a unique key already there
+    (ON CONFLICT DO NOTHING, which PostgreSQL and SQLite both have): queuing the same thing twice writes it once.
+    The result's rowcount tells how many rows were new. An empty list is the caller's to skip."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return conn.execute(dialect.insert(table).on_conflict_do_nothing(), values)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

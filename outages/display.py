@@ -55,10 +55,6 @@ def shorten(text: str, limit: int | None) -> str:
     return head.rstrip() + MARKER
 
 
-def is_shortened(text: str, limit: int | None) -> bool:
-    return limit is not None and len(text) > limit
-
-
 def shorten_all(value: Any, limit: int | None) -> Any:
     """Every string inside lists, tuples and dicts shortened (event data, a mail's context)."""
     if limit is None:

@@ -108,7 +108,7 @@ submissions = Table(
     Column("row_key", String(200), nullable=False),
     Column("row_number", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
-    # parse.raw_fingerprint of the cells last read at row_key (issue 10): unchanged rows skip parsing and hashing.
+    # parse.raw_fingerprint of the cells last read at row_key: unchanged rows skip parsing and hashing.
     Column("raw_hash", String(32)),
     Column("first_recorded_at", UTCDateTime),
     Column("status", String(16), nullable=False),
@@ -189,7 +189,7 @@ outbox = Table(
     Column("peer_ref", String(200)),
     Column("depends_on", Integer),
     Column("subscription_id", Integer),
-    # Headers fixed when the message is queued (issue 9, 0008): Date in the city's offset, and In-Reply-To and
+    # Headers fixed when the message is queued (migration 0008): Date in the city's offset, and In-Reply-To and
     # References naming the first message about the same record to the same recipient, so mail clients thread.
     Column("headers", JSON),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),

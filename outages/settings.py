@@ -148,7 +148,7 @@ SETTINGS: list[Setting] = [
     Setting("display_max_chars", _display_chars, "Longest text of one field (summary, cause, impact, addresses, an "
             "update) shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
             "store keeps the full text."),
-    # Residents' channels (issue 11; docs/subscriptions.md).
+    # Residents' channels (docs/subscriptions.md).
     Setting("telegram_bot_token", _str, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
             secret=True),
     Setting("telegram_channel", _str, "The city's Telegram channel (@name or -100… id) the bot posts every public "
@@ -185,7 +185,7 @@ class Rules:
     planned_min_lead_hours: float
     clock_skew_minutes: float
     required_fields: tuple[str, ...]
-    # Implausible times (issue 10): an event this many days before its entry, or anything before earliest_date.
+    # Implausible times: an event this many days before its entry, or anything before earliest_date.
     max_event_age_days: float = 31.0
     earliest_date: datetime | None = None
 
@@ -223,6 +223,12 @@ class Settings:
             self.webhooks = parse_webhooks(self.data.get("webhooks", []))
         except WebhookSettingError as exc:
             raise SettingsError(str(exc)) from exc
+
+    def with_values(self, **changed: Any) -> Settings:
+        """A copy with these scalars changed (the demo's `send --catch` points mail at its catcher); its options
+        objects are built anew."""
+        return Settings(dict(self.data, **changed), dict(self.sources, **dict.fromkeys(changed, "command")),
+                        self.config_file)
 
     def built(self, build: Callable[[Settings], T]) -> T:
         """What `build` makes of these settings (an options object), made once: settings never change after they

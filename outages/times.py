@@ -117,6 +117,14 @@ def _date_only(day: date, date_only_end: bool) -> datetime:
     return datetime.combine(day, time(23, 59))
 
 
+def instant(value: object) -> datetime | None:
+    """A datetime stored as ISO text (in event data), or None when there is none or it does not parse."""
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def stored_utc(value: datetime | str) -> datetime:
     """A stored instant as SQLite (naive UTC text) or PostgreSQL (an aware datetime) gives it, as aware UTC."""
     if isinstance(value, str):

@@ -133,7 +133,6 @@ class Cycle:
     holder: str | None = None
     pushes: int = 0
     stats: dict[str, int] = field(default_factory=dict)
-    delivered: dict[str, int] = field(default_factory=dict)
 
 
 class Worker:
@@ -226,7 +225,7 @@ class Worker:
         if once:
             report = self.cycle()
             self.echo(summary(report, self.label))
-            report.delivered = self.deliver_once()
+            self.deliver_once()
             self.residents_once()
             return 1 if report.ok is False else 0
         self._install_signals()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from outages.records.model import SheetTable
 from outages.records.parse import UnusableInput
 from outages.settings import Settings
 from outages.worker import Batch
@@ -61,8 +60,3 @@ def open_source(spec: str | None, settings: Settings, *, stop: threading.Event |
 
         return PublishedCSV(settings, spec, stop=stop)
     return FileSource(spec)
-
-
-def read_source(spec: str | None, settings: Settings) -> SheetTable:
-    """Read one source into a table (nothing is written back)."""
-    return open_source(spec, settings).pull().table

@@ -1,4 +1,4 @@
-"""Not a flood (issue 9): the demo city's mail over a day, counted per mailbox, and every record within each
+"""Not a flood: the demo city's mail over a day, counted per mailbox, and every record within each
 recipient's portfolio reaching them — at once or in a digest."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Right words (issue 9): every time named relative to the reader's day in the city's zone, the reminder on the
+"""Right words: every time named relative to the reader's day in the city's zone, the reminder on the
 calendar day before, the Date header in the city's offset, tel: links and a viewport, digests, and the reminders
 of records whose term passed without an update."""
 

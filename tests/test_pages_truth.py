@@ -1,4 +1,4 @@
-"""Pages that tell the truth (issue 8): the headline is what happened and updates are a timeline; an overdue
+"""Pages that tell the truth: the headline is what happened and updates are a timeline; an overdue
 record says its term passed and when; a summary line; «Дані оновлено» from the data; district filters in SQL on
 both databases; paging of a long section; English names; favicon, robots.txt and 404s for any record number."""
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from outages.delivery.queue import insert_rows
 from outages.officials.directory import check_address
 from outages.officials.options import mail_options
 from outages.residents import subscriptions as store
 from outages.residents.audience import locate
-from outages.residents.channels import insert_rows
 from outages.residents.mail import confirmation_row
 from outages.schema import outbox
 from web import hub

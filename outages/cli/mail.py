@@ -46,7 +46,8 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         from outages.transports.catcher import Catcher
 
         catcher = Catcher(Path(catch_dir), port=0).start()
-        settings.data.update(smtp_host="127.0.0.1", smtp_port=catcher.port, smtp_tls="none", smtp_user="")
+        settings = settings.with_values(smtp_host="127.0.0.1", smtp_port=catcher.port, smtp_tls="none",
+                                        smtp_user="")
     try:
         counts = deliver_pending(engine, settings, ctx.now())
     finally:

@@ -18,7 +18,7 @@ MESSAGE_KIND = {
     "breach_digest": "тижневий звіт про порушення", "monthly_report": "місячний звіт",
     "reporter_accepted": "автору: прийнято", "reporter_rejected": "автору: відхилено",
     "overdue_reminder": "нагадування про забутий запис", "digest": "зведення змін",
-    # Residents' channels (issue 11).
+    # Residents' channels: Telegram, the bot, subscribers.
     "tg_post": "пост у каналі", "tg_edit": "зміна поста", "tg_reply": "відповідь під постом",
     "bot_reply": "відповідь бота", "subscribe_confirm": "підтвердження підписки",
     "sub_created": "підписнику: новий запис", "sub_updated": "підписнику: новий термін",
@@ -27,7 +27,6 @@ MESSAGE_KIND = {
 # «контроль (Контакт-центр) (control)» would stack brackets: the CLI says it without them.
 ROLE = {**ROLE_UK, "control": "контроль Контакт-центру", "reporter": "автор рядка форми",
         "channel": "канал Telegram", "bot": "бот", "subscriber": "підписник", "webhook": "вебхук"}
-DELIVERY_RESULT = {"sending": "надсилається", "sent": "надіслано", "retry": "повтор пізніше", "failed": "не доставлено"}
 
 
 def word(words: dict[str, str], code: str | None) -> str:

@@ -51,28 +51,17 @@ class MailLane:
         self._wake.set()
 
     def _run(self) -> None:
-        while not self.stop.is_set():
-            self._wake.clear()
-            try:
-                counts = deliver_pending(self.engine, self.settings, self.clock() if self.clock else None,
-                                         transport=self.transport, stop=self.stop, worker=self.worker)
-                if any(counts.get(k) for k in ("sent", "failed", "deferred")):
-                    self.echo("пошта / mail: надіслано (sent) {sent} · відкладено (deferred) {deferred}"
-                              " · не доставлено (failed) {failed}".format(**counts))
-            except Exception:  # the database is away, a setting broke: try again at the next interval
-                log.exception("the mail lane's drain failed")
-            self.drains += 1
-            if self.stop.is_set():
-                break
-            self._wait(self.options.drain_interval)
+        rounds(self.stop, self._wake, self.options.drain_interval, self._drain, "the mail lane's drain")
 
-    def _wait(self, seconds: float) -> None:
-        # One event for both: stop() and wake() set their own; poll both in short steps of a fraction of a second.
-        step = min(0.25, seconds) if seconds > 0 else 0.25
-        waited = 0.0
-        while waited < seconds and not self.stop.is_set() and not self._wake.is_set():
-            self._wake.wait(step)
-            waited += step
+    def _drain(self) -> None:
+        try:
+            counts = deliver_pending(self.engine, self.settings, self.clock() if self.clock else None,
+                                     transport=self.transport, stop=self.stop, worker=self.worker)
+        finally:
+            self.drains += 1
+        if any(counts.get(k) for k in ("sent", "failed", "deferred")):
+            self.echo("пошта / mail: надіслано (sent) {sent} · відкладено (deferred) {deferred}"
+                      " · не доставлено (failed) {failed}".format(**counts))
 
     def shutdown(self, timeout: float = 5.0) -> int:
         """Stop at once: cut the message in progress short, wait up to `timeout` seconds for the thread, then
@@ -88,3 +77,28 @@ class MailLane:
         except Exception:  # the database is away: the claims expire with their lease
             log.exception("cannot give the claimed messages back")
             return 0
+
+
+def rounds(stop: threading.Event, wake: threading.Event, interval: float, work: Callable[[], None],
+           what: str) -> None:
+    """A lane's life, for every lane of `outages run`: one round of `work`, then a wait of `interval` seconds that
+    `wake` (new work was queued) or `stop` cuts short. A round that fails is logged and the next one tries again:
+    the database is away or a peer broke a rule, and nothing else may stop because of it."""
+    while not stop.is_set():
+        wake.clear()
+        try:
+            work()
+        except Exception:
+            log.exception("%s failed", what)
+        if stop.is_set():
+            break
+        _wait(stop, wake, interval)
+
+
+def _wait(stop: threading.Event, wake: threading.Event, seconds: float) -> None:
+    # Two events, one wait: poll both in short steps of a fraction of a second.
+    step = min(0.25, seconds) if seconds > 0 else 0.25
+    waited = 0.0
+    while waited < seconds and not stop.is_set() and not wake.is_set():
+        wake.wait(step)
+        waited += step

@@ -1,4 +1,4 @@
-"""Builds responses.csv, the bundled demo export (fictional data, the demo city of PRODUCT.md).
+"""Builds responses.csv, the bundled demo export (fictional data, the demo city of outages/defaults.toml).
 
 Run `python -m outages.demo.build` to regenerate it; the file is committed so the demo needs no step.
 """

@@ -1,4 +1,4 @@
-"""Per-recipient delivery choice (issue 9, «not a flood»): a new emergency always goes at once; updates,
+"""Per-recipient delivery choice, so officials are not flooded: a new emergency always goes at once; updates,
 resolutions and planned works go at once or into an hourly or daily digest, chosen per role in `[delivery]` and
 per recipient (`delivery` of a `[[recipients]]` entry, which wins).
 
@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 from outages.officials.directory import CADENCES, ROLES, Recipient
-from outages.records.model import Kind
+from outages.records.model import RECORD_KINDS, Kind
 from outages.settings import Settings, SettingsError
 from outages.times import UTC, localize
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # Messages about one record that a digest may carry instead; everything else (breaches, overdue, relay reminders
 # and escalations, reports) is for control and the utilities and goes at once.
-DIGESTIBLE = ("created", "edited", "updated", "resolved", "planned_reminder")
+DIGESTIBLE = (*RECORD_KINDS, "planned_reminder")
 
 
 def role_cadences(settings: Settings) -> dict[str, str]:

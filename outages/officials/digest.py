@@ -1,8 +1,8 @@
-"""Hourly and daily digests (issue 9, «not a flood»): one mail listing each record a recipient heard of in the
-period, as it stands when the digest is made — not one mail per change.
+"""Hourly and daily digests, so a busy day is not a flood of mail: one mail listing each record a recipient heard
+of in the period, as it stands when the digest is made — not one mail per change.
 
 A change for a recipient who chose a digest is written to `digest_items` instead of the outbox
-(`outbox.enqueue`). When items have come due, each recipient's due items become one outbox row; the items then
+(`event_mail.enqueue`). When items have come due, each recipient's due items become one outbox row; the items then
 name it, so each is carried once. Two workers building the same digest race on that conditional update: the loser
 removes its copy.
 """

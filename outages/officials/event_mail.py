@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.db import insert_or_skip
 from outages.delivery.queue import new_row, queue
 from outages.officials import relay
 from outages.officials.cadence import cadence, due_at
@@ -22,18 +22,19 @@ from outages.officials.options import MailOptions, mail_options
 from outages.officials.routing import RELAY_ROLES, recipients_for
 from outages.officials.words import reader_day, when
 from outages.records.history import states
-from outages.records.model import Kind
+from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import EventView, RecordView, histories, records_by_number
 from outages.schema import digest_items, events
 from outages.settings import Settings
 from outages.text import one_line
-from outages.times import between
+from outages.times import between, instant
 
 log = logging.getLogger(__name__)
 
-RECORD_KINDS = ("created", "edited", "updated", "resolved")
-# Fields an official cares about when a record is edited or updated; the rest (contacts, flags) are not news.
-FIELD_UK = {
+# Fields an official cares about when a record is edited or updated, with the short label a mail's list of
+# changes gives each; the rest (contacts, flags) are not news. (A verdict names the form's questions instead:
+# parse.FORM_FIELD_UK.)
+NEWS_FIELD_UK = {
     "executor": "виконавець", "service": "послуга", "districts": "райони", "addresses": "адреси",
     "summary": "коротко", "cause": "причини", "impact": "наслідки для мешканців", "event_at": "час події",
     "expected_end": "термін ліквідації", "kind": "тип", "status": "стан",
@@ -65,8 +66,7 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
             rows.extend(event_rows)
             items.extend(event_items)
     if items:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
+        insert_or_skip(conn, digest_items, items)
     return queue(conn, rows, settings.tz)
 
 
@@ -83,7 +83,7 @@ def _as_of(record: RecordView, changes: list[EventView], event_id: int) -> Recor
 def _news_time(event) -> datetime:  # noqa: ANN001
     # "Overdue" is raised when a sync notices it; as news it dates from the expected end that passed.
     if event.kind == "overdue":
-        return _instant((event.data or {}).get("expected_end")) or event.at
+        return instant((event.data or {}).get("expected_end")) or event.at
     return event.at
 
 
@@ -156,8 +156,8 @@ def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settin
            now: datetime) -> dict[str, Any]:
     tz = settings.tz
     today = reader_day(now, tz)
-    old = _instant(data.get("old_expected_end"))
-    new = _instant(data.get("new_expected_end"))
+    old = instant(data.get("old_expected_end"))
+    new = instant(data.get("new_expected_end"))
     return {
         "old_end": when(old, tz, today), "new_end": when(new, tz, today) if new else "",
         # «до завтра 09:00 (було 20:00)»: the old time names its day only when it differs from the new one's.
@@ -169,9 +169,9 @@ def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settin
 def _changes(changed: dict[str, Any], settings: Settings, now: datetime) -> list[dict[str, str]]:
     out = []
     for name, pair in changed.items():
-        if name not in FIELD_UK or not isinstance(pair, list) or len(pair) != 2:
+        if name not in NEWS_FIELD_UK or not isinstance(pair, list) or len(pair) != 2:
             continue
-        out.append({"label": FIELD_UK[name], "old": _show(pair[0], settings, now),
+        out.append({"label": NEWS_FIELD_UK[name], "old": _show(pair[0], settings, now),
                     "new": _show(pair[1], settings, now)})
     return out
 
@@ -181,20 +181,11 @@ def _show(value: Any, settings: Settings, now: datetime) -> str:
         return "—"
     if isinstance(value, list):
         return ", ".join(map(str, value))
-    moment = _instant(value) if isinstance(value, str) and len(value) >= 19 and value[4] == "-" else None
+    moment = instant(value) if isinstance(value, str) and len(value) >= 19 and value[4] == "-" else None
     if moment is not None:
         return when(moment, settings.tz, reader_day(now, settings.tz))
     return {"emergency": "аварійна ситуація", "planned": "планові роботи", "active": "активний",
             "resolved": "ліквідовано"}.get(str(value), one_line(value))
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def enqueue_verdicts(conn: Connection, plan, settings: Settings, now: datetime) -> int:  # noqa: ANN001

@@ -45,7 +45,9 @@ def _nl2br(value: Any) -> Markup:
 
 
 @lru_cache(maxsize=None)
-def _environments() -> tuple[Environment, Environment]:
+def environments() -> tuple[Environment, Environment]:
+    """The one pair of Jinja environments of every message (text, and HTML escaped), over outages/templates/:
+    officials' kinds at the top, residents' under subscriber/."""
     loader = PackageLoader("outages", "templates")
     text = Environment(loader=loader, autoescape=False, undefined=StrictUndefined, trim_blocks=True,
                        lstrip_blocks=True, keep_trailing_newline=True)
@@ -76,7 +78,7 @@ def render(kind: str, context: dict[str, Any], *, limit: int | None = None) -> R
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     context = shorten_all(context, limit if limit is not None else current_cap())
-    text_env, html_env = _environments()
+    text_env, html_env = environments()
     context = {"hotline": "", "hotline_tel": "", "role": "", **context}  # reports and verdicts name no role
     subject = one_line(text_env.get_template(f"{kind}.subject.txt").render(context))
     if len(subject) > SUBJECT_MAX:

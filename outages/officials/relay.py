@@ -14,6 +14,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, and_, select, update
 
+from outages.db import insert_or_skip
 from outages.delivery.queue import new_row, queue
 from outages.officials.directory import ROLE_UK
 from outages.officials.messages import message_id, record_context, render
@@ -92,8 +93,8 @@ def read_state_token(options: MailOptions, token: str, now: datetime) -> int | N
 
 
 def asked(conn: Connection, numbers: list[int]) -> dict[tuple[int, str], datetime]:
-    """(record, address) pairs already asked to relay, with when: a record asks each person once (issue 9), and
-    every later message about it carries the link of that request."""
+    """(record, address) pairs already asked to relay, with when: a record asks each person once (more requests
+    would be noise), and every later message about it carries the link of that request."""
     if not numbers:
         return {}
     rows = conn.execute(select(outbox.c.record_number, outbox.c.recipient, outbox.c.created_at).where(
@@ -122,10 +123,7 @@ def confirm(conn: Connection, record_number: int, key: str, now: datetime, remot
     existing = confirmation(conn, message.id)
     if existing is not None:
         return existing
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(relay_confirmations).on_conflict_do_nothing().values(
+    insert_or_skip(conn, relay_confirmations, dict(
         outbox_id=message.id, record_number=message.record_number, recipient=message.recipient, confirmed_at=now,
         remote_addr=remote_addr[:100], user_agent=user_agent[:300],
     ))

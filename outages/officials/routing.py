@@ -1,4 +1,4 @@
-"""Who is told of what (regulation 7.5–7.7, PRODUCT.md), overridable per message kind in the TOML `[routing]`.
+"""Who is told of what (regulation 7.5–7.7), overridable per message kind in the TOML `[routing]`.
 
 Pure functions over the directory and a record, so routing is tested without a mail server.
 """

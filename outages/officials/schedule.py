@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.db import insert_or_skip
 from outages.delivery.queue import new_row, queue
 from outages.officials.cadence import cadence, due_at
 from outages.officials.messages import message_id, record_context, render
@@ -86,8 +86,7 @@ def planned_reminders(conn: Connection, settings: Settings, options: MailOptions
                 now=now, record_number=number,
             ))
     if items:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
+        insert_or_skip(conn, digest_items, items)
     return rows
 
 
@@ -101,7 +100,7 @@ def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions
         records.c.expected_end <= now - timedelta(hours=min(OVERDUE_REMINDER_HOURS)),
         records.c.expected_end > now - timedelta(hours=max(OVERDUE_REMINDER_HOURS) + 1),
     ).order_by(records.c.number)).all()
-    # When the hub noticed (created_at): the overdue event itself is dated when the term passed (issue 8).
+    # When the hub noticed (created_at): the overdue event itself is dated when the term passed.
     noticed = dict(conn.execute(select(events.c.record_number, events.c.created_at).where(
         events.c.kind == "overdue", events.c.record_number.in_([n for n, _ in forgotten])).order_by(events.c.id)).all())
     items = []
@@ -118,8 +117,7 @@ def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions
                           "record_number": number, "event_id": None, "kind": "overdue_reminder", "cadence": "now",
                           "created_at": now, "due_at": now})
     if items:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(digest_items).on_conflict_do_nothing(), items)
+        insert_or_skip(conn, digest_items, items)
     return []
 
 

@@ -1,4 +1,4 @@
-"""Times as the reader says them: relative to the reader's day in the city's zone (issue 9).
+"""Times as the reader says them: relative to the reader's day in the city's zone.
 
 A mail read the next morning must not say «термін 20:00 минув» about yesterday evening: every time in a subject
 or body names its day — «сьогодні до 20:00», «завтра з 09:00», «вчора о 20:00», otherwise «30.11 о 20:00» (and the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -139,9 +139,6 @@ class Streets:
     def __bool__(self) -> bool:
         return bool(self.entries)
 
-    def by_key(self, key: str) -> Street | None:
-        return next((s for s in self.entries if s.key == key), None)
-
     def candidates(self, typed: str, loose: bool = True) -> list[Street]:
         """Every catalogue street the typed name may mean, best first: an exact skeleton (preferring the typed
         type), else the best fuzzy score; streets tied at the best score are all returned («Морська» may be
@@ -228,7 +225,3 @@ def load(raw: Any) -> Streets:
         entries.append(Street(name=name, type=TYPES.get(kind.strip(" .").casefold(), kind), en=str(item.get("en", "")),
                               **lists))
     return Streets(tuple(entries))
-
-
-def names_of(streets: Iterable[Street]) -> list[str]:
-    return [s.full_name for s in streets]

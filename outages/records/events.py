@@ -1,7 +1,8 @@
 """Event rows: every change of a record is written as a row in the same transaction as the change.
 
 Consumers (the notification outbox, feeds) read these rows; nothing is inferred from logs.
-Kinds: created, edited, updated, resolved, breach, overdue.
+Kinds: the record's own changes (model.RECORD_KINDS: created, edited, updated, resolved), and breach and overdue,
+raised against its deadlines.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from sqlalchemy import Connection, func, select, text
 from outages.db import bulk_insert
 from outages.schema import events
 from outages.settings import Settings
-
-KINDS = ("created", "edited", "updated", "resolved", "breach", "overdue")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,13 @@ class Action(StrEnum):
         return {"new": "Нове повідомлення", "update": "Оновлення", "resolve": "Ліквідовано"}[self.value]
 
 
+# The event kinds that are changes of a record itself, as a sync writes them (breach and overdue, the other
+# kinds, are raised against its deadlines): what its history, posts, webhooks and officials' mail are made of.
+# Here, in a module that imports nothing of the project, so settings (webhooks) and events.py's consumers can
+# share it without an import circle.
+RECORD_KINDS = ("created", "edited", "updated", "resolved")
+
+
 class Columns:
     """The header -> position map that every row of one table shares (see RowValues)."""
 

@@ -31,7 +31,9 @@ ACTIONS = {
     "ліквідовано": Action.RESOLVE, "ліквідація": Action.RESOLVE, "завершено": Action.RESOLVE,
     "усунуто": Action.RESOLVE, "resolved": Action.RESOLVE, "resolve": Action.RESOLVE,
 }
-FIELD_UK = {
+# The fields as the form's questions name them: a verdict tells the dispatcher which question to fix. (Officials'
+# mail labels changes in words of its own: event_mail.NEWS_FIELD_UK.)
+FORM_FIELD_UK = {
     "recorded_at": "позначка часу", "executor": "виконавець", "kind": "тип", "action": "дія",
     "reference": "номер повідомлення", "service": "послуга", "districts": "район", "addresses": "адреси",
     "summary": "коротка інформація", "cause": "причини виникнення", "impact": "наслідки для мешканців",
@@ -218,8 +220,9 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings,
         if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
             too_long.add(name)
             sub.invalid.add(name)
-            sub.errors.append(f"Поле «{FIELD_UK[name]}» ({headers.letter_of(name)}) має {_count(len(value))} символів —"
-                              f" більше за межу Google Таблиць у {_count(MAX_CELL_CHARS)}: рядок не прийнято")
+            sub.errors.append(f"Поле «{FORM_FIELD_UK[name]}» ({headers.letter_of(name)}) має {_count(len(value))}"
+                              f" символів — більше за межу Google Таблиць у {_count(MAX_CELL_CHARS)}:"
+                              " рядок не прийнято")
     # An oversized cell is not read any further: its row is refused, and its text goes nowhere.
     get = values.get if not too_long else lambda name: None if name in too_long else values.get(name)
 
@@ -288,7 +291,7 @@ def parse_row(row: SheetRow, headers: HeaderMap, settings: Settings,
             setattr(sub, name, parse_datetime(value, tz, date_only_end=end))
         except TimeError as exc:
             sub.invalid.add(name)
-            sub.errors.append(f"{FIELD_UK[name].capitalize()}: {exc}")
+            sub.errors.append(f"{FORM_FIELD_UK[name].capitalize()}: {exc}")
     if sub.recorded_at is None and _blank(get("recorded_at")):
         sub.errors.append("Немає позначки часу внесення (стовпець Google Forms)")
     if not sub.invalid:

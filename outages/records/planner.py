@@ -35,7 +35,7 @@ class KnownSubmission:
     record_number: int | None
     first_recorded_at: datetime | str | None  # as the store gave it (SQLite: text); read it with first_recorded()
     verdict: dict[str, Any] | str  # as the store gave it: JSON text is decoded only when read (`decoded`)
-    raw_hash: str | None = None  # raw_fingerprint of the row when it was last read (None: stored before issue 10)
+    raw_hash: str | None = None  # raw_fingerprint of the row when it was last read (None: stored before they were kept)
     row_number: int | None = None  # the sheet row it was last seen in (also the verdict's "row")
 
     def first_recorded(self) -> datetime | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from outages.records.model import Action, Deadline, Kind, Submission
-from outages.records.parse import FIELD_UK
+from outages.records.parse import FORM_FIELD_UK
 from outages.records.verdict import TIME_FORMAT, quote, when
 from outages.settings import Rules
 from outages.times import UTC, between, fmt, hours, minutes
@@ -33,7 +33,7 @@ def problems(sub: Submission, rules: Rules, now: datetime | None = None, tz: tzi
     `tz`: the city's zone, for the times quoted in reasons."""
     errors: list[str] = implausible(sub, rules, now, tz)
     if sub.action is Action.NEW or sub.action is None:
-        missing = [FIELD_UK.get(name, name) + (f" ({TIME_FORMAT})" if name in _TIMES else "")
+        missing = [FORM_FIELD_UK.get(name, name) + (f" ({TIME_FORMAT})" if name in _TIMES else "")
                    for name in rules.required_fields if _empty(getattr(sub, name)) and name not in sub.invalid]
         if missing:
             errors.append("Не заповнено: " + ", ".join(missing))
@@ -64,7 +64,7 @@ def implausible(sub: Submission, rules: Rules, now: datetime | None, tz: tzinfo 
     for name in ("recorded_at", "event_at", "expected_end"):
         value = getattr(sub, name)
         if earliest is not None and value is not None and value < earliest:
-            errors.append(f"{FIELD_UK[name].capitalize()} {_when(value, tz)} раніше за найранішу допустиму дату"
+            errors.append(f"{FORM_FIELD_UK[name].capitalize()} {_when(value, tz)} раніше за найранішу допустиму дату"
                           f" {_when(earliest, tz)}: перевірте рік")
     if sub.event_at is not None and sub.recorded_at is not None and (earliest is None or sub.event_at >= earliest):
         age = between(sub.event_at, sub.recorded_at)

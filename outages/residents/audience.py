@@ -19,6 +19,7 @@ from outages.places.addresses import AddressItem, AddressQuery, covers, parse_qu
 from outages.records.model import Kind
 from outages.residents.subscriptions import Where
 from outages.settings import Settings, SettingsError
+from outages.times import instant
 
 MOVE_THRESHOLD = timedelta(hours=1)
 
@@ -58,7 +59,7 @@ def is_news(kind: str, data: dict[str, Any]) -> bool:
         return True
     if kind != "updated":
         return False
-    old, new = _instant(data.get("old_expected_end")), _instant(data.get("new_expected_end"))
+    old, new = instant(data.get("old_expected_end")), instant(data.get("new_expected_end"))
     if new is None:
         return False
     return old is None or abs(new - old) >= MOVE_THRESHOLD
@@ -93,10 +94,3 @@ def not_before(kind: Kind, now: datetime, tz: ZoneInfo, quiet: tuple[time, time]
         return now
     day = local.date() if clock < end else local.date() + timedelta(days=1)
     return datetime.combine(day, end, tzinfo=tz)
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None

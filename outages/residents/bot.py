@@ -18,8 +18,9 @@ from html import escape
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.db import insert_or_skip
+from outages.delivery.queue import insert_rows, row
 from outages.officials.options import mail_options
 from outages.places.addresses import covers, parse_addresses, parse_query
 from outages.records.model import Kind
@@ -27,7 +28,6 @@ from outages.records.views import list_records
 from outages.residents import posts
 from outages.residents import subscriptions as store
 from outages.residents.audience import locate
-from outages.residents.channels import insert_rows, row
 from outages.schema import bot_updates
 from outages.settings import Settings
 from outages.times import fmt
@@ -60,9 +60,8 @@ def poll_once(engine: Engine, settings: Settings, api: BotApi, now: datetime, *,
 
 def _claim(conn: Connection, update: dict[str, Any], now: datetime) -> bool:
     chat = str(((update.get("message") or {}).get("chat") or {}).get("id", ""))
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(bot_updates).on_conflict_do_nothing(),
-                          {"update_id": int(update["update_id"]), "chat_id": chat, "handled_at": now})
+    result = insert_or_skip(conn, bot_updates,
+                            {"update_id": int(update["update_id"]), "chat_id": chat, "handled_at": now})
     return bool(result.rowcount)
 
 

@@ -16,19 +16,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.db import insert_or_skip
+from outages.delivery.queue import put, row
 from outages.display import capped
 from outages.officials.options import mail_options
 from outages.records.history import states_by_event
+from outages.records.model import RECORD_KINDS
 from outages.records.views import RecordView
 from outages.residents import posts
 from outages.schema import events, fanouts, outbox
 from outages.settings import Settings
-from outages.times import between
+from outages.times import between, instant
 from outages.transports.telegram import telegram_options
 
-RECORD_KINDS = ("created", "edited", "updated", "resolved")
 # Changes residents hear about (fanout.py decides who and whether it is news for them).
 FANOUT_KINDS = ("created", "updated", "resolved")
 
@@ -63,46 +64,8 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
             count += _channel_rows(conn, tg.channel, event, state, settings, options.public_url, now)
         count += _webhook_rows(conn, hooks, event, state, settings, options.public_url, now)
         if event.kind in FANOUT_KINDS:
-            _insert(conn, fanouts, {"event_id": event.id, "created_at": now})
+            insert_or_skip(conn, fanouts, {"event_id": event.id, "created_at": now})
     return count
-
-
-def row(*, channel: str, dedup_key: str, kind: str, recipient: str, role: str, text: str, payload: dict[str, Any],
-        now: datetime, record_number: int | None = None, event_id: int | None = None,
-        depends_on: int | None = None, subscription_id: int | None = None, subject: str = "",
-        html: str = "", msg_id: str = "", not_before: datetime | None = None,
-        headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """An outbox row of any channel. For Telegram and webhooks the mail columns hold a readable copy for
-    `outages outbox`, and `message_id` the dedup key (the idempotency key a webhook receiver sees)."""
-    return {
-        "dedup_key": dedup_key[:300], "event_id": event_id, "record_number": record_number, "kind": kind,
-        "recipient": recipient, "recipient_name": "", "role": role, "subject": subject or kind, "text_body": text,
-        "html_body": html, "message_id": (msg_id or dedup_key)[:300], "relay": False, "status": "queued",
-        "attempts": 0, "created_at": now, "next_attempt_at": not_before or now, "channel": channel,
-        "payload": payload, "depends_on": depends_on, "subscription_id": subscription_id, "headers": headers,
-    }
-
-
-def put(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
-    """Insert one outbox row unless its dedup key is there; (its id, whether it is new)."""
-    new = _insert(conn, outbox, values)
-    found = conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == values["dedup_key"])).scalar_one()
-    return found, new
-
-
-def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert outbox rows, skipping any whose dedup key or (event, recipient) is already there."""
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(outbox).on_conflict_do_nothing(), rows)
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
-
-
-def _insert(conn: Connection, table, values: dict[str, Any]) -> bool:  # noqa: ANN001
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(table).on_conflict_do_nothing(), values)
-    return bool(result.rowcount)
 
 
 def _last_of_thread(conn: Connection, channel: str, number: int) -> Any:
@@ -148,7 +111,7 @@ def _reply(event, state: RecordView, settings: Settings) -> str:  # noqa: ANN001
     if event.kind == "resolved":
         return posts.resolved_text(state, settings.tz)
     if event.kind == "updated":
-        old, new = _instant(data.get("old_expected_end")), _instant(data.get("new_expected_end"))
+        old, new = instant(data.get("old_expected_end")), instant(data.get("new_expected_end"))
         if new is not None and old != new:
             return posts.moved_text(state, settings.tz, old, new)
     return ""
@@ -172,10 +135,3 @@ def _webhook_rows(conn: Connection, hooks, event, state: RecordView, settings: S
                                event_id=event.id, subject=f"Webhook {hook.name}: {event.kind} №{state.number}"))
         count += int(new)
     return count
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None

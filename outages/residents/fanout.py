@@ -1,6 +1,7 @@
-"""Writing the per-subscriber messages of a change, outside the sync (CHANNELS.md: fan-out apart from the sync).
+"""Writing the per-subscriber messages of a change, outside the sync: one change may concern thousands of
+subscribers, and matching them must not lengthen the sync's transaction (which holds the write lock).
 
-The sync writes one `fanouts` row per change; `expand_due` (the worker's due lane, `outages send`) turns each into
+The sync writes one `fanouts` row per change; `expand_due` (the worker's residents lane, `outages send`) turns each into
 one outbox row per covered subscriber in its own short transaction, marking the fan-out done in that same
 transaction. Rows are keyed `sub:event:<event>:s<subscription>`, and (event, recipient) is unique, so a repeated or
 concurrent expansion adds nothing, and a person with two subscribed addresses on one record gets one message.
@@ -15,18 +16,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from outages.delivery.queue import insert_rows
 from outages.display import shorten
 from outages.officials.options import MailOptions, mail_options
 from outages.places.addresses import parse_addresses
 from outages.records.history import states_by_event
-from outages.records.model import Kind
+from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import RecordView, list_records
 from outages.residents.audience import covered, is_news, not_before, quiet_hours, wants
-from outages.residents.channels import RECORD_KINDS, insert_rows
 from outages.residents.subscriptions import matching
 from outages.residents.writers import WRITERS, News
 from outages.schema import events, fanouts
 from outages.settings import Settings
+from outages.times import instant
 
 BATCH = 20  # fan-outs per transaction: each is one indexed lookup and a bulk insert
 
@@ -58,7 +60,7 @@ def expand(conn: Connection, event_ids: list[int], settings: Settings, now: date
         state = after.get(event.id)
         if state is None or not is_news(event.kind, event.data or {}):
             continue
-        old = _instant((event.data or {}).get("old_expected_end"))
+        old = instant((event.data or {}).get("old_expected_end"))
         when = not_before(state.kind, now, settings.tz, quiet)
         for sub in audience(conn, state, settings):
             rows.append(_row(options, settings, event.kind, state, sub, event_id=event.id,
@@ -104,10 +106,3 @@ def _row(options: MailOptions, settings: Settings, kind: str, record: RecordView
     news = News(kind=kind, record=shown(record, settings.display_max_chars), subscription=sub, event_id=event_id,
                 dedup_key=dedup_key, now=now, not_before=when, old_end=old)
     return WRITERS[sub.medium](news, options, settings)
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None

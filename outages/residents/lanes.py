@@ -17,6 +17,7 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 
 from outages.delivery.drain import drain, release, worker_name
+from outages.delivery.lane import rounds
 from outages.residents import subscriptions
 from outages.residents.bot import poll_once
 from outages.residents.fanout import expand_due
@@ -84,17 +85,13 @@ class ResidentLanes:
         self._wake.set()
 
     def _deliver(self) -> None:
-        while not self.stop.is_set():
-            self._wake.clear()
-            try:
-                counts = deliver_once(self.engine, self.settings, stop=self.stop, workers=self.workers,
-                                      made=self.made)
-                for channel, c in counts.items():
-                    if any(c.get(k) for k in ("sent", "failed", "queued")):
-                        self.echo(f"{channel}: " + " · ".join(f"{k} {v}" for k, v in sorted(c.items()) if v))
-            except Exception:  # the database is away, a peer broke a rule: the next round tries again
-                log.exception("the residents lane failed")
-            self._wake.wait(ROUND_SECONDS)
+        rounds(self.stop, self._wake, ROUND_SECONDS, self._deliver_once, "the residents lane")
+
+    def _deliver_once(self) -> None:
+        counts = deliver_once(self.engine, self.settings, stop=self.stop, workers=self.workers, made=self.made)
+        for channel, c in counts.items():
+            if any(c.get(k) for k in ("sent", "failed", "queued")):
+                self.echo(f"{channel}: " + " · ".join(f"{k} {v}" for k, v in sorted(c.items()) if v))
 
     def _bot(self) -> None:
         while not self.stop.is_set():

@@ -9,40 +9,25 @@ the subscription. Templates are named Jinja templates in outages/templates/subsc
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from outages.officials.messages import Rendered, message_id, short_time
+from outages.delivery.queue import row
+from outages.officials.messages import Rendered, environments, message_id, short_time
 from outages.officials.options import MailOptions
 from outages.records.model import Kind
 from outages.records.views import RecordView
 from outages.residents import posts
-from outages.residents.channels import row
-from outages.text import clean, one_line
+from outages.text import one_line
 from outages.times import fmt
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
-@lru_cache(maxsize=None)
-def _environments() -> tuple[Environment, Environment]:
-    loader = PackageLoader("outages", "templates/subscriber")
-    text = Environment(loader=loader, autoescape=False, undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True, keep_trailing_newline=True)
-    html = Environment(loader=loader, autoescape=select_autoescape(["html"], default=True),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    for env in (text, html):
-        env.filters["clean"] = clean
-    return text, html
-
-
 def render(name: str, context: dict[str, Any]) -> Rendered:
-    text_env, html_env = _environments()
-    subject = one_line(text_env.get_template(f"{name}.subject.txt").render(context))[:200]
-    text = text_env.get_template(f"{name}.txt").render(context).strip() + "\n"
-    html = html_env.get_template(f"{name}.html").render(context)
+    text_env, html_env = environments()
+    subject = one_line(text_env.get_template(f"subscriber/{name}.subject.txt").render(context))[:200]
+    text = text_env.get_template(f"subscriber/{name}.txt").render(context).strip() + "\n"
+    html = html_env.get_template(f"subscriber/{name}.html").render(context)
     html = " ".join(line.strip() for line in html.splitlines() if line.strip())
     return Rendered(subject=subject, text=text, html=html)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.db import insert_or_skip
 from outages.schema import delivery_attempts, outbox, subscribe_requests, subscriptions
 
 CONFIRM_SALT = "subscription-confirm"
@@ -78,9 +78,8 @@ def sign_up(conn: Connection, *, medium: str, target: str, address: str, where: 
         if recent >= limit:
             raise TooMany(client)
         conn.execute(subscribe_requests.insert().values(client=client[:100], at=now))
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     confirmed = now if medium == "telegram" else None
-    conn.execute(dialect.insert(subscriptions).on_conflict_do_nothing(), {
+    insert_or_skip(conn, subscriptions, {
         "medium": medium, "target": target, "address": address[:ADDRESS_MAX], "street_key": where.street_key,
         "house": where.house, "services": services, "client": client[:100], "created_at": now,
         "confirmed_at": confirmed,

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from outages.delivery.queue import row
 from outages.officials.options import MailOptions
 from outages.records.views import RecordView
 from outages.residents import mail as subscriber_mail
 from outages.residents import posts
-from outages.residents.channels import row
 from outages.residents.subscriptions import link_token
 from outages.settings import Settings
 

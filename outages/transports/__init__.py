@@ -1,1 +1,2 @@
-"""Transports, one module per medium, found through the registry in outages/transports/__init__.py."""
+"""Transports, one module per medium (smtp, telegram, webhook; catcher is the demo's local SMTP server), and
+registry.py, which names each medium's transport and the lane of `outages run` that drains it."""

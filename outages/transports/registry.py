@@ -21,7 +21,9 @@ MAIL, RESIDENTS = "mail", "residents"
 @dataclass(frozen=True)
 class Medium:
     channel: str  # the outbox's `channel` column
-    lane: str  # MAIL: the worker's mail lane (officials first); RESIDENTS: the residents' lane
+    # MAIL: the worker's mail lane, which drains e-mail (officials' and subscribers'); RESIDENTS: the residents'
+    # lane, which drains each of its media in turn. A new medium joins RESIDENTS: its peer then never holds up mail.
+    lane: str
     transport: Callable[[Settings], Transport | None]
 
 

@@ -37,15 +37,13 @@ class Outgoing:
     text: str
     html: str
     message_id: str
-    to_name: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # fixed when queued: Date, In-Reply-To, References
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Outgoing":
         """The message an outbox row holds."""
         return cls(to=row["recipient"], subject=row["subject"], text=row["text_body"], html=row["html_body"],
-                   message_id=row["message_id"], to_name=row["recipient_name"] or "",
-                   headers=dict(row.get("headers") or {}))
+                   message_id=row["message_id"], headers=dict(row.get("headers") or {}))
 
 
 def _answer(code: int, text: bytes | str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("created", "edited", "updated", "resolved")
+from outages.records.model import RECORD_KINDS
 
 
 class WebhookSettingError(ValueError):
@@ -22,7 +22,7 @@ class Webhook:
     name: str
     url: str
     secret: str
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] = RECORD_KINDS
 
 
 def parse_webhooks(raw: Any) -> dict[str, Webhook]:
@@ -41,9 +41,9 @@ def parse_webhooks(raw: Any) -> dict[str, Webhook]:
             raise WebhookSettingError(f"{where}.url: expected an http(s) URL, got {url!r}")
         if len(secret) < 16:
             raise WebhookSettingError(f"{where}.secret: expected a shared secret of at least 16 characters")
-        kinds = item.get("kinds", list(KINDS))
-        bad = [k for k in kinds if k not in KINDS] if isinstance(kinds, list) else [kinds]
+        kinds = item.get("kinds", list(RECORD_KINDS))
+        bad = [k for k in kinds if k not in RECORD_KINDS] if isinstance(kinds, list) else [kinds]
         if bad:
-            raise WebhookSettingError(f"{where}.kinds: unknown kind(s) {bad}; known: {', '.join(KINDS)}")
+            raise WebhookSettingError(f"{where}.kinds: unknown kind(s) {bad}; known: {', '.join(RECORD_KINDS)}")
         out[name] = Webhook(name=name, url=url, secret=secret, kinds=tuple(kinds))
     return out
