@@ -79,3 +79,9 @@ def any_long(value: Any, limit: int | None) -> bool:
     if isinstance(value, (list, tuple)):
         return any(any_long(item, limit) for item in value)
     return False
+
+
+def clip(text: str, width: int) -> str:
+    """Cut to `width` characters, the last one «…», wherever the cut falls: a CLI table's column, a sheet cell's
+    verdict, a piece of a post. Reading text is shortened at a word by `shorten`."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + MARKER

@@ -13,7 +13,7 @@ from rows import emergency, planned, table, update
 from smtp_peer import DIRECTORY
 
 from outages.officials.sender import deliver_pending
-from outages.officials.words import span, tel, when
+from outages.officials.words import reader_time, span, tel
 from outages.records.sync import sync
 from outages.settings import load
 
@@ -45,7 +45,7 @@ def kyiv(text: str) -> datetime:
     (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), kyiv("29.03.2026 10:00"), "з", "сьогодні з 04:30"),
 ])
 def test_a_time_names_the_readers_day_in_the_city(moment, reader, prep, expected):
-    assert when(moment, KYIV, reader.astimezone(KYIV).date(), prep) == expected
+    assert reader_time(moment, KYIV, reader.astimezone(KYIV).date(), prep) == expected
 
 
 @pytest.mark.parametrize(("start", "end", "expected"), [

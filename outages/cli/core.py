@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from outages import db
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
+from outages.display import clip
 from outages.gcpause import collector_paused
 from outages.records import timeliness as report
 from outages.records import verdict
@@ -192,8 +193,7 @@ def _status_uk(record: queries.RecordView) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clip(" ".join(text.split()), width)
 
 
 @cli.group("report")

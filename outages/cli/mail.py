@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
 from outages.cli.words import MESSAGE_KIND, OUTBOX_STATUS, ROLE, word
+from outages.display import clip
 from outages.officials import directory as directory_mod
 from outages.officials import relay
 from outages.officials.directory_check import check as check_directory
@@ -167,8 +168,7 @@ def _row_json(row, attempts, tz) -> dict:  # noqa: ANN001
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clip(" ".join(text.split()), width)
 
 
 @cli.group("directory")

@@ -19,7 +19,7 @@ from outages.officials.directory import Recipient
 from outages.officials.messages import message_id, record_context, render
 from outages.officials.options import MailOptions
 from outages.officials.schedule import overdue_step
-from outages.officials.words import reader_day, span, tel, when
+from outages.officials.words import reader_day, reader_time, span, tel
 from outages.records.model import Kind
 from outages.records.views import records_by_number
 from outages.schema import digest_items, outbox
@@ -35,10 +35,12 @@ def state_line(record, tz, today) -> str:  # noqa: ANN001
     """The record's current state in one phrase, its times relative to the reader's day."""
     emergency = record.kind is Kind.EMERGENCY
     if record.status == "resolved":
-        done = when(record.resolved_at, tz, today)
+        done = reader_time(record.resolved_at, tz, today)
         return ("ліквідовано" if emergency else "завершено") + (f", {done}" if done else "")
     if emergency:
-        return f"триває, термін {when(record.expected_end, tz, today, 'до')}" if record.expected_end else "триває"
+        if not record.expected_end:
+            return "триває"
+        return f"триває, термін {reader_time(record.expected_end, tz, today, 'до')}"
     return f"заплановано {span(record.event_at, record.expected_end, tz, today)}"
 
 

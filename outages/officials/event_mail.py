@@ -20,7 +20,7 @@ from outages.officials.directory import check_address
 from outages.officials.messages import message_id, record_context, render, short_time
 from outages.officials.options import MailOptions, mail_options
 from outages.officials.routing import RELAY_ROLES, recipients_for
-from outages.officials.words import reader_day, when
+from outages.officials.words import reader_day, reader_time
 from outages.records.history import states
 from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import EventView, RecordView, histories, records_by_number
@@ -159,10 +159,10 @@ def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settin
     old = instant(data.get("old_expected_end"))
     new = instant(data.get("new_expected_end"))
     return {
-        "old_end": when(old, tz, today), "new_end": when(new, tz, today) if new else "",
+        "old_end": reader_time(old, tz, today), "new_end": reader_time(new, tz, today) if new else "",
         # «до завтра 09:00 (було 20:00)»: the old time names its day only when it differs from the new one's.
-        "new_end_short": when(new, tz, today, "до") if new else "—",
-        "old_end_short": short_time(old, tz, new) if new else when(old, tz, today),
+        "new_end_short": reader_time(new, tz, today, "до") if new else "—",
+        "old_end_short": short_time(old, tz, new) if new else reader_time(old, tz, today),
     }
 
 
@@ -183,7 +183,7 @@ def _show(value: Any, settings: Settings, now: datetime) -> str:
         return ", ".join(map(str, value))
     moment = instant(value) if isinstance(value, str) and len(value) >= 19 and value[4] == "-" else None
     if moment is not None:
-        return when(moment, settings.tz, reader_day(now, settings.tz))
+        return reader_time(moment, settings.tz, reader_day(now, settings.tz))
     return {"emergency": "аварійна ситуація", "planned": "планові роботи", "active": "активний",
             "resolved": "ліквідовано"}.get(str(value), one_line(value))
 

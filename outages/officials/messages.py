@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from outages.display import current_cap, shorten_all
 from outages.officials.directory import ROLE_UK, Recipient
 from outages.officials.routing import CONTACT_ROLES
-from outages.officials.words import reader_day, span, tel, when
+from outages.officials.words import reader_day, reader_time, span, tel
 from outages.records.model import Kind
 from outages.records.views import RecordView
 from outages.text import clean, one_line
@@ -143,13 +143,13 @@ def record_context(record: RecordView, tz: ZoneInfo, recipient: Recipient | None
         "summary": record.summary,
         "cause": record.cause,
         "impact": record.impact,
-        "event_at": when(record.event_at, tz, today),
-        "expected_end": when(record.expected_end, tz, today),
-        "end_short": when(record.expected_end, tz, today, "до") if record.expected_end else "—",
-        "start_short": when(record.event_at, tz, today, "з") if record.event_at else "—",
+        "event_at": reader_time(record.event_at, tz, today),
+        "expected_end": reader_time(record.expected_end, tz, today),
+        "end_short": reader_time(record.expected_end, tz, today, "до") if record.expected_end else "—",
+        "start_short": reader_time(record.event_at, tz, today, "з") if record.event_at else "—",
         "span": span(record.event_at, record.expected_end, tz, today),
-        "recorded_at": when(record.first_recorded_at, tz, today),
-        "resolved_at": when(record.resolved_at, tz, today),
+        "recorded_at": reader_time(record.first_recorded_at, tz, today),
+        "resolved_at": reader_time(record.resolved_at, tz, today),
         "deadline": record.deadline.describe(),
         "deadline_met": record.deadline.met,
         "contact": contact,

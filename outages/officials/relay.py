@@ -20,7 +20,7 @@ from outages.officials.directory import ROLE_UK
 from outages.officials.messages import message_id, record_context, render
 from outages.officials.options import MailOptions
 from outages.officials.routing import CONTACT_ROLES, recipients_for
-from outages.officials.words import reader_day, when
+from outages.officials.words import reader_day, reader_time
 from outages.records.views import get_record
 from outages.schema import outbox, relay_confirmations
 from outages.settings import Settings
@@ -181,7 +181,8 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         context.update(links(options, record.number, message.recipient, message.role, relay=True,
                              now=message.created_at))
         context.update(minutes=round(minutes(between(message.sent_at, now))),
-                       deadline_at=when(message.sent_at + options.relay_escalation, tz, reader_day(now, tz), "до"),
+                       deadline_at=reader_time(message.sent_at + options.relay_escalation, tz, reader_day(now, tz),
+                                               "до"),
                        role=message.role)
         rows.append(new_row(
             dedup_key=f"relay-reminder:{message.id}", kind="relay_reminder", recipient=message.recipient,
@@ -207,7 +208,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         if record is None or record.status == "resolved":
             continue
         missing = [{"name": m.recipient_name, "email": m.recipient, "role_uk": ROLE_UK.get(m.role, m.role),
-                    "sent_at": when(m.sent_at, tz, today)} for m in messages]
+                    "sent_at": reader_time(m.sent_at, tz, today)} for m in messages]
         escalated += [m.id for m in messages]
         for control in recipients_for("relay_escalation", record, settings):
             context = record_context(record, tz, control, options.public_url, settings.city_name, now=now,

@@ -29,7 +29,7 @@ def day_word(moment: datetime, tz: ZoneInfo, today: date) -> str:
     return day.strftime("%d.%m") if day.year == today.year else day.strftime("%d.%m.%Y")
 
 
-def when(moment: datetime | None, tz: ZoneInfo, today: date, prep: str = "") -> str:
+def reader_time(moment: datetime | None, tz: ZoneInfo, today: date, prep: str = "") -> str:
     """«сьогодні о 20:00», with a preposition «сьогодні до 20:00» / «завтра з 09:00» / «30.11 до 20:00»;
     empty for no time (templates say «не вказано»)."""
     if moment is None:
@@ -42,12 +42,12 @@ def span(start: datetime | None, end: datetime | None, tz: ZoneInfo, today: date
     """Works from start to end: «завтра з 09:00 до 17:00» on one day, «30.11 з 09:00, 02.12 до 17:00» across
     days."""
     if start is None:
-        return when(end, tz, today, "до")
+        return reader_time(end, tz, today, "до")
     if end is None:
-        return when(start, tz, today, "з")
+        return reader_time(start, tz, today, "з")
     if start.astimezone(tz).date() == end.astimezone(tz).date():
-        return f"{when(start, tz, today, 'з')} до {end.astimezone(tz):%H:%M}"
-    return f"{when(start, tz, today, 'з')}, {when(end, tz, today, 'до')}"
+        return f"{reader_time(start, tz, today, 'з')} до {end.astimezone(tz):%H:%M}"
+    return f"{reader_time(start, tz, today, 'з')}, {reader_time(end, tz, today, 'до')}"
 
 
 def reader_day(now: datetime, tz: ZoneInfo) -> date:

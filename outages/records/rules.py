@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from outages.records.model import Action, Deadline, Kind, Submission
 from outages.records.parse import FORM_FIELD_UK
-from outages.records.verdict import TIME_FORMAT, quote, when
+from outages.records.verdict import TIME_FORMAT, quote, typed_time
 from outages.settings import Rules
 from outages.times import UTC, between, fmt, hours, minutes
 
@@ -86,14 +86,16 @@ def _time_order(sub: Submission, rules: Rules) -> list[str]:
     if sub.kind is Kind.EMERGENCY and sub.event_at and sub.recorded_at:
         if between(sub.recorded_at, sub.event_at) > skew:
             errors.append(
-                f"Час настання аварії ({when(sub.event_at)}) пізніший за час внесення ({when(sub.recorded_at)}):"
+                f"Час настання аварії ({typed_time(sub.event_at)}) пізніший за час внесення"
+                f" ({typed_time(sub.recorded_at)}):"
                 f" аварія не може статися в майбутньому — вкажіть час, коли вона сталася, не пізніше"
-                f" {when(sub.recorded_at)}"
+                f" {typed_time(sub.recorded_at)}"
             )
     if sub.event_at and sub.expected_end and between(sub.event_at, sub.expected_end) < timedelta(0):
         errors.append(
-            f"Термін ліквідації ({when(sub.expected_end)}) раніший за час настання події ({when(sub.event_at)}):"
-            f" вкажіть термін, не раніший за {when(sub.event_at)}"
+            f"Термін ліквідації ({typed_time(sub.expected_end)}) раніший за час настання події"
+            f" ({typed_time(sub.event_at)}):"
+            f" вкажіть термін, не раніший за {typed_time(sub.event_at)}"
         )
     return errors
 
@@ -101,8 +103,8 @@ def _time_order(sub: Submission, rules: Rules) -> list[str]:
 def update_problems(sub: Submission, event_at: datetime) -> list[str]:
     """An update's new expected end must not precede the record's event."""
     if sub.expected_end is not None and between(event_at, sub.expected_end) < timedelta(0):
-        event = when(event_at.astimezone(sub.expected_end.tzinfo))  # the store may hand it back in UTC
-        return [f"Новий термін ліквідації ({when(sub.expected_end)}) раніший за час настання події ({event}):"
+        event = typed_time(event_at.astimezone(sub.expected_end.tzinfo))  # the store may hand it back in UTC
+        return [f"Новий термін ліквідації ({typed_time(sub.expected_end)}) раніший за час настання події ({event}):"
                 f" вкажіть термін, не раніший за {event}"]
     return []
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
+from outages.display import clip
 from outages.records.model import Action, Deadline
 from outages.settings import Rules
 from outages.text import fold, one_line
@@ -42,7 +43,7 @@ def quote(value: object) -> str:
     return f"«{inner}»"
 
 
-def when(moment: datetime) -> str:
+def typed_time(moment: datetime) -> str:
     """A time as the dispatcher types it (ДД.ММ.РРРР ГГ:ХХ), in the zone it carries (the city's)."""
     return moment.strftime("%d.%m.%Y %H:%M")
 
@@ -92,14 +93,14 @@ def text(decision: Decision, rules: Rules) -> str:
     said = _text(decision, rules)
     if decision.status == "accepted" and decision.notes:  # «вулицю «…» не знайдено в довіднику міста»
         said = "; ".join([said, *decision.notes])
-        said = said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"
+        said = clip(said, MAX_LENGTH)
     return said
 
 
 def _text(decision: Decision, rules: Rules) -> str:
     if decision.status != "accepted":
         said = "Відхилено: " + "; ".join(decision.errors or ["причину не вказано"])
-        return said if len(said) <= MAX_LENGTH else said[: MAX_LENGTH - 1] + "…"
+        return clip(said, MAX_LENGTH)
     number = decision.record
     if decision.action is Action.UPDATE:
         return f"Прийнято: оновлення №{number}"

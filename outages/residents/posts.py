@@ -9,6 +9,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from outages.display import clip
 from outages.officials.messages import short_time
 from outages.records.model import Kind
 from outages.records.views import RecordView
@@ -20,10 +21,7 @@ PIECE = 700
 
 
 def _t(value: object, limit: int = PIECE) -> str:
-    text = clean(value)
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return escape(text, quote=False)
+    return escape(clip(clean(value), limit), quote=False)
 
 
 def record_url(public_url: str, number: int) -> str:
