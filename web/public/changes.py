@@ -20,13 +20,13 @@ from functools import lru_cache
 from sqlalchemy import Connection
 
 from outages.records.history import states
-from outages.records.model import Kind
+from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import EventView, RecordView, histories
 from outages.settings import Settings
 from outages.text import clean
 from outages.times import fmt
 
-PUBLIC_KINDS = ("created", "edited", "updated", "resolved")
+PUBLIC_KINDS = RECORD_KINDS  # every change of a record is public; breach and overdue events are not
 
 # Characters XML 1.0 cannot carry at all, even escaped; `clean` already drops the control characters.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from outages.records.model import RECORD_KINDS
+
 _INSTANT = {
     "type": "string", "format": "date-time",
     # Always in the city's zone, with its offset (never "Z").
@@ -171,7 +173,7 @@ _DOCUMENT: dict[str, Any] = {
                 "required": ["id", "kind", "at", "revision", "changed", "cap_url"],
                 "properties": {
                     "id": {"type": "integer"},
-                    "kind": {"type": "string", "enum": ["created", "edited", "updated", "resolved"]},
+                    "kind": {"type": "string", "enum": list(RECORD_KINDS)},
                     "at": {"$ref": "#/components/schemas/Instant"},
                     "revision": {"type": "integer", "minimum": 1},
                     "changed": {
