@@ -33,5 +33,6 @@ def at_time(start: datetime, env: dict[str, str]) -> dict[str, str]:
         pytest.skip("libfaketime is not installed (`make tools` installs it)")
     stamp = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     # "@stamp": start there and tick. The stamp is read in the process's zone, so the process gets TZ=UTC (the
-    # hub works in the city's zone from its settings, never from TZ).
-    return dict(env, LD_PRELOAD=found[0], FAKETIME=f"@{stamp}", TZ="UTC")
+    # hub works in the city's zone from its settings, never from TZ). The monotonic clock stays real: a faked one
+    # makes every timed wait of Python's threads (sem_clockwait) wait for ever.
+    return dict(env, LD_PRELOAD=found[0], FAKETIME=f"@{stamp}", FAKETIME_DONT_FAKE_MONOTONIC="1", TZ="UTC")

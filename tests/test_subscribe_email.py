@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from rows import emergency, planned, table
 from sqlalchemy import select
 
@@ -96,6 +97,21 @@ def test_sign_up_confirm_one_mail_one_click_unsubscribe(app, engine, mail_settin
     expand_due(engine, mail_settings, NOW + timedelta(minutes=10))
     deliver_mail(engine, mail_settings, NOW + timedelta(minutes=11))
     assert len(mails_to(smtp_peer, OLENA)) == 2
+
+
+def test_one_send_after_a_sync_delivers_the_subscribers_news_with_the_officials_mail(app, engine, mail_settings,
+                                                                                   smtp_peer, run_cli):
+    client = app.test_client()
+    subscribe(client)
+    deliver_mail(engine, mail_settings, NOW)
+    client.post(link(mails_to(smtp_peer, OLENA)[0], "confirm"))
+    sync(engine, table(emergency(addresses="вул. Соборна, 12-20")), mail_settings, NOW)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=True):  # the CLI reads the real clock
+        result = run_cli("send")
+    assert result.exit_code == 0, result.output
+    assert "підписникам додано до черги (queued for subscribers) 1" in result.output
+    assert [m["Subject"] for m in mails_to(smtp_peer, OLENA)][1:] == ["Аварія: Водопостачання — Соборна 14"]
+    assert "лишається в черзі (remaining) 0" in result.output
 
 
 def test_the_answer_does_not_tell_whether_an_address_is_known(app, engine, mail_settings):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -153,3 +153,20 @@ def test_the_sheet_shows_what_check_json_says_for_the_demo_and_every_rejection(l
         said = {row["row"]: row["verdict"] for row in json.loads(result.output)["rows"]}
         assert said == {n: text for n, text in sheet.items() if text}
     assert sum(text.startswith("Відхилено: ") for text in sheet.values()) >= len(REJECTED)
+
+
+def test_an_edited_row_is_judged_against_its_first_entry_in_the_citys_time():
+    # The store hands the first entry back in UTC (12:05:33 UTC is 14:05 in Kyiv); the dispatcher edits the row,
+    # moving the event after it. The verdict names both times as the sheet shows them, in Kyiv.
+    state = _known("new")
+    stored = state.submissions["row:2"]
+    state.submissions["row:2"] = KnownSubmission(
+        id=stored.id, row_key=stored.row_key, content_hash=stored.content_hash, status=stored.status,
+        action=stored.action, record_number=1, first_recorded_at=datetime(2026, 11, 22, 12, 5, 33, tzinfo=UTC),
+        verdict=stored.verdict)
+    rows = table(emergency(event_at="22.11.2026 15:00", recorded_at="22.11.2026 16:00"))
+    the_plan = plan(rows, read_table(rows, SETTINGS), state, SETTINGS)
+    assert the_plan.verdict(the_plan.decisions[0]) == (
+        "Відхилено: Час настання аварії (22.11.2026 15:00) пізніший за час внесення (22.11.2026 14:05):"
+        " аварія не може статися в майбутньому — вкажіть час, коли вона сталася, не пізніше 22.11.2026 14:05;"
+        " Запис №1 залишено без змін")

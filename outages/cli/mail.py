@@ -35,6 +35,7 @@ pass_ctx = click.make_pass_decorator(Context)
 def send_command(ctx: Context, catch_dir: str | None) -> None:
     """Drain the outbox once / Надіслати повідомлення з черги."""
     from outages.officials.sender import deliver_pending
+    from outages.residents.fanout import expand_due
 
     engine = ctx.ready_engine()
     settings = ctx.settings
@@ -49,13 +50,16 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         catcher = Catcher(Path(catch_dir), port=0).start()
         settings = settings.with_values(smtp_host="127.0.0.1", smtp_port=catcher.port, smtp_tls="none",
                                         smtp_user="")
+    # Subscribers' messages are written first, so that this one send delivers their mail too.
+    fanned_out = expand_due(engine, settings, ctx.now())
     try:
         counts = deliver_pending(engine, settings, ctx.now())
     finally:
         if catcher is not None:
             catcher.stop()
-    # Residents' channels: subscribers' fan-out, the Telegram channel and bot, webhooks (docs/subscriptions.md).
+    # Residents' channels: the Telegram channel and bot, webhooks (docs/subscriptions.md).
     residents = deliver_residents(engine, settings, ctx.now())
+    residents["residents"]["queued"] += fanned_out
     residents_failed = 0
     for channel, c in residents.items():
         if channel == "residents":

@@ -366,7 +366,7 @@ def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: 
         if sub.action is Action.NEW:
             errors = _new(decision, sub, known, state, settings)
         else:
-            errors = _follow_up(decision, sub, known, state)
+            errors = _follow_up(decision, sub, known, state, settings)
     if errors:
         decision.status, decision.change, decision.errors = "rejected", "rejected", errors
         decision.deadline = None
@@ -408,7 +408,8 @@ def _open_records(executor: str, state: State) -> str:
     return verdict.open_records(executor, numbers)
 
 
-def _follow_up(decision: Decision, sub: Submission, known: KnownSubmission | None, state: State) -> list[str]:
+def _follow_up(decision: Decision, sub: Submission, known: KnownSubmission | None, state: State,
+               settings: Settings) -> list[str]:
     number = sub.reference
     assert number is not None and sub.action is not None
     record = state.records.get(number)
@@ -422,7 +423,7 @@ def _follow_up(decision: Decision, sub: Submission, known: KnownSubmission | Non
     resolved_by_this_row = known is not None and known.record_number == number and known.action == Action.RESOLVE
     if record.status == "resolved" and not resolved_by_this_row:
         return [f"Повідомлення №{number} уже закрито як ліквідоване — про нову подію надішліть нове повідомлення"]
-    errors = rules.update_problems(sub, record.event_at)
+    errors = rules.update_problems(sub, record.event_at, settings.tz)
     if errors:
         return errors
     decision.status, decision.record = "accepted", number

@@ -42,7 +42,7 @@ def problems(sub: Submission, rules: Rules, now: datetime | None = None, tz: tzi
                 f"Для нового повідомлення номер не вказують (вказано {quote(sub.reference)}): його присвоює хаб."
                 " Щоб змінити запис, оберіть дію «Оновлення»"
             )
-        errors.extend(_time_order(sub, rules))
+        errors.extend(_time_order(sub, rules, tz))
     else:
         if sub.reference is None and "reference" not in sub.invalid:
             errors.append(f"Для дії «{sub.action.uk}» вкажіть номер повідомлення, який присвоїв хаб")
@@ -80,31 +80,31 @@ def _when(moment: datetime, tz: tzinfo) -> str:
     return f"«{fmt(moment, tz)}»"
 
 
-def _time_order(sub: Submission, rules: Rules) -> list[str]:
+def _time_order(sub: Submission, rules: Rules, tz: tzinfo) -> list[str]:
     errors = []
     skew = timedelta(minutes=rules.clock_skew_minutes)
     if sub.kind is Kind.EMERGENCY and sub.event_at and sub.recorded_at:
         if between(sub.recorded_at, sub.event_at) > skew:
             errors.append(
-                f"Час настання аварії ({typed_time(sub.event_at)}) пізніший за час внесення"
-                f" ({typed_time(sub.recorded_at)}):"
+                f"Час настання аварії ({typed_time(sub.event_at, tz)}) пізніший за час внесення"
+                f" ({typed_time(sub.recorded_at, tz)}):"
                 f" аварія не може статися в майбутньому — вкажіть час, коли вона сталася, не пізніше"
-                f" {typed_time(sub.recorded_at)}"
+                f" {typed_time(sub.recorded_at, tz)}"
             )
     if sub.event_at and sub.expected_end and between(sub.event_at, sub.expected_end) < timedelta(0):
         errors.append(
-            f"Термін ліквідації ({typed_time(sub.expected_end)}) раніший за час настання події"
-            f" ({typed_time(sub.event_at)}):"
-            f" вкажіть термін, не раніший за {typed_time(sub.event_at)}"
+            f"Термін ліквідації ({typed_time(sub.expected_end, tz)}) раніший за час настання події"
+            f" ({typed_time(sub.event_at, tz)}):"
+            f" вкажіть термін, не раніший за {typed_time(sub.event_at, tz)}"
         )
     return errors
 
 
-def update_problems(sub: Submission, event_at: datetime) -> list[str]:
+def update_problems(sub: Submission, event_at: datetime, tz: tzinfo) -> list[str]:
     """An update's new expected end must not precede the record's event."""
     if sub.expected_end is not None and between(event_at, sub.expected_end) < timedelta(0):
-        event = typed_time(event_at.astimezone(sub.expected_end.tzinfo))  # the store may hand it back in UTC
-        return [f"Новий термін ліквідації ({typed_time(sub.expected_end)}) раніший за час настання події ({event}):"
+        event = typed_time(event_at, tz)  # the store hands it back in UTC
+        return [f"Новий термін ліквідації ({typed_time(sub.expected_end, tz)}) раніший за час настання події ({event}):"
                 f" вкажіть термін, не раніший за {event}"]
     return []
 

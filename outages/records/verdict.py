@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -43,9 +43,10 @@ def quote(value: object) -> str:
     return f"«{inner}»"
 
 
-def typed_time(moment: datetime) -> str:
-    """A time as the dispatcher types it (ДД.ММ.РРРР ГГ:ХХ), in the zone it carries (the city's)."""
-    return moment.strftime("%d.%m.%Y %H:%M")
+def typed_time(moment: datetime, tz: tzinfo) -> str:
+    """A time as the dispatcher types it (ДД.ММ.РРРР ГГ:ХХ), in the city's zone: a time read back from the store
+    (an edited row's entry, a record's event) comes in UTC and must not be shown so."""
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
 def choices(names: Iterable[str]) -> str:
