@@ -63,6 +63,14 @@ def test_relay_names_roles_and_message_kinds_in_ukrainian(run_cli, tmp_path, mon
     assert not re.search(r"\s(district_duty|created)\s", row)  # never a bare code
 
 
+@pytest.mark.parametrize("number", ["99", "0", "99999999999"])
+def test_relay_of_a_record_that_does_not_exist_says_so_and_fails(run_cli, tmp_path, number):
+    assert _sent_demo_row(run_cli, tmp_path).exit_code == 0
+    shown = run_cli("relay", number)
+    assert shown.exit_code == 1
+    assert f"Помилка / Error: запису №{number} немає / no record №{number}" in shown.output
+
+
 def test_status_after_a_sync_is_ukrainian_first(run_cli, tmp_path):
     assert _sent_demo_row(run_cli, tmp_path).exit_code == 0
     shown = run_cli("status").output.splitlines()

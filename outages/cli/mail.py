@@ -19,7 +19,7 @@ from outages.officials import relay
 from outages.officials.directory_check import check as check_directory
 from outages.officials.options import mail_options
 from outages.residents.lanes import deliver_once as deliver_residents
-from outages.schema import delivery_attempts, outbox
+from outages.schema import delivery_attempts, outbox, records
 from outages.settings import LOCAL_CONFIG, SettingsError
 from outages.tables import text_table
 from outages.times import fmt
@@ -233,7 +233,11 @@ def relay_command(ctx: Context, record: int) -> None:
     engine = ctx.ready_engine()
     tz = ctx.settings.tz
     with engine.connect() as conn:
-        rows = relay.state(conn, record)
+        known = 0 < record < 2**31 and conn.execute(
+            select(records.c.number).where(records.c.number == record)).first() is not None
+        rows = relay.state(conn, record) if known else []
+    if not known:
+        fail(f"запису №{record} немає / no record №{record}", code=1)
     if not rows:
         click.echo(f"Запис №{record}: повідомлень із підтвердженням передачі немає")
         return
