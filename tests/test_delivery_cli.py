@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from rows import emergency, table
 from smtp_peer import SmtpPeer
 
@@ -100,3 +101,28 @@ def test_status_says_when_nobody_is_sending_the_mail(engine, mail_settings, smtp
             " запустіть `outages run` або `outages send`") in shown.output
     assert run_cli("send").exit_code == 0
     assert "НІХТО НЕ НАДСИЛАЄ" not in run_cli("status").output
+
+
+DEPUTY_HOURLY = [{"email": "deputy@example.org", "name": "Заступник", "role": "deputy"},
+                 {"email": "press@example.org", "name": "Пресслужба", "role": "press"}]
+
+
+@pytest.mark.parametrize("directory", [DEPUTY_HOURLY])
+@pytest.mark.parametrize("notify_toml", ['[delivery]\ndeputy = "hourly"\npress = "daily"\n'])
+def test_status_counts_the_changes_waiting_for_a_digest(engine, mail_settings, smtp_peer, run_cli, directory,
+                                                        notify_toml):
+    from rows import planned, update
+
+    from outages.officials.sender import deliver_pending
+
+    now = datetime(2026, 11, 22, 18, 10, tzinfo=KYIV)
+    works = planned(recorded_at="22.11.2026 17:00", event_at="26.11.2026 09:00", expected_end="26.11.2026 17:00")
+    sync(engine, table(emergency(), works, update(1)), mail_settings, now)
+    deliver_pending(engine, mail_settings, now)
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):  # the CLI reads the real clock
+        shown = run_cli("status")
+    assert shown.exit_code == 0, shown.output
+    # Both hear of the new emergency at once; its update and the planned works wait: 2 for each.
+    assert ("Зведення / digests: чекають змін / changes waiting 4 для адресатів / for recipients 2,"
+            " перше зведення / first digest 22.11.2026 19:00") in shown.output
+    assert "Пошта в черзі / mail due: 0" in shown.output

@@ -14,6 +14,7 @@ from outages import db, redact
 from outages import worker as hub_worker
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
+from outages.officials import digest
 from outages.officials.options import mail_options
 from outages.options import load_checked
 from outages.residents.lanes import channel_state
@@ -97,6 +98,8 @@ def status_command(ctx: Context, as_json: bool) -> None:
         state["configured_source"] = None
     state["telegram_channel"] = channel_state(engine, ctx.settings)
     state["mail"] = _mail_state(ctx, engine)
+    with engine.connect() as conn:
+        state["digests"] = digest.pending(conn)
     if as_json:
         click.echo(json.dumps(state, ensure_ascii=False, indent=1))
         return
@@ -126,6 +129,11 @@ def status_command(ctx: Context, as_json: bool) -> None:
     push = f", останній / last {_when(state['last_push'], tz)}" if state["last_push"] else ""
     click.echo(f"Push-запити в черзі / pushes pending: {state['pushes_pending']}{push}")
     _echo_mail(state["mail"], tz)
+    if state["digests"]["items"]:
+        waiting = state["digests"]
+        click.echo(f"Зведення / digests: чекають змін / changes waiting {waiting['items']} для адресатів / for"
+                   f" recipients {waiting['recipients']}, перше зведення / first digest"
+                   f" {_when(waiting['next_due'], tz)}")
     _echo_channel(state["telegram_channel"], tz)
 
 

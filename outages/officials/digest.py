@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, distinct, func, select, update
 
 from outages.delivery.queue import new_row, queue
 from outages.officials.directory import Recipient
@@ -116,3 +116,13 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
             continue
         made += 1
     return made
+
+
+def pending(conn: Connection) -> dict[str, Any]:
+    """For `outages status`: the changes waiting for an hourly or daily digest (not yet in any mail), how many
+    recipients they are for, and when the first of those digests is due."""
+    items, recipients, next_due = conn.execute(
+        select(func.count(), func.count(distinct(digest_items.c.recipient)), func.min(digest_items.c.due_at))
+        .where(digest_items.c.outbox_id.is_(None))).one()
+    return {"items": items or 0, "recipients": recipients or 0,
+            "next_due": next_due.isoformat() if next_due else None}
