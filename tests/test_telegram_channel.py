@@ -172,3 +172,16 @@ def test_a_post_cut_short_by_a_killed_worker_is_flagged_as_maybe_twice(engine, t
     assert len(bot_api.chat(CHANNEL)) == 2
     listing = run_cli("outbox").output
     assert "⚠ МОЖЛИВО ДВІЧІ / maybe twice" in listing and "перевірте канал" in listing
+
+
+@pytest.mark.parametrize("failure, says", [
+    (None, "✓ Telegram: бот / bot @city_outages_bot відповідає / answers, канал / channel " + CHANNEL),
+    ((401, "Unauthorized"), "✗ Telegram: Telegram: Unauthorized — перевірте OUTAGES_TELEGRAM_BOT_TOKEN"),
+])
+def test_doctor_asks_the_bot_api_whether_the_token_works(tg_settings, bot_api, run_cli, failure, says):
+    if failure:
+        bot_api.fail("getMe", *failure)
+    out = run_cli("doctor")
+    assert says in out.output, out.output
+    assert TOKEN not in out.output  # the token is a secret: never printed
+    assert ("getMe", {}) in bot_api.calls

@@ -72,7 +72,10 @@ def test_doctor_says_all_is_well(live, run_cli):
             " часовий пояс / time zone Europe/Kyiv") in out.output
     assert "✓ заголовки стовпців / column headers" in out.output
     assert "! стовпці хабу / hub columns: буде створено" in out.output
-    assert "Усе гаразд / all good" in out.output
+    assert "✓ Telegram: вимкнено: OUTAGES_TELEGRAM_BOT_TOKEN не задано" in out.output
+    # Warnings are counted, never followed by «all good» (public_url, secret_key, hook_secret, SMTP, hub columns).
+    assert out.output.endswith("\nПрацює, але є попередження / works, with warnings: 5 (позначені «!» / marked «!»)\n")
+    assert "Усе гаразд" not in out.output
     assert live.fake.calls(live.email) == ["spreadsheets.get", "spreadsheets.values.get"]  # nothing written
 
 

@@ -14,12 +14,14 @@ from outages import db, redact
 from outages import worker as hub_worker
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
+from outages.delivery.peer import PeerError
 from outages.officials import digest
 from outages.officials.options import mail_options
 from outages.options import load_checked
 from outages.residents.lanes import channel_state
 from outages.settings import SettingsError
 from outages.times import fmt
+from outages.transports.telegram import BotApi, telegram_options
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -200,12 +202,13 @@ def _when(iso: str | None, tz) -> str:  # noqa: ANN001
               " / Check this source instead of the configured one.")
 def doctor_command(source: str | None) -> None:
     """Check settings, credentials, sheet access, headers, database, mail server / Перевірити налаштування."""
-    problems = 0
+    problems = warnings = 0
 
     def say(ok: bool, what: str, detail: str = "", warning: bool = False) -> None:
-        nonlocal problems
+        nonlocal problems, warnings
         mark = "✓" if ok and not warning else ("!" if ok else "✗")
         problems += 0 if ok else 1
+        warnings += 1 if ok and warning else 0
         click.echo(f"{mark} {what}" + (f": {detail}" if detail else ""))
 
     try:
@@ -222,10 +225,36 @@ def doctor_command(source: str | None) -> None:
     for check in check_source(settings, source):
         say(check.ok, check.what, check.detail, check.warning)
     _check_smtp(settings, say)
+    _check_telegram(settings, say)
     if problems:
-        click.echo(f"\nПроблем / problems: {problems}")
+        click.echo(f"\nПроблем / problems: {problems}" + (f", попереджень / warnings: {warnings}" if warnings else ""))
         raise SystemExit(1)
+    if warnings:
+        click.echo(f"\nПрацює, але є попередження / works, with warnings: {warnings} (позначені «!» / marked «!»)")
+        return
     click.echo("\nУсе гаразд / all good")
+
+
+def _check_telegram(settings, say) -> None:  # noqa: ANN001
+    """The bot's token works (getMe), and a channel is named for the posts."""
+    options = telegram_options(settings)
+    if not options.token:
+        say(True, "Telegram", "вимкнено: OUTAGES_TELEGRAM_BOT_TOKEN не задано — ні каналу, ні бота / off: no token")
+        return
+    api = BotApi(options)
+    try:
+        me = api.call("getMe", {})
+    except PeerError as exc:
+        say(False, "Telegram", f"{exc} — перевірте OUTAGES_TELEGRAM_BOT_TOKEN / check the bot's token")
+        return
+    finally:
+        api.close()
+    bot = f"бот / bot @{(me or {}).get('username', '?')} відповідає / answers"
+    if options.channel:
+        say(True, "Telegram", f"{bot}, канал / channel {options.channel}")
+    else:
+        say(True, "Telegram", f"{bot}; OUTAGES_TELEGRAM_CHANNEL не задано — постів у канал немає / no channel set",
+            warning=True)
 
 
 def _quiet_gaps(settings) -> list[tuple[str, str]]:  # noqa: ANN001
