@@ -3,6 +3,7 @@ change, nothing for other houses, nothing after /stop; updates handled once."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,14 +102,21 @@ def test_start_address_status_one_message_per_matching_change_then_stop(engine, 
 def test_several_addresses_list_and_remove_one(engine, bot_settings, bot_api):
     olena = Resident(bot_api, engine, bot_settings, OLENA)
     olena.say("Соборна 14")
-    [second] = olena.say("Садова 3")
-    assert "За адресою «вул. Садова, 3» зараз усе працює" in second
+    olena.say("Садова 3")
+    [second] = olena.say("Фалеєвська 5")
+    assert "За адресою «вул. Фалеєвська, 5» зараз усе працює" in second
     [listing] = olena.say("/list")
-    assert "1. Соборна 14 — прибрати: /remove_1" in listing and "2. Садова 3 — прибрати: /remove_2" in listing
-    [removed] = olena.say("/remove_1")
+    commands = dict(re.findall(r"\d+\. (.+?) — прибрати: (/remove_\d+)", listing))
+    assert list(commands) == ["Соборна 14", "Садова 3", "Фалеєвська 5"]
+    [removed] = olena.say(commands["Соборна 14"])
     assert "Адресу «Соборна 14» прибрано" in removed
+    # Tapping the old list's commands again: the first removes nothing more, the third still means Фалеєвська.
+    [again] = olena.say(commands["Соборна 14"])
+    assert "Такої адреси у списку немає" in again
+    [removed] = olena.say(commands["Фалеєвська 5"])
+    assert "Адресу «Фалеєвська 5» прибрано" in removed
     [listing] = olena.say("/list")
-    assert "1. Садова 3" in listing and "Соборна" not in listing
+    assert "1. Садова 3" in listing and "Соборна" not in listing and "Фалеєвська" not in listing
     olena.now = NOW + timedelta(minutes=5)
     sync(engine, table(emergency(addresses="вул. Соборна, 14")), bot_settings, olena.now)
     assert olena.news() == []

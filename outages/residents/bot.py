@@ -103,7 +103,9 @@ def _list(conn: Connection, chat_id: str) -> str:
         return "У вас немає підписок. Напишіть адресу, щоб підписатися."
     lines = ["Ваші адреси:"]
     for index, sub in enumerate(mine, start=1):
-        lines.append(f"{index}. {escape(sub.address, quote=False)} — прибрати: /remove_{index}")
+        # The command names the subscription, not its place in the list: an old /remove_N from an earlier list
+        # still removes the address it was shown beside (or nothing), never the one that moved into its place.
+        lines.append(f"{index}. {escape(sub.address, quote=False)} — прибрати: /remove_{sub.id}")
     lines.append("/stop — відписатися від усіх")
     return "\n".join(lines)
 
@@ -111,9 +113,9 @@ def _list(conn: Connection, chat_id: str) -> str:
 def _remove(conn: Connection, chat_id: str, command: str, now: datetime) -> str:
     mine = store.active(conn, "telegram", chat_id)
     number = command.removeprefix("/remove").lstrip("_")
-    if not number.isdigit() or not 1 <= int(number) <= len(mine):
+    sub = next((s for s in mine if number.isdigit() and s.id == int(number)), None)
+    if sub is None:
         return "Такої адреси у списку немає. /list — ваші адреси."
-    sub = mine[int(number) - 1]
     store.unsubscribe(conn, sub.id, now)
     return f"Адресу «{escape(sub.address, quote=False)}» прибрано. /list — ваші адреси."
 
