@@ -12,6 +12,7 @@ from outages.places.addresses import AddressQuery
 from outages.records.model import Kind
 from outages.records.views import RecordView
 
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = {"uk": ("пн", "вт", "ср", "чт", "пт", "сб", "нд"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 _WORDS = {
     "uk": {
@@ -20,6 +21,7 @@ _WORDS = {
         "nothing_now": "зараз нічого не вимкнено",
         "planned": "заплановано: {items}",
         "nothing_planned": "планових робіт не заплановано",
+        "nothing_else_planned": "інших планових робіт не заплановано",
         "until": "до {when}",
         "no_end": "термін не вказано",
         "overdue": "термін минув {when}, новий не повідомлено",
@@ -37,6 +39,7 @@ _WORDS = {
         "nothing_now": "nothing is off now",
         "planned": "planned: {items}",
         "nothing_planned": "no planned works",
+        "nothing_else_planned": "no other planned works",
         "until": "until {when}",
         "no_end": "no time to fix given",
         "overdue": "time to fix passed {when}, no new one given",
@@ -60,11 +63,12 @@ def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, t
     if query.house is None:
         return None
 
-    def when(moment: datetime) -> str:
+    def at_time(moment: datetime) -> str:
         local = moment.astimezone(tz)
         days = _DAYS["en" if lang == "en" else "uk"]
-        return words["at_time"].format(day=days[local.weekday()], date=local.strftime("%d.%m"),
-                                       time=local.strftime("%H:%M"))
+        # «6 Dec» in English: 06.12 reads as the 12th of June to many readers of English.
+        date = f"{local.day} {_MONTHS_EN[local.month - 1]}" if lang == "en" else local.strftime("%d.%m")
+        return words["at_time"].format(day=days[local.weekday()], date=date, time=local.strftime("%H:%M"))
 
     def kind(record: RecordView) -> str:
         return f"{words['emergency' if record.kind is Kind.EMERGENCY else 'works']}, " + words["number"].format(
@@ -78,15 +82,18 @@ def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, t
             if record.expected_end is None:
                 end = words["no_end"]
             elif record.expected_end < now:
-                end = words["overdue"].format(when=when(record.expected_end))
+                end = words["overdue"].format(when=at_time(record.expected_end))
             else:
-                end = words["until"].format(when=when(record.expected_end))
+                end = words["until"].format(when=at_time(record.expected_end))
             off.append(f"{name} ({kind(record)}) — {end}")
         else:
-            span = (words["from_to"].format(start=when(record.event_at), end=when(record.expected_end))
-                    if record.expected_end else words["from"].format(start=when(record.event_at)))
+            span = (words["from_to"].format(start=at_time(record.event_at), end=at_time(record.expected_end))
+                    if record.expected_end else words["from"].format(start=at_time(record.event_at)))
             coming.append(f"{name} ({kind(record)}) — {span}")
+    # Works under way are said among what is off now: then "no planned works" would contradict the line.
+    works_now = any(r.kind is Kind.PLANNED and r.event_at <= now for r in active)
+    none_coming = words["nothing_else_planned" if works_now else "nothing_planned"]
     parts = [words["now"].format(items="; ".join(off)) if off else words["nothing_now"],
-             words["planned"].format(items="; ".join(coming)) if coming else words["nothing_planned"]]
+             words["planned"].format(items="; ".join(coming)) if coming else none_coming]
     return words["at"].format(address=query.label) + " " + ". ".join(
         [parts[0], parts[1][0].upper() + parts[1][1:]]) + "."
