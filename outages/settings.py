@@ -18,6 +18,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from outages.places import streets
 from outages.records.catalog import Catalog, Entry
+from outages.setting_types import (
+    coerce,
+    db_timeout,
+    display_chars,
+    duration_hours,
+    number,
+    smtp_tls,
+    text,
+    whole_number,
+    yes_no,
+)
 
 T = TypeVar("T")
 
@@ -42,122 +53,64 @@ class Setting:
         return ENV_PREFIX + self.key.upper()
 
 
-def _bool(text: str) -> bool:
-    folded = str(text).strip().lower()
-    if folded in {"1", "true", "yes", "on"}:
-        return True
-    if folded in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError(f"expected true/false, got {text!r}")
-
-
-def _int(text: str) -> int:
-    return int(str(text).strip())
-
-
-def _display_chars(text: str) -> int:
-    """A field's longest shown text: long enough for a real summary, no longer than a sheet cell can be."""
-    value = _int(text)
-    if not 100 <= value <= 50_000:
-        raise ValueError(f"expected 100…50000 characters, got {value}")
-    return value
-
-
-def _db_timeout(text: str) -> float:
-    """Long enough for a year's first sync (its longest statement takes a few seconds), short enough that a held
-    lock or a hung server frees the worker, the pages and the CLI within minutes."""
-    value = float(str(text).strip())
-    if value != 0 and not 5 <= value <= 3600:
-        raise ValueError(f"expected 0 (no limit) or 5…3600 seconds, got {text!r}")
-    return value
-
-
-def _float(text: str) -> float:
-    return float(str(text).strip())
-
-
-def _str(text: str) -> str:
-    return str(text)
-
-
-def _smtp_tls(text: str) -> str:
-    folded = str(text).strip().lower()
-    if folded not in ("none", "starttls", "ssl"):
-        raise ValueError(f"expected none, starttls or ssl, got {text!r}")
-    return folded
-
-
-def _duration_hours(text: str) -> float:
-    """A duration in hours: `24h`, `90m`, `2d`, `3600s`, or a bare number of hours."""
-    folded = str(text).strip().lower().replace(" ", "")
-    units = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0}
-    scale = units.get(folded[-1:], None)
-    number = folded[:-1] if scale is not None else folded
-    try:
-        hours = float(number) * (scale or 1.0)
-    except ValueError:
-        raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {text!r}") from None
-    if hours <= 0:
-        raise ValueError(f"expected a positive duration, got {text!r}")
-    return hours
-
-
 # Every scalar setting the hub knows. Environment variable = OUTAGES_ + KEY in upper case.
 SETTINGS: list[Setting] = [
-    Setting("timezone", _str, "The city's time zone (IANA name). All times are shown and compared in it."),
-    Setting("database_url", _str, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
+    Setting("timezone", text, "The city's time zone (IANA name). All times are shown and compared in it."),
+    Setting("database_url", text, "SQLAlchemy URL of the store; SQLite file by default, postgresql://… for PostgreSQL.",
             secret=True),
-    Setting("database_timeout", _db_timeout, "Seconds one PostgreSQL statement may run or wait for a lock before it "
+    Setting("database_timeout", db_timeout, "Seconds one PostgreSQL statement may run or wait for a lock before it "
             "is given up (statement_timeout, lock_timeout); connecting waits at most 10 s and a dead server is "
             "noticed by TCP keepalives within a minute. 0: no limit. Migrations (`outages init`) are never limited; "
             "SQLite waits at most 30 s for its write lock."),
-    Setting("city_name", _str, "The city's name, shown on pages and in messages."),
-    Setting("city_name_en", _str, "The city's name in English, for the English pages (the Ukrainian name if empty)."),
+    Setting("city_name", text, "The city's name, shown on pages and in messages."),
+    Setting("city_name_en", text, "The city's name in English, for the English pages (the Ukrainian name if empty)."),
     # Live sync with the Google Form's response sheet (sheets/, outages/worker.py; docs/sheets.md).
-    Setting("source", _str, "Default source of `outages sync` and `outages run`: gsheet:KEY[#WORKSHEET], a published "
+    Setting("source", text, "Default source of `outages sync` and `outages run`: gsheet:KEY[#WORKSHEET], a published "
             "CSV URL, or a file. Empty: gsheet:OUTAGES_SHEETS_KEY."),
-    Setting("google_credentials", _str, "The service account's JSON key (or a path to it); usually given as a file "
+    Setting("google_credentials", text, "The service account's JSON key (or a path to it); usually given as a file "
             "in OUTAGES_GOOGLE_CREDENTIALS_FILE.", secret=True),
-    Setting("sheets_key", _str, "Key of the form's response spreadsheet (the part of its URL between /d/ and /edit)."),
-    Setting("sheets_worksheet", _str, "Title of the responses worksheet; empty: the first sheet."),
-    Setting("sheets_api_url", _str, "Base URL of the Sheets API (a test server can stand in for Google's)."),
-    Setting("sheets_number_header", _str, "Header of the hub's column with the record number, written back."),
-    Setting("sheets_status_header", _str, "Header of the hub's column with each row's verdict, written back."),
-    Setting("sheets_timeout", _float, "Seconds to wait for the Sheets API (read timeout; connect at most 10)."),
-    Setting("sheets_retries", _int, "Retries of a Sheets request after 408/429/5xx, a timeout or a token failure."),
-    Setting("sheets_backoff", _float, "First wait before a retry, seconds; doubled each time, with jitter."),
-    Setting("sync_interval", _float, "Seconds between two syncs of `outages run`."),
-    Setting("sync_lock_seconds", _float, "How long a worker's sync lock lasts if the worker dies holding it."),
-    Setting("publish_dir", _str, "`outages run` also writes the static site here after each change (and every 5 min)."),
-    Setting("hook_secret", _str, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),
+    Setting("sheets_key", text, "Key of the form's response spreadsheet (the part of its URL between /d/ and /edit)."),
+    Setting("sheets_worksheet", text, "Title of the responses worksheet; empty: the first sheet."),
+    Setting("sheets_api_url", text, "Base URL of the Sheets API (a test server can stand in for Google's)."),
+    Setting("sheets_number_header", text, "Header of the hub's column with the record number, written back."),
+    Setting("sheets_status_header", text, "Header of the hub's column with each row's verdict, written back."),
+    Setting("sheets_timeout", number, "Seconds to wait for the Sheets API (read timeout; connect at most 10)."),
+    Setting("sheets_retries", whole_number, "Retries of a Sheets request after 408/429/5xx, a timeout or a token "
+            "failure."),
+    Setting("sheets_backoff", number, "First wait before a retry, seconds; doubled each time, with jitter."),
+    Setting("sync_interval", number, "Seconds between two syncs of `outages run`."),
+    Setting("sync_lock_seconds", number, "How long a worker's sync lock lasts if the worker dies holding it."),
+    Setting("publish_dir", text, "`outages run` also writes the static site here after each change (and every 5 min)."),
+    Setting("hook_secret", text, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),
     # Officials' mail over SMTP (outages/officials, outages/transports/smtp.py; docs/notifications.md).
-    Setting("smtp_host", _str, "SMTP server the hub sends through (default 127.0.0.1, the demo's "
+    Setting("smtp_host", text, "SMTP server the hub sends through (default 127.0.0.1, the demo's "
             "`outages mailcatcher`)."),
-    Setting("smtp_port", _int, "SMTP port (default 1025 with tls none, 587 with starttls, 465 with ssl)."),
-    Setting("smtp_tls", _smtp_tls, "Transport security: none, starttls or ssl (default none)."),
-    Setting("smtp_user", _str, "SMTP login; empty: no login (a local relay)."),
-    Setting("smtp_password", _str, "SMTP password; usually from OUTAGES_SMTP_PASSWORD_FILE.", secret=True),
-    Setting("mail_from", _str, "Sender of the hub's e-mail, `Name <address>` or an address."),
-    Setting("public_url", _str, "Base URL of the hub's site, for links in e-mail (relay confirmation, record pages)."),
-    Setting("secret_key", _str, "Key that signs links in e-mail (relay confirmation); without it no links are sent.",
+    Setting("smtp_port", whole_number, "SMTP port (default 1025 with tls none, 587 with starttls, 465 with ssl)."),
+    Setting("smtp_tls", smtp_tls, "Transport security: none, starttls or ssl (default none)."),
+    Setting("smtp_user", text, "SMTP login; empty: no login (a local relay)."),
+    Setting("smtp_password", text, "SMTP password; usually from OUTAGES_SMTP_PASSWORD_FILE.", secret=True),
+    Setting("mail_from", text, "Sender of the hub's e-mail, `Name <address>` or an address."),
+    Setting("public_url", text, "Base URL of the hub's site, for links in e-mail (relay confirmation, record pages)."),
+    Setting("secret_key", text, "Key that signs links in e-mail (relay confirmation); without it no links are sent.",
             secret=True),
-    Setting("mail_give_up", _duration_hours, "How long a message is retried before it is marked failed: 24h, 90m, "
+    Setting("mail_give_up", duration_hours, "How long a message is retried before it is marked failed: 24h, 90m, "
             "2d or a number of hours (default 24h)."),
-    Setting("mail_reporters", _bool, "Also mail the form's e-mail address: the record number, or why the row was "
+    Setting("mail_reporters", yes_no, "Also mail the form's e-mail address: the record number, or why the row was "
             "rejected (default false)."),
-    Setting("display_max_chars", _display_chars, "Longest text of one field (summary, cause, impact, addresses, an "
+    Setting("display_max_chars", display_chars, "Longest text of one field (summary, cause, impact, addresses, an "
             "update) shown on public pages, feeds, the API and in e-mail; longer text is cut at a word with «…». The "
             "store keeps the full text."),
     # Residents' channels (docs/subscriptions.md).
-    Setting("telegram_bot_token", _str, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
+    Setting("telegram_bot_token", text, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
             secret=True),
-    Setting("telegram_channel", _str, "The city's Telegram channel (@name or -100… id) the bot posts every public "
+    Setting("telegram_channel", text, "The city's Telegram channel (@name or -100… id) the bot posts every public "
             "record to; empty: no channel posts."),
-    Setting("telegram_api_url", _str, "Base URL of the Telegram Bot API (a test server can stand in for it)."),
-    Setting("quiet_hours", _str, "City-time hours when residents get no planned-works news (emergencies still go), "
+    Setting("telegram_api_url", text, "Base URL of the Telegram Bot API (a test server can stand in for it)."),
+    Setting("quiet_hours", text, "City-time hours when residents get no planned-works news (emergencies still go), "
             "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
-    Setting("subscribe_limit", _int, "Sign-ups one client address may make per hour on /subscribe (default 5)."),
-    Setting("hotline", _str, "The contact centre's hotline, shown in every message to officials as a tel: link."),
+    Setting("subscribe_limit", whole_number, "Sign-ups one client address may make per hour on /subscribe "
+            "(default 5)."),
+    Setting("hotline", text, "The contact centre's hotline, shown in every message to officials as a tel: link."),
 ]
 
 # Settings a city gives only in its TOML file, and the shape of each. Their defaults, where they have any, are in
@@ -274,10 +227,7 @@ def mask(key: str, value: Any) -> str:
 
 
 def _columns(raw: Mapping[str, Any]) -> dict[str, str]:
-    unknown = set(raw) - set(FIELDS)
-    if unknown:
-        raise SettingsError(f"columns: unknown field(s) {sorted(unknown)}; known: {', '.join(FIELDS)}")
-    columns = {}
+    columns = {}  # a field the hub does not know was refused by check_file
     for field_name in FIELDS:
         header = raw.get(field_name)
         if not isinstance(header, str) or not header.strip():
@@ -394,7 +344,7 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
                 continue
             origin = sources.get(setting.key, "default")
         try:
-            data[setting.key] = _coerce(setting, raw)
+            data[setting.key] = coerce(setting.type, raw)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{setting.env} ({origin}): {exc}") from exc
         sources[setting.key] = origin
@@ -428,24 +378,6 @@ def check_file(overrides: Mapping[str, Any], base: Mapping[str, Any], path: Path
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-# The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.
-_NUMBERS = {_int: "a whole number", _display_chars: "a whole number", _float: "a number",
-            _db_timeout: "a number of seconds"}
-
-
-def _coerce(setting: Setting, raw: Any) -> Any:
-    if isinstance(raw, str):
-        return setting.type(raw)
-    if setting.type is _bool and isinstance(raw, bool):
-        return raw
-    numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
-    whole = setting.type in (_int, _display_chars)
-    if setting.type in _NUMBERS and numeric and (not whole or float(raw).is_integer()):
-        return setting.type(str(int(raw)) if whole else str(raw))  # TOML numbers go through the same checks
-    expected = {_bool: "true/false", **_NUMBERS}.get(setting.type, "text")
-    raise ValueError(f"expected {expected}, got {raw!r}")
 
 
 def _from_env(setting: Setting, environ: Mapping[str, str]) -> tuple[str | None, str]:

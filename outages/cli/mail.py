@@ -20,7 +20,7 @@ from outages.officials.directory_check import check as check_directory
 from outages.officials.options import mail_options
 from outages.residents.lanes import deliver_once as deliver_residents
 from outages.schema import delivery_attempts, outbox, records
-from outages.settings import LOCAL_CONFIG, SettingsError
+from outages.settings import LOCAL_CONFIG
 from outages.tables import text_table
 from outages.times import fmt
 
@@ -38,11 +38,7 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     from outages.residents.fanout import expand_due
 
     engine = ctx.ready_engine()
-    settings = ctx.settings
-    try:
-        mail_options(settings)
-    except SettingsError as exc:
-        fail(f"налаштування / setting {exc}")
+    settings = ctx.settings  # checked when they loaded, mail options included
     catcher = None
     if catch_dir:
         from outages.transports.catcher import Catcher

@@ -44,11 +44,7 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     redact.install()  # a published sheet's token or a password in a URL never reaches the log
-    engine = ctx.ready_engine()
-    try:
-        mail_options(ctx.settings)  # the mail lane reads them: a bad [notify] value stops the start, named
-    except SettingsError as exc:
-        fail(f"налаштування / setting {exc}")
+    engine = ctx.ready_engine()  # the settings, mail options included, were checked when they loaded
     stop = threading.Event()
     try:
         src = open_source(source, ctx.settings, stop=stop)
@@ -144,11 +140,8 @@ def _mail_state(ctx: Context, engine) -> dict:  # noqa: ANN001
 
     from outages.delivery.drain import state as delivery_state
 
-    try:
-        options = mail_options(ctx.settings)
-        timeout, drain_every = options.smtp_timeout, options.drain_interval + options.drain_budget
-    except SettingsError:
-        timeout, drain_every = 30.0, 125.0
+    options = mail_options(ctx.settings)
+    timeout, drain_every = options.smtp_timeout, options.drain_interval + options.drain_budget
     # Longer than two command timeouts without an answer: not a slow reply any more, the server is holding on.
     state = delivery_state(engine, ctx.now(), stall_after=timedelta(seconds=2 * timeout))
     # Due mail older than a drain's interval and budget (and a minute more) with nothing in progress: no worker
@@ -300,11 +293,7 @@ def _check_smtp(settings, say) -> None:  # noqa: ANN001
         say(True, "поштовий сервер / mail server", "не налаштовано (OUTAGES_SMTP_HOST) / not configured",
             warning=True)
         return
-    try:
-        options = replace(mail_options(settings), smtp_timeout=10)
-    except SettingsError as exc:
-        say(False, "поштовий сервер / mail server", f"налаштування / setting {exc}")
-        return
+    options = replace(mail_options(settings), smtp_timeout=10)
     where = f"{options.host}:{options.port}"
     transport = SmtpTransport(options)
     try:

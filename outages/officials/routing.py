@@ -78,7 +78,8 @@ def in_portfolio(recipient: Recipient, service: str, districts: Iterable[str] = 
     return not (recipient.districts and districts and not set(recipient.districts) & set(districts))
 
 
-def matches(recipient: Recipient, record: RecordView, districts: Iterable[str], streets: Streets) -> bool:
+def matches(recipient: Recipient, record: RecordView, districts: Iterable[str], named: frozenset[str],
+            streets: Streets) -> bool:
     """Whether the record concerns this recipient, whatever the role (roles are chosen by `routing`)."""
     if recipient.services and record.service not in recipient.services:
         return False
@@ -88,7 +89,6 @@ def matches(recipient: Recipient, record: RecordView, districts: Iterable[str], 
         return False
     if recipient.role == "hoa_head" and recipient.streets and record.addresses.strip():
         # Buildings known: only the HOA heads of the named streets. No addresses: the whole district is affected.
-        named = street_keys(record.addresses, streets)
         return any(street_keys(street, streets) & named for street in recipient.streets)
     return True
 
@@ -99,9 +99,10 @@ def recipients_for(kind: str, record: RecordView, settings: Settings,
     roles, the role that must confirm the relay wins, so the message carries the link."""
     roles = routing(settings)[kind]
     affected = tuple(districts) if districts is not None else record.districts
+    named = street_keys(record.addresses, settings.streets)  # the record's streets, read once for everyone
     chosen: dict[str, Recipient] = {}
     for recipient in sorted(load(settings), key=lambda r: (r.role not in RELAY_ROLES, ROLES.index(r.role))):
-        if recipient.role in roles and matches(recipient, record, affected, settings.streets):
+        if recipient.role in roles and matches(recipient, record, affected, named, settings.streets):
             chosen.setdefault(recipient.email.lower(), recipient)
     return list(chosen.values())
 

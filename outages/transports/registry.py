@@ -42,4 +42,5 @@ def transports(settings: Settings, lane: str) -> list[Transport]:
 
 def transport(settings: Settings, channel: str) -> Transport | None:
     """One medium's transport (None: not set up here)."""
-    return next(medium.transport(settings) for medium in MEDIA if medium.channel == channel)
+    (medium,) = (medium for medium in MEDIA if medium.channel == channel)
+    return medium.transport(settings)

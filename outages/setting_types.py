@@ -1,0 +1,86 @@
+"""Reading one scalar setting: each type's reader (text from an environment variable, or a TOML value) and the
+check of its range, with a message that says what was expected. The settings themselves: outages/settings.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def yes_no(text: str) -> bool:
+    folded = str(text).strip().lower()
+    if folded in {"1", "true", "yes", "on"}:
+        return True
+    if folded in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {text!r}")
+
+
+def whole_number(text: str) -> int:
+    return int(str(text).strip())
+
+
+def display_chars(text: str) -> int:
+    """A field's longest shown text: long enough for a real summary, no longer than a sheet cell can be."""
+    value = whole_number(text)
+    if not 100 <= value <= 50_000:
+        raise ValueError(f"expected 100…50000 characters, got {value}")
+    return value
+
+
+def db_timeout(text: str) -> float:
+    """Long enough for a year's first sync (its longest statement takes a few seconds), short enough that a held
+    lock or a hung server frees the worker, the pages and the CLI within minutes."""
+    value = float(str(text).strip())
+    if value != 0 and not 5 <= value <= 3600:
+        raise ValueError(f"expected 0 (no limit) or 5…3600 seconds, got {text!r}")
+    return value
+
+
+def number(text: str) -> float:
+    return float(str(text).strip())
+
+
+def text(value: str) -> str:
+    return str(value)
+
+
+def smtp_tls(text: str) -> str:
+    folded = str(text).strip().lower()
+    if folded not in ("none", "starttls", "ssl"):
+        raise ValueError(f"expected none, starttls or ssl, got {text!r}")
+    return folded
+
+
+def duration_hours(text: str) -> float:
+    """A duration in hours: `24h`, `90m`, `2d`, `3600s`, or a bare number of hours."""
+    folded = str(text).strip().lower().replace(" ", "")
+    units = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0}
+    scale = units.get(folded[-1:], None)
+    number = folded[:-1] if scale is not None else folded
+    try:
+        hours = float(number) * (scale or 1.0)
+    except ValueError:
+        raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {text!r}") from None
+    if hours <= 0:
+        raise ValueError(f"expected a positive duration, got {text!r}")
+    return hours
+
+
+# The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.
+_NUMBERS = {whole_number: "a whole number", display_chars: "a whole number", number: "a number",
+            db_timeout: "a number of seconds"}
+
+
+def coerce(reader: Callable[[str], Any], raw: Any) -> Any:
+    """`raw` (text, or a TOML value) read by `reader`; ValueError says what was expected."""
+    if isinstance(raw, str):
+        return reader(raw)
+    if reader is yes_no and isinstance(raw, bool):
+        return raw
+    numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    whole = reader in (whole_number, display_chars)
+    if reader in _NUMBERS and numeric and (not whole or float(raw).is_integer()):
+        return reader(str(int(raw)) if whole else str(raw))  # TOML numbers go through the same checks
+    expected = {yes_no: "true/false", **_NUMBERS}.get(reader, "text")
+    raise ValueError(f"expected {expected}, got {raw!r}")
