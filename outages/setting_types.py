@@ -3,6 +3,7 @@ check of its range, with a message that says what was expected. The settings the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,20 @@ def smtp_tls(text: str) -> str:
     if folded not in ("none", "starttls", "ssl"):
         raise ValueError(f"expected none, starttls or ssl, got {text!r}")
     return folded
+
+
+_BOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}bot", re.IGNORECASE)
+
+
+def bot_name(text: str) -> str:
+    """A Telegram bot's public user name, `@city_outages_bot` (the @ may be left out): 5 to 32 letters, digits and
+    underscores ending in «bot», as BotFather allows; empty: none. Kept with its @."""
+    name = str(text).strip().removeprefix("@")
+    if not name:
+        return ""
+    if not _BOT_NAME.fullmatch(name):
+        raise ValueError(f"expected the bot's user name, such as @city_outages_bot, got {text!r}")
+    return "@" + name
 
 
 def duration_hours(text: str) -> float:

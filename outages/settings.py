@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from outages.places import streets
 from outages.records.catalog import Catalog, Entry
 from outages.setting_types import (
+    bot_name,
     coerce,
     db_timeout,
     display_chars,
@@ -104,13 +105,16 @@ SETTINGS: list[Setting] = [
     Setting("telegram_bot_token", text, "The Telegram bot's token from BotFather; empty: no channel posts, no bot.",
             secret=True),
     Setting("telegram_channel", text, "The city's Telegram channel (@name or -100… id) the bot posts every public "
-            "record to; empty: no channel posts."),
+            "record to; empty: no channel posts. An @name is linked from every page."),
+    Setting("telegram_bot_name", bot_name, "The bot's public user name (@city_outages_bot), linked from every page "
+            "for residents to subscribe in Telegram; empty: no link. The token alone does not say it."),
     Setting("telegram_api_url", text, "Base URL of the Telegram Bot API (a test server can stand in for it)."),
     Setting("quiet_hours", text, "City-time hours when residents get no planned-works news (emergencies still go), "
             "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
     Setting("subscribe_limit", whole_number, "Sign-ups one client address may make per hour on /subscribe "
             "(default 5)."),
-    Setting("hotline", text, "The contact centre's hotline, shown in every message to officials as a tel: link."),
+    Setting("hotline", text, "The contact centre's hotline, shown in every message to officials and on every page "
+            "as a tel: link."),
 ]
 
 # Settings a city gives only in its TOML file, and the shape of each. Their defaults, where they have any, are in

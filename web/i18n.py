@@ -125,6 +125,14 @@ EN: dict[str, str] = {
         "This is a static copy of the site; it is refreshed after every change of the data.",
     "Сторінку не знайдено.": "Page not found.",
     "Такої сторінки або запису немає.": "There is no such page or record.",
+    # the resident's ways to hear of outages (web/follow.py)
+    "Сповіщення": "Get notified",
+    "Як дізнаватися про аварії": "How to hear about outages",
+    "Листи за вашою адресою": "E-mail for your address",
+    "Telegram-бот": "Telegram bot",
+    "Telegram-канал": "Telegram channel",
+    "Гаряча лінія": "Hotline",
+    "Повідомляти мене про цю адресу": "Tell me about this address",
 }
 
 

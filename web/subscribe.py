@@ -1,7 +1,9 @@
 """E-mail subscriptions by address: sign-up, confirmation, one-click unsubscribe (RFC 8058), a page to manage one.
 
-- `GET /subscribe` a form; `POST /subscribe` answers the same page whether the e-mail is known or not (nobody
-  learns who subscribed) and queues a confirmation mail through the outbox. Sign-ups are limited per client.
+- `GET /subscribe` a form (`?address=` fills the address in: a search answer's «Повідомляти мене про цю адресу»
+  links here with the house it answered for); `POST /subscribe` answers the same page whether the e-mail is known
+  or not (nobody learns who subscribed) and queues a confirmation mail through the outbox. Sign-ups are limited per
+  client.
 - `GET /subscribe/confirm/<token>` shows a button and changes nothing (mail scanners fetch links); the button
   POSTs to the same URL, which confirms. The token is signed and expires in 24 hours.
 - `POST /subscribe/unsubscribe/<token>` unsubscribes at once, whether the body is RFC 8058's
@@ -21,11 +23,12 @@ from outages.residents.audience import locate
 from outages.residents.mail import confirmation_row
 from outages.schema import outbox
 from web import hub
+from web.public.pages import presenter
 
 bp = Blueprint("subscribe", __name__)
 
-# No script at all; the page's own inline style; forms post only here.
-SUBSCRIBE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+# No script at all; the site's own stylesheet and icon; forms post only here.
+SUBSCRIBE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
                  "frame-ancestors 'none'")
 
 
@@ -51,13 +54,16 @@ def _services() -> list[str]:
 
 
 def _page(name: str, status: int = 200, **context):  # noqa: ANN003, ANN202
-    return render_template(f"subscribe/{name}.html", city=hub().settings.city_name, **context), status
+    # In the site's frame (templates/base.html): the presenter gives it the reader's language.
+    return render_template(f"subscribe/{name}.html", p=presenter(), changed_at=None, **context), status
 
 
 @bp.get("/subscribe")
 def form():  # noqa: ANN201
     _secret()
-    return _page("form", services=_services(), values={}, errors=[])
+    # Filled in, never acted on: a GET only shows the form (the link may come from anywhere).
+    address = " ".join(request.args.get("address", "").split())[:store.ADDRESS_MAX]
+    return _page("form", services=_services(), values={"address": address}, errors=[])
 
 
 @bp.post("/subscribe")
