@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from outages.places import latin
 from outages.places.streets import TYPES, Streets, fuzzy_keys, split_type
 from outages.text import clean
 
@@ -230,9 +231,11 @@ def _spans(parts: list[str]) -> list[Span]:
     return spans
 
 
-def _suffix(match: re.Match[str]) -> str:
+def _suffix(match: re.Match[str], letters: dict[int, Any] = _LATIN_LOOKALIKES) -> str:
+    """«а», «/1», «к2»: a Latin letter is the Cyrillic one it looks like, or (`letters`, for a search typed in
+    Latin) the one it romanises («12b» is 12б)."""
     letter, fraction, building = match.group(2), match.group(3), match.group(4)
-    out = (letter or "").casefold().translate(_LATIN_LOOKALIKES)
+    out = (letter or "").casefold().translate(letters).translate(_LATIN_LOOKALIKES)
     if fraction:
         out += "/" + fraction
     if building:
@@ -255,8 +258,8 @@ def _item(name: str, streets: Streets, unknown: list[str], whole: bool, spans: l
 # ---- reading a resident's search ----------------------------------------------------------------------------
 
 def parse_query(text: str, streets: Streets, other_streets: dict[str, str] | None = None) -> AddressQuery:
-    """«Потьомкінська 130», «вул. Соборна, 14», «Фалеевская 5», «Соборна»: the streets it may mean and the
-    house. `other_streets` (key -> name) are streets records name that the catalogue does not know."""
+    """«Потьомкінська 130», «вул. Соборна, 14», «Фалеевская 5», «Соборна», «Soborna 14»: the streets it may mean
+    and the house. `other_streets` (key -> name) are streets records name that the catalogue does not know."""
     typed = " ".join(clean(text).replace(",", " ").split())
     if not typed:
         return AddressQuery(text="")
@@ -264,7 +267,8 @@ def parse_query(text: str, streets: Streets, other_streets: dict[str, str] | Non
     street, houses = _name_and_houses(typed)
     found_house = _HOUSE.search(_NOISE.sub(" ", houses)) if houses else None
     if found_house:
-        name, house, suffix = street, int(found_house.group(1)), _suffix(found_house)
+        letters = latin.HOUSE_LETTERS if latin.is_latin(split_type(street)[1]) else _LATIN_LOOKALIKES
+        name, house, suffix = street, int(found_house.group(1)), _suffix(found_house, letters)
     found = streets.candidates(name)
     keys = [s.key for s in found]
     names = [s.full_name for s in found]

@@ -4,6 +4,8 @@ Residents and dispatchers type a street any way they know it: any case, with or 
 apostrophe look-alikes, in Russian («Фалеевская»), under a former name («Радянська»), or with a typo
 («Потьомкинська»). Each spelling is reduced to a *skeleton* (no type word, no apostrophes or soft signs, the
 letters Ukrainian and Russian spell differently folded together), and skeletons are compared with rapidfuzz.
+A name typed in Latin letters («Soborna», «vul. Potiomkinska») is compared the same way with the catalogue's
+names romanised (outages/places/latin.py); a name with any Cyrillic letter never is.
 """
 
 from __future__ import annotations
@@ -15,26 +17,29 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from outages.places import latin
 from outages.text import fold
 
-# Street-type words (Ukrainian, Russian and English spellings and abbreviations) -> the canonical abbreviation.
+# Street-type words (Ukrainian, Russian, English and romanised spellings and abbreviations) -> the canonical
+# abbreviation.
 TYPES: dict[str, str] = {}
 for _canonical, _spellings in {
-    "вул.": ("вулиця", "вул", "ул", "улица", "street", "st"),
-    "просп.": ("проспект", "просп", "пр-т", "пр-кт", "пр", "avenue", "ave"),
-    "пров.": ("провулок", "пров", "переулок", "пер"),
-    "бульв.": ("бульвар", "бульв", "бул", "б-р"),
-    "пл.": ("площа", "пл", "площадь"),
-    "узвіз": ("узвіз", "спуск"),
-    "шосе": ("шосе", "шоссе"),
-    "наб.": ("набережна", "наб", "набережная"),
-    "майдан": ("майдан",),
-    "тупик": ("тупик",),
-    "проїзд": ("проїзд", "проезд"),
-    "сквер": ("сквер",),
-    "парк": ("парк",),
-    "алея": ("алея", "аллея"),
-    "мкр.": ("мікрорайон", "микрорайон", "мкр", "мікр"),
+    "вул.": ("вулиця", "вул", "ул", "улица", "street", "st", "str", "vul", "vulytsia", "vulytsya", "ul", "ulitsa"),
+    "просп.": ("проспект", "просп", "пр-т", "пр-кт", "пр", "avenue", "ave", "av", "prosp", "prospekt", "prospect",
+               "pr-t", "pr"),
+    "пров.": ("провулок", "пров", "переулок", "пер", "lane", "ln", "prov", "provulok", "per", "pereulok"),
+    "бульв.": ("бульвар", "бульв", "бул", "б-р", "boulevard", "blvd", "bulv", "bulvar"),
+    "пл.": ("площа", "пл", "площадь", "square", "sq", "pl", "ploshcha"),
+    "узвіз": ("узвіз", "спуск", "uzviz", "descent"),
+    "шосе": ("шосе", "шоссе", "highway", "shose"),
+    "наб.": ("набережна", "наб", "набережная", "embankment", "nab", "naberezhna"),
+    "майдан": ("майдан", "maidan"),
+    "тупик": ("тупик", "tupyk"),
+    "проїзд": ("проїзд", "проезд", "proizd", "passage"),
+    "сквер": ("сквер", "skver"),
+    "парк": ("парк", "park"),
+    "алея": ("алея", "аллея", "alley", "aleia"),
+    "мкр.": ("мікрорайон", "микрорайон", "мкр", "мікр", "mkr", "mikroraion", "microdistrict"),
 }.items():
     for _spelling in _spellings:
         TYPES[_spelling] = _canonical
@@ -110,14 +115,47 @@ class Match:
     known: bool
 
 
+class _Names:
+    """Spellings reduced to keys (Cyrillic skeletons, or Latin keys), and the streets each key names."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[Street]] = {}
+        self.choices: dict[int, str] = {}
+        self.owners: list[Street] = []
+
+    def add(self, bone: str, street: Street) -> None:
+        owners = self.by_key.setdefault(bone, [])
+        if street not in owners:
+            owners.append(street)
+        self.choices[len(self.owners)] = bone
+        self.owners.append(street)
+
+    def find(self, bone: str, loose: bool) -> list[Street]:
+        """The streets of this exact key, else those at the best fuzzy score (all of them, when tied)."""
+        exact = self.by_key.get(bone)
+        if exact:
+            return list(exact)
+        scorer = fuzz.token_set_ratio if loose else fuzz.ratio
+        found = process.extract(bone, self.choices, scorer=scorer, score_cutoff=CUTOFF, limit=None)
+        if not found:
+            return []
+        best = max(score for _, score, _ in found)
+        out: list[Street] = []
+        for _, score, index in found:
+            street = self.owners[index]
+            if score == best and street not in out:
+                out.append(street)
+        return out
+
+
 @dataclass(frozen=True)
 class Streets:
-    """The catalogue: finds a typed street by its name or an alias, exactly or within CUTOFF."""
+    """The catalogue: finds a typed street by its name or an alias, exactly or within CUTOFF; a resident's search
+    in Latin letters by the names romanised."""
 
     entries: tuple[Street, ...] = ()
-    _by_skeleton: dict[str, list[Street]] = field(default_factory=dict, compare=False, repr=False)
-    _choices: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
-    _owners: list[Street] = field(default_factory=list, compare=False, repr=False)
+    _names: _Names = field(default_factory=_Names, compare=False, repr=False)
+    _latin: _Names = field(default_factory=_Names, compare=False, repr=False)  # built here, once per catalogue
     _resolved: dict[str, "Match"] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -128,13 +166,11 @@ class Streets:
             seen[street.key] = street
             for spelling in (street.name, *street.aliases):
                 bone = skeleton(spelling)
-                if not bone:
-                    continue
-                owners = self._by_skeleton.setdefault(bone, [])
-                if street not in owners:
-                    owners.append(street)
-                self._choices[len(self._owners)] = bone
-                self._owners.append(street)
+                if bone:
+                    self._names.add(bone, street)
+            for spelling in (street.name, *street.aliases, *([street.en] if street.en else [])):
+                for bone in latin.keys(split_type(spelling)[1]):
+                    self._latin.add(bone, street)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -142,28 +178,17 @@ class Streets:
     def candidates(self, typed: str, loose: bool = True) -> list[Street]:
         """Every catalogue street the typed name may mean, best first: an exact skeleton (preferring the typed
         type), else the best fuzzy score; streets tied at the best score are all returned («Морська» may be
-        «Велика Морська» or «Мала Морська»). Loose (a resident's search): part of a name is enough; strict
-        (a dispatcher's cell): the whole name, a letter or two apart, so «Нова Соборна» stays its own street."""
+        «Велика Морська» or «Мала Морська»). Loose (a resident's search): part of a name is enough, and a name in
+        Latin letters is looked up among the romanised names; strict (a dispatcher's cell): the whole name, a
+        letter or two apart, so «Нова Соборна» stays its own street, and a cell is read in Cyrillic only."""
         kind, name = split_type(typed)
-        bone = skeleton(name)
-        if not bone:
-            return []
-        exact = self._by_skeleton.get(bone)
-        if exact:
-            same_type = [s for s in exact if s.type == kind]
-            return same_type or list(exact)
-        scorer = fuzz.token_set_ratio if loose else fuzz.ratio
-        found = process.extract(bone, self._choices, scorer=scorer, score_cutoff=CUTOFF, limit=None)
-        if not found:
-            return []
-        best = max(score for _, score, _ in found)
-        out: list[Street] = []
-        for _, score, index in found:
-            street = self._owners[index]
-            if score == best and street not in out:
-                out.append(street)
-        same_type = [s for s in out if s.type == kind]
-        return same_type or out
+        if loose and latin.is_latin(name):
+            found = self._latin.find(latin.key(name), loose)
+        else:
+            bone = skeleton(name)
+            found = self._names.find(bone, loose) if bone else []
+        same_type = [s for s in found if s.type == kind]
+        return same_type or found
 
     def resolve(self, typed: str) -> Match:
         """One street for a dispatcher's text: the best catalogue street, or the street as typed (unknown)."""
@@ -184,7 +209,10 @@ class Streets:
 
 
 def fuzzy_keys(typed: str, names: dict[str, str]) -> list[str]:
-    """Keys of streets not in the catalogue (key -> name as typed in records) that the typed name may mean."""
+    """Keys of streets not in the catalogue (key -> name as typed in records) that the typed name may mean; a name
+    typed in Latin letters is compared with those names romanised."""
+    if latin.is_latin(split_type(typed)[1]):
+        return _latin_fuzzy_keys(split_type(typed)[1], names)
     bone = skeleton(typed)
     if not bone or not names:
         return []
@@ -194,6 +222,19 @@ def fuzzy_keys(typed: str, names: dict[str, str]) -> list[str]:
         return []
     best = max(score for _, score, _ in found)
     return [key for _, score, key in found if score == best]
+
+
+def _latin_fuzzy_keys(name: str, names: dict[str, str]) -> list[str]:
+    bone = latin.key(name)
+    if not bone or not names:
+        return []
+    choices = {(key, n): found for key, text in names.items()
+               for n, found in enumerate(latin.keys(split_type(text)[1]))}
+    found = process.extract(bone, choices, scorer=fuzz.token_set_ratio, score_cutoff=CUTOFF, limit=None)
+    if not found:
+        return []
+    best = max(score for _, score, _ in found)
+    return list(dict.fromkeys(key for _, score, (key, _) in found if score == best))
 
 
 def load(raw: Any) -> Streets:
