@@ -115,6 +115,8 @@ SETTINGS: list[Setting] = [
             "(default 5)."),
     Setting("hotline", text, "The contact centre's hotline, shown in every message to officials and on every page "
             "as a tel: link."),
+    Setting("form_url", text, "The dispatchers' Google Form, linked in every mail that asks the utility to enter an "
+            "update (a passed term); empty: not linked."),
 ]
 
 # Settings a city gives only in its TOML file, and the shape of each. Their defaults, where they have any, are in

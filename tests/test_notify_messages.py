@@ -31,7 +31,7 @@ def test_dispatcher_text_is_escaped_never_a_header_never_an_attachment(engine, m
     deliver_pending(engine, mail_settings, NOW)
     message = only(smtp_peer, "duty.central@example.org")
     assert set(message.keys()) == HEADERS
-    assert message["Subject"] == "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"
+    assert message["Subject"] == "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"
     assert message["To"] == "duty.central@example.org"
     assert message["From"].addresses[0].addr_spec == "hub@example.org"
     digest = hashlib.sha256(b"duty.central@example.org").hexdigest()[:12]
@@ -56,7 +56,7 @@ def test_an_update_says_what_changed_and_has_its_own_message_id(engine, mail_set
     assert first["Message-ID"] != second["Message-ID"]
     update_message = next(m for m in (first, second) if "ОНОВЛЕННЯ" in m["Subject"])
     assert update_message["Subject"] == \
-        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1"
+        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 23:00 (було 20:00) · №1"
     text = update_message.get_body(("plain",)).get_content()
     assert "термін ліквідації сьогодні о 20:00 → сьогодні о 23:00" in text
     assert "- термін ліквідації: сьогодні о 20:00 → сьогодні о 23:00" in text
@@ -85,8 +85,8 @@ def test_a_newline_in_any_field_cannot_break_the_subject_line(kind):
     context = {
         "city": "Місто", "number": 7, "emergency": True, "kind_uk": "Аварійна ситуація", "tag": "АВАРІЯ",
         "status": "active", "executor": "Водоканал\r\nBcc: evil@example.org", "service": "Вода\nX-A: 1",
-        "districts": "Центральний\n", "addresses": "", "summary": "s", "cause": "", "impact": "",
-        "event_at": "", "expected_end": "", "end_short": "20:00\r\n", "start_short": "", "recorded_at": "",
+        "districts": "Центральний\n", "addresses": "", "place": "вул. Соборна, 12\r\nBcc: evil@example.org",
+        "summary": "s", "cause": "", "impact": "", "event_at": "", "expected_end": "", "end_short": "20:00\r\n", "start_short": "", "recorded_at": "",
         "resolved_at": "", "deadline": "внесено\nчерез 80 хв", "deadline_met": False, "contact": {},
         "record_url": "", "recipient_name": "", "role_uk": "", "relay_url": "", "relay_state_url": "",
         "changes": [],

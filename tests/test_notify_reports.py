@@ -82,7 +82,7 @@ def test_the_demo_send_writes_eml_files_a_newcomer_can_open(run_cli, tmp_path):
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 6
     subjects = {email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"] for f in files}
-    assert subjects == {"[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"}
+    assert subjects == {"[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"}
     listed = run_cli("outbox")
     assert listed.output.splitlines()[-1] == "надіслано (sent): 6"
 

@@ -28,7 +28,7 @@ def test_a_new_emergency_reaches_the_officials_and_only_its_district_and_street(
     assert counts["sent"] == 5 and counts["failed"] == counts["deferred"] == 0
     got = received(smtp_peer)
     assert {to for to, _ in got} == AUDIENCE_CENTRAL_WATER  # not Заводський, not Адміральська, not energy
-    assert {subject for _, subject in got} == {"[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"}
+    assert {subject for _, subject in got} == {"[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"}
 
 
 def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run(engine, mail_settings, smtp_peer):
@@ -53,9 +53,9 @@ def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run
     assert set(per_recipient) == AUDIENCE_CENTRAL_WATER
     for subjects in per_recipient.values():
         assert sorted(subjects) == [
-            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1",
-            "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1",
-            "[ЛІКВІДОВАНО] Водопостачання · Центральний · №1",
+            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 23:00 (було 20:00) · №1",
+            "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1",
+            "[ЛІКВІДОВАНО] Водопостачання · вул. Соборна, 12 · Центральний · №1",
         ]
 
 
@@ -81,7 +81,7 @@ def test_planned_works_in_two_districts_and_a_late_planned_breach_waits_for_the_
     assert {to for to, _ in got} == {"deputy@example.org", "press@example.org", "energy.head@example.org",
                                      "duty.central@example.org", "duty.zavod@example.org", "hoa.admiral@example.org"}
     assert {s for _, s in got} == {
-        "[ПЛАНОВІ РОБОТИ] Електропостачання · Заводський, Центральний · 24.11 з 09:00 до 17:00 · №1"}
+        "[ПЛАНОВІ РОБОТИ] Електропостачання · вул. Адміральська, 3 · Заводський, Центральний · 24.11 з 09:00 до 17:00 · №1"}
     before = len(smtp_peer.received)
     monday = datetime(2026, 11, 23, 9, 30, tzinfo=KYIV)  # the digest of the week 16–22.11 is due from 09:00
     deliver_pending(engine, mail_settings, monday - timedelta(hours=1))
@@ -115,7 +115,7 @@ def test_the_day_before_planned_works_their_audience_is_reminded_once(engine, ma
                                                   "energy.head@example.org", "hoa.soborna@example.org",
                                                   "press@example.org"]
     assert {s for _, s in reminders()} == {
-        "[ЗАВТРА ПЛАНОВІ РОБОТИ] Електропостачання · Центральний · завтра з 09:00 до 17:00 · №1"}
+        "[ЗАВТРА ПЛАНОВІ РОБОТИ] Електропостачання · вул. Соборна, 12 · Центральний · завтра з 09:00 до 17:00 · №1"}
 
 
 # The HOA head of вул. Соборна and of вул. Адміральська, told of records written as dispatchers write them: the
@@ -166,15 +166,15 @@ def test_a_first_import_of_old_rows_mails_only_what_is_still_news(engine, mail_s
     sync(engine, table(old, recent), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     assert {subject for _, subject in received(smtp_peer)} == {
-        "[АВАРІЯ] Водопостачання · Центральний · завтра до 18:00 · №2",
+        "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · завтра до 18:00 · №2",
     }
 
 
-def test_a_new_emergency_and_its_update_in_one_sync_are_announced_as_they_happened(engine, mail_settings, smtp_peer):
-    # The worker was away for a while: the report and its update arrive together.
+def test_a_new_emergency_and_its_update_in_one_sync_are_one_message_in_its_current_state(
+        engine, mail_settings, smtp_peer):
+    # The worker was away for a while: the report and its update arrive together, and are told as one.
     sync(engine, table(emergency(), update(1)), mail_settings, NOW)
     deliver_pending(engine, mail_settings, NOW)
     assert sorted(subject for to, subject in received(smtp_peer) if to == "deputy@example.org") == [
-        "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · Центральний · сьогодні до 23:00 (було 20:00) · №1",
-        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1",
+        "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 23:00 · №1",
     ]

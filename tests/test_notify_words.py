@@ -75,14 +75,14 @@ def test_a_mail_queued_before_midnight_says_tomorrow_and_an_overdue_one_next_mor
                                  expected_end="23.11.2026 02:00")), mail_settings, night)
     deliver_pending(engine, mail_settings, night)
     assert subjects(smtp_peer, "press@example.org") == [
-        "[АВАРІЯ] Водопостачання · Центральний · завтра до 02:00 · №1"]
+        "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · завтра до 02:00 · №1"]
     text = smtp_peer.to("press@example.org")[0].get_body(("plain",)).get_content()
     assert "Час події: сьогодні о 23:30" in text and "Термін ліквідації: завтра о 02:00" in text
     morning = kyiv("23.11.2026 08:00")
     sync(engine, table(emergency(recorded_at="22.11.2026 23:45", event_at="22.11.2026 23:30",
                                  expected_end="23.11.2026 02:00")), mail_settings, morning)
     deliver_pending(engine, mail_settings, morning)
-    assert "[ПРОСТРОЧЕНО] Водопостачання · Центральний · термін сьогодні о 02:00 минув · №1" in subjects(
+    assert "[ПРОСТРОЧЕНО] Водопостачання · вул. Соборна, 12 · Центральний · термін сьогодні о 02:00 минув · №1" in subjects(
         smtp_peer, "control@example.org")
 
 
@@ -90,7 +90,7 @@ def test_the_overdue_mail_read_the_next_day_names_yesterday(engine, mail_setting
     sync(engine, table(emergency()), mail_settings, NOW)
     sync(engine, table(emergency()), mail_settings, kyiv("23.11.2026 07:30"))
     deliver_pending(engine, mail_settings, kyiv("23.11.2026 07:30"))
-    assert "[ПРОСТРОЧЕНО] Водопостачання · Центральний · термін вчора о 20:00 минув · №1" in subjects(
+    assert "[ПРОСТРОЧЕНО] Водопостачання · вул. Соборна, 12 · Центральний · термін вчора о 20:00 минув · №1" in subjects(
         smtp_peer, "control@example.org")
 
 
@@ -168,7 +168,7 @@ def test_a_digest_lists_each_records_current_state_once_and_new_emergencies_stil
     deliver_pending(engine, mail_settings, NOW + timedelta(minutes=20))
     # The emergency at once; its update and the planned works wait for the digest.
     assert subjects(smtp_peer, "press@example.org") == [
-        "[АВАРІЯ] Водопостачання · Центральний · сьогодні до 20:00 · №1"]
+        "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"]
     assert subjects(smtp_peer, "deputy@example.org") == subjects(smtp_peer, "press@example.org")
     deliver_pending(engine, mail_settings, kyiv("22.11.2026 19:00"))  # the top of the hour: the deputy's digest
     assert subjects(smtp_peer, "deputy@example.org")[1:] == [
@@ -188,29 +188,35 @@ def test_a_digest_lists_each_records_current_state_once_and_new_emergencies_stil
     assert len(smtp_peer.to("press@example.org")) == 2  # each change is carried once
 
 
-def test_a_forgotten_record_reminds_control_and_the_utility_at_3_6_12_and_24_hours_once_each(
+WHAT = "Водопостачання · вул. Соборна, 12 · Центральний"
+
+
+def test_a_forgotten_record_reminds_control_and_the_utility_at_3_6_12_24_hours_then_daily_with_the_true_age(
         engine, mail_settings, smtp_peer):
     sync(engine, table(emergency()), mail_settings, NOW)
     moment = kyiv("22.11.2026 20:05")
     sync(engine, table(emergency()), mail_settings, moment)  # the term (20:00) passes: «ПРОСТРОЧЕНО»
-    while moment <= kyiv("23.11.2026 22:00"):
+    while moment <= kyiv("25.11.2026 22:00"):
         deliver_pending(engine, mail_settings, moment)
         moment += timedelta(minutes=30)
     for address in ("control@example.org", "vodokanal@example.org"):
         got = [(str(m["Date"])[5:22], m["Subject"]) for m in smtp_peer.to(address)
                if m["Subject"].startswith("[ПРОСТРОЧЕНО")]  # not the relay escalation, nor Monday's digest
         assert got == [
-            ("22 Nov 2026 20:05", "[ПРОСТРОЧЕНО] Водопостачання · Центральний · термін сьогодні о 20:00 минув · №1"),
-            # Due at 23:05 and 02:05; a mail at most every notify.reminder_fold_hours (4) holds them an hour.
-            ("23 Nov 2026 00:05", "[ПРОСТРОЧЕНО 3 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
-            ("23 Nov 2026 04:05", "[ПРОСТРОЧЕНО 6 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
-            ("23 Nov 2026 08:05",
-             "[ПРОСТРОЧЕНО 12 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
-            ("23 Nov 2026 20:05",
-             "[ПРОСТРОЧЕНО 24 ГОД] Водопостачання · Центральний · термін вчора о 20:00 минув · №1"),
+            ("22 Nov 2026 20:05", "[ПРОСТРОЧЕНО] Водопостачання · вул. Соборна, 12 · Центральний · термін сьогодні о 20:00 минув · №1"),
+            # Due at 23:05 and 02:05; a mail at most every notify.reminder_fold_hours (4) holds them an hour, and
+            # each says the hours that have truly passed when it goes, not its step.
+            ("23 Nov 2026 00:05", f"[ПРОСТРОЧЕНО 4 ГОД] {WHAT} · термін вчора о 20:00 минув · №1"),
+            ("23 Nov 2026 04:05", f"[ПРОСТРОЧЕНО 8 ГОД] {WHAT} · термін вчора о 20:00 минув · №1"),
+            ("23 Nov 2026 08:05", f"[ПРОСТРОЧЕНО 12 ГОД] {WHAT} · термін вчора о 20:00 минув · №1"),
+            ("23 Nov 2026 20:05", f"[ПРОСТРОЧЕНО 24 ГОД] {WHAT} · термін вчора о 20:00 минув · №1"),
+            # Overdue until updated: after a day, once a day (the 25 h stop dropped №5 and №13 from control's list).
+            ("24 Nov 2026 20:05", f"[ПРОСТРОЧЕНО 48 ГОД] {WHAT} · термін 22.11 о 20:00 минув · №1"),
+            ("25 Nov 2026 20:05", f"[ПРОСТРОЧЕНО 72 ГОД] {WHAT} · термін 22.11 о 20:00 минув · №1"),
         ], address
     reminder = smtp_peer.to("vodokanal@example.org")[1]
     assert "Внесіть до форми оновлення з новим терміном" in reminder.get_body(("plain",)).get_content()
+    assert "Термін вчора о 20:00 минув 4 год тому." in reminder.get_body(("plain",)).get_content()
     assert reminder["In-Reply-To"] == smtp_peer.to("vodokanal@example.org")[0]["Message-ID"]
 
 

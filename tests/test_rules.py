@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from outages.records.model import Kind
-from outages.records.rules import deadline, is_overdue
+from outages.records.rules import deadline
+from outages.records.state import State, state_of
 from outages.settings import load
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -67,11 +68,22 @@ def test_limits_are_settings(tmp_path):
     assert rules.clock_skew_minutes == RULES.clock_skew_minutes  # what the file leaves out keeps the default
 
 
+# (kind, status, expected end, the state at 22.11.2026 20:00:01): one account of a record's state for every channel.
+STATES = [
+    ("emergency", "active", "22.11.2026 20:00:00", State.OVERDUE),
+    ("emergency", "active", "22.11.2026 20:00:01", State.ACTIVE),
+    ("emergency", "active", None, State.ACTIVE),
+    ("emergency", "resolved", "22.11.2026 10:00:00", State.RESOLVED),
+    ("planned", "active", "22.11.2026 20:00:00", State.ENDED),  # planned works end at their stated end
+    ("planned", "active", "23.11.2026 09:00:00", State.ACTIVE),
+    ("planned", "resolved", "22.11.2026 10:00:00", State.RESOLVED),
+    ("planned", "cancelled", "23.11.2026 09:00:00", State.CANCELLED),
+]
+
+
+@pytest.mark.parametrize(("kind", "status", "end", "expected"), STATES)
 @time_machine.travel(datetime(2026, 11, 22, 20, 0, 1, tzinfo=KYIV), tick=False)
-def test_overdue_once_the_expected_end_has_passed():
+def test_state_at_the_clock(kind, status, end, expected):
     now = datetime.now(KYIV)
-    assert is_overdue("active", at("22.11.2026 20:00:00"), now)
-    assert not is_overdue("active", at("22.11.2026 20:00:01"), now)
-    assert not is_overdue("resolved", at("22.11.2026 10:00:00"), now)
-    assert not is_overdue("active", None, now)
+    assert state_of(kind, status, at(end) if end else None, now) is expected
     assert now - timedelta(seconds=1) == at("22.11.2026 20:00:00")

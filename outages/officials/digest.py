@@ -18,7 +18,7 @@ from outages.delivery.queue import new_row, queue
 from outages.officials.directory import Recipient
 from outages.officials.messages import message_id, record_context, render
 from outages.officials.options import MailOptions
-from outages.officials.schedule import overdue_step
+from outages.officials.schedule import overdue_hours
 from outages.officials.words import reader_day, reader_time, span, tel
 from outages.records.model import Kind
 from outages.records.views import records_by_number
@@ -83,8 +83,8 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
                                      hotline=options.hotline)
             happened = [KIND_UK.get(i.kind, i.kind) for i in items if i.record_number == number]
             context.update(state=state_line(record, tz, today), happened=", ".join(dict.fromkeys(happened)),
-                           # A notice alone says «минув»; a reminder how long ago (its step).
-                           hours=overdue_step(record.expected_end, now) if record.expected_end and any(
+                           # A notice alone says «минув»; a reminder how long ago (the true hours, not its step).
+                           hours=overdue_hours(record.expected_end, now) if record.expected_end and any(
                                i.kind == "overdue_reminder" for i in items if i.record_number == number) else 0)
             entries.append(context)
         if not entries:
@@ -92,6 +92,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
         hourly = all(item.cadence == "hourly" for item in items)
         context = dict(entries[0]) if kind == "overdue_reminder" else {}
         context.update({"city": settings.city_name, "hotline": options.hotline, "hotline_tel": tel(options.hotline),
+                        "form_url": options.form_url,
                         "entries": entries, "period_uk": "за годину" if hourly else "за добу",
                         "emergencies": sum(e["emergency"] for e in entries),
                         "planned": sum(not e["emergency"] for e in entries),

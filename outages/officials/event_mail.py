@@ -21,12 +21,12 @@ from outages.officials.messages import message_id, record_context, render, short
 from outages.officials.options import MailOptions, mail_options
 from outages.officials.routing import RELAY_ROLES, recipients_for
 from outages.officials.words import reader_day, reader_time
-from outages.records.history import states
+from outages.records.history import fold, states
 from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import EventView, RecordView, histories, records_by_number
 from outages.schema import digest_items, events
 from outages.settings import Settings
-from outages.text import one_line
+from outages.text import clean, one_line
 from outages.times import between, instant
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     items: list[dict[str, Any]] = []
     recent = [e for e in _events(conn, event_ids, now - options.news_max_age)
               if between(_news_time(e), now) <= options.news_max_age]
+    recent = fold(recent)  # one message per record of a backlog, in its current state
     numbers = sorted({e.record_number for e in recent})
     views = records_by_number(conn, numbers, now)
     past = histories(conn, numbers, RECORD_KINDS)
@@ -159,6 +160,8 @@ def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settin
     old = instant(data.get("old_expected_end"))
     new = instant(data.get("new_expected_end"))
     return {
+        # An update's or resolution's own words («Замінено 12 м трубопроводу…»): the record keeps its first summary.
+        "said": clean(data.get("text") or "") if kind in ("updated", "resolved") else "",
         "old_end": reader_time(old, tz, today), "new_end": reader_time(new, tz, today) if new else "",
         # «до завтра 09:00 (було 20:00)»: the old time names its day only when it differs from the new one's.
         "new_end_short": reader_time(new, tz, today, "до") if new else "—",

@@ -7,6 +7,7 @@ folded to one line), never an attachment (the transport hands yagmail finished t
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from outages.display import current_cap, shorten_all
+from outages.display import clip, current_cap, shorten_all
 from outages.officials.directory import ROLE_UK, Recipient
 from outages.officials.routing import CONTACT_ROLES
 from outages.officials.words import reader_day, reader_time, span, tel
@@ -118,6 +119,16 @@ def short_time(moment: datetime | None, tz: ZoneInfo, reference: datetime | None
     return local.strftime("%d.%m.%Y %H:%M")
 
 
+def place(record: RecordView) -> str:
+    """Where, for a subject line: the first of the record's addresses («вул. Соборна, 12, 14»), or «увесь район»
+    for a whole-district record (no «Адреси»)."""
+    first = one_line(re.split(r"[;\n]", record.addresses.strip(), maxsplit=1)[0]) if record.addresses.strip() else ""
+    if not first:
+        return "увесь район"
+    more = "…" if len(first) > 48 or len(one_line(record.addresses)) > len(first) else ""
+    return clip(first, 48).rstrip("…") + more
+
+
 def record_context(record: RecordView, tz: ZoneInfo, recipient: Recipient | None, public_url: str,
                    city: str, *, now: datetime, hotline: str = "") -> dict[str, Any]:
     """What every message about a record may show, every time named relative to the reader's day (`now`). The
@@ -140,6 +151,7 @@ def record_context(record: RecordView, tz: ZoneInfo, recipient: Recipient | None
         "service": one_line(record.service),
         "districts": ", ".join(record.districts),
         "addresses": record.addresses,
+        "place": place(record),
         "summary": record.summary,
         "cause": record.cause,
         "impact": record.impact,

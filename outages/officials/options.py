@@ -41,6 +41,7 @@ class MailOptions:
     digest_hour: int
     reminder_fold: timedelta
     hotline: str
+    form_url: str
 
     @property
     def domain(self) -> str:
@@ -92,6 +93,7 @@ def _mail_options(settings: Settings) -> MailOptions:
         digest_hour=int(notify["digest_hour"]),
         reminder_fold=timedelta(hours=notify["reminder_fold_hours"]),
         hotline=str(data.get("hotline") or ""),
+        form_url=str(data.get("form_url") or ""),
     )
     if options.smtp_timeout <= 0 or options.smtp_data_timeout <= 0:
         raise SettingsError(f"notify.smtp_timeout = {notify['smtp_timeout']}, notify.smtp_data_timeout ="

@@ -32,8 +32,11 @@ MONTHS_UK = ("січень", "лютий", "березень", "квітень",
              "жовтень", "листопад", "грудень")
 
 
-# Hours after a passed term at which the utility and control are reminded of a record nobody updated.
+# Hours after a passed term at which the utility and control are reminded of an emergency nobody updated; after the
+# last, once a day (every OVERDUE_DAILY_HOURS) until an update or the resolution: overdue until updated, never
+# dropped, never more than daily.
 OVERDUE_REMINDER_HOURS = (3, 6, 12, 24)
+OVERDUE_DAILY_HOURS = 24
 
 
 def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> int:
@@ -91,14 +94,14 @@ def planned_reminders(conn: Connection, settings: Settings, options: MailOptions
 
 
 def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions, now: datetime) -> list[dict]:
-    """A record whose term passed without an update: the utility and control are reminded 3, 6, 12 and 24 hours
-    after the term, each once (only the latest step that has come due: a worker that was down does not send the
-    missed ones in a row). A new term (an update) starts the count again. Each (record, step, recipient) is an
-    item; digest.py makes one mail per recipient of the items due together."""
+    """An emergency whose term passed without an update: the utility and control are reminded 3, 6, 12 and 24 hours
+    after the term, then every 24 hours for as long as it stays overdue, each step once (only the latest step that
+    has come due: a worker that was down does not send the missed ones in a row). A new term (an update) starts
+    the count again. Planned works end at their stated end (outages.records.state): nobody is chased about them.
+    Each (record, step, recipient) is an item; digest.py makes one mail per recipient of the items due together."""
     forgotten = conn.execute(select(records.c.number, records.c.expected_end).where(
-        records.c.status == "active", records.c.expected_end.is_not(None),
+        records.c.status == "active", records.c.kind == Kind.EMERGENCY.value, records.c.expected_end.is_not(None),
         records.c.expected_end <= now - timedelta(hours=min(OVERDUE_REMINDER_HOURS)),
-        records.c.expected_end > now - timedelta(hours=max(OVERDUE_REMINDER_HOURS) + 1),
     ).order_by(records.c.number)).all()
     # When the hub noticed (created_at): the overdue event itself is dated when the term passed.
     noticed = dict(conn.execute(select(events.c.record_number, events.c.created_at).where(
@@ -122,9 +125,19 @@ def overdue_reminders(conn: Connection, settings: Settings, options: MailOptions
 
 
 def overdue_step(end: datetime, now: datetime) -> int:
-    """The latest of OVERDUE_REMINDER_HOURS that has passed since the term (0: none yet)."""
+    """The latest reminder step that has passed since the term, in hours (0: none yet): one of
+    OVERDUE_REMINDER_HOURS, then 48, 72, … (daily)."""
     passed = between(end, now)
+    last = max(OVERDUE_REMINDER_HOURS)
+    if passed >= timedelta(hours=last):
+        days = int((passed - timedelta(hours=last)) // timedelta(hours=OVERDUE_DAILY_HOURS))
+        return last + days * OVERDUE_DAILY_HOURS
     return max((h for h in OVERDUE_REMINDER_HOURS if passed >= timedelta(hours=h)), default=0)
+
+
+def overdue_hours(end: datetime, now: datetime) -> int:
+    """Whole hours since the term passed, as a reminder says them («минув 23 год тому»)."""
+    return int(between(end, now) // timedelta(hours=1))
 
 
 def _has_data_before(conn: Connection, moment: datetime) -> bool:

@@ -32,6 +32,7 @@ _WORDS = {
         "number": "№{n}",
         "at_time": "{day} {date} о {time}",
         "no_street": "Вулицю «{text}» не знайдено в довіднику міста",
+        "whole": "увесь район: {districts}",
     },
     "en": {
         "at": "At {address}",
@@ -50,6 +51,7 @@ _WORDS = {
         "number": "No. {n}",
         "at_time": "{day} {date} at {time}",
         "no_street": "No street «{text}» in the city's street list",
+        "whole": "the whole district: {districts}",
     },
 }
 
@@ -71,17 +73,21 @@ def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, t
         return words["at_time"].format(day=days[local.weekday()], date=date, time=local.strftime("%H:%M"))
 
     def kind(record: RecordView) -> str:
-        return f"{words['emergency' if record.kind is Kind.EMERGENCY else 'works']}, " + words["number"].format(
+        said = f"{words['emergency' if record.kind is Kind.EMERGENCY else 'works']}, " + words["number"].format(
             n=record.number)
+        if not record.addresses.strip() and record.districts:  # a whole-district record (no «Адреси»)
+            said += ", " + words["whole"].format(districts=", ".join(record.districts))
+        return said
 
-    active = sorted((r for r in covering if r.status == "active"), key=lambda r: (r.event_at, r.number))
+    # The record's one computed state (outages.records.state): planned works past their stated end are over.
+    active = sorted((r for r in covering if r.live), key=lambda r: (r.event_at, r.number))
     off, coming = [], []
     for record in active:
         name = service_name(record.service)
         if record.kind is Kind.EMERGENCY or record.event_at <= now:
             if record.expected_end is None:
                 end = words["no_end"]
-            elif record.expected_end < now:
+            elif record.overdue:
                 end = words["overdue"].format(when=at_time(record.expected_end))
             else:
                 end = words["until"].format(when=at_time(record.expected_end))

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, o
 from outages.db import bulk_insert
 from outages.places.addresses import AddressItem, AddressQuery, ParsedAddresses, Span, parse_addresses
 from outages.places.streets import Streets
-from outages.schema import record_addresses, records
+from outages.schema import record_addresses, record_districts, records
 
 _CHUNK = 500
 
@@ -104,6 +104,20 @@ def matching(query: AddressQuery) -> Select:
     return select(a.record_number).where(condition).distinct()
 
 
-def condition(query: AddressQuery) -> ColumnElement[bool]:
-    """A WHERE clause on `records` for the query (pages, feeds and API lists add it to theirs)."""
-    return records.c.number.in_(matching(query))
+def condition(query: AddressQuery, streets: Streets | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `records` for the query (pages, feeds and API lists add it to theirs). With the
+    catalogue (`streets`), a query with a house also finds whole-district records: an empty «Адреси» means every
+    house of the districts named, and the catalogue says which districts the queried street runs through."""
+    found = records.c.number.in_(matching(query))
+    districts = districts_of(streets, query.street_keys) if streets is not None and query.house is not None else ()
+    if not districts:
+        return found
+    whole = and_(records.c.addresses == "", records.c.number.in_(
+        select(record_districts.c.record_number).where(record_districts.c.district.in_(districts))))
+    return or_(found, whole)
+
+
+def districts_of(streets: Streets, keys: Collection[str]) -> tuple[str, ...]:
+    """The districts the catalogue places these streets in (streets it does not know have none)."""
+    wanted = set(keys)
+    return tuple(sorted({d for street in streets.entries if street.key in wanted for d in street.districts}))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from sqlalchemy import ColumnElement, Connection, exists
+from sqlalchemy import ColumnElement, Connection, exists, select
 
 from outages.places import index as address_index
 from outages.places.addresses import AddressQuery, parse_query
@@ -58,7 +58,7 @@ class Filters:
         """The address search as a condition on `records` (None without `q`); a query naming no street known
         to the catalogue or to any record matches nothing. `address`: the search already read (`address`)."""
         query = address or self.address(conn)
-        return address_index.condition(query) if query is not None else None
+        return address_index.condition(query, self.streets) if query is not None else None
 
     def matches(self, record: RecordView) -> bool:
         """District and service; the address search is `where` (it needs the stored, parsed addresses)."""
@@ -76,7 +76,8 @@ class Filters:
             raise ValueError("the address search needs the store: pass conn")
         query = self.address(conn)
         assert query is not None
-        found = set(conn.execute(address_index.matching(query)).scalars())
+        found = set(conn.execute(select(records.c.number).where(address_index.condition(query, self.streets)))
+                    .scalars())
         return [r for r in records if r.number in found and self.matches(r)]
 
     def records(self, conn: Connection, now: datetime, address: AddressQuery | None = None) -> list[RecordView]:

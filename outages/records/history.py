@@ -7,12 +7,12 @@ it: an old entry, or a message queued in the same sync as a later update, must n
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection, Sequence
 
-from outages.records.model import Kind
-from outages.records.views import EventView, RecordView, histories, records_by_number
+from outages.records.model import RECORD_KINDS, Kind
+from outages.records.views import EventView, RecordView, histories, records_by_number, restate
 
 
 def states(record: RecordView, public: list[EventView]) -> list[tuple[EventView, RecordView]]:
@@ -24,7 +24,7 @@ def states(record: RecordView, public: list[EventView]) -> list[tuple[EventView,
             state = replace(state, last_changed_at=event.at, revision=event.revision)
         if event.kind == "resolved" and state.status == "resolved":
             state = replace(state, resolved_at=event.at)
-        out.append((event, state))
+        out.append((event, restate(state, event.at)))
         for name, pair in (event.data or {}).get("changed", {}).items():
             if isinstance(pair, list) and len(pair) == 2:
                 state = _undo(state, name, pair[0])
@@ -61,3 +61,43 @@ def _undo(state: RecordView, name: str, old: Any) -> RecordView:
     except (TypeError, ValueError):  # an unreadable old value: keep the later one rather than fail the feed
         pass
     return state
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """One record's changes of a backlog as one message: the newest change, under the kind that tells the reader
+    most (a record they never heard of is "created", in its current state)."""
+
+    id: int
+    record_number: int
+    kind: str
+    at: datetime
+    revision: int
+    data: dict[str, Any]
+    created_at: datetime | None = None
+
+
+def fold(found: Sequence[Any], kinds: Collection[str] = RECORD_KINDS) -> list[Any]:
+    """The events of a batch (in id order) with each record's changes of `kinds` folded into one: after a backlog
+    (a worker or a mail server down for hours, a first import) an official or a resident gets «[АВАРІЯ] №4» in
+    its current state, or «[ЛІКВІДОВАНО] №4», not the creation, each update and the resolution in one minute.
+    Other events (breach, overdue) pass unchanged."""
+    changes: dict[int, list[Any]] = {}
+    for event in found:
+        if event.kind in kinds:
+            changes.setdefault(event.record_number, []).append(event)
+    out: list[Any] = []
+    for event in found:
+        if event.kind not in kinds:
+            out.append(event)
+            continue
+        mine = changes[event.record_number]
+        if event is not mine[-1]:
+            continue  # superseded by a later change of the same record in this batch
+        kind = event.kind
+        if len(mine) > 1 and kind in ("updated", "edited") and any(e.kind == "created" for e in mine):
+            kind = "created"
+        out.append(event if kind == event.kind else Folded(
+            id=event.id, record_number=event.record_number, kind=kind, at=event.at, revision=event.revision,
+            data=dict(event.data or {}), created_at=getattr(event, "created_at", None)))
+    return out

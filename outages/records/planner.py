@@ -379,6 +379,9 @@ def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: 
         if settings.streets:  # a city without a catalogue would get this note on every row
             decision.notes = [f"вулицю «{name}» не знайдено в довіднику міста"
                               for name in decision.addresses.unknown_streets]
+    elif sub.action is Action.NEW and sub.districts:
+        # No «Адреси»: the record covers every house of its districts (search, the bot, subscriptions).
+        decision.notes = ["адреси не вказано — запис стосується всіх будинків району: " + ", ".join(sub.districts)]
     return decision
 
 

@@ -109,11 +109,6 @@ def update_problems(sub: Submission, event_at: datetime, tz: tzinfo) -> list[str
     return []
 
 
-def is_overdue(status: str, expected_end: datetime | None, now: datetime) -> bool:
-    """An active record whose expected end has passed without an update or a resolution."""
-    return status == "active" and expected_end is not None and between(expected_end, now) > timedelta(0)
-
-
 _TIMES = ("recorded_at", "event_at", "expected_end")
 
 

@@ -18,10 +18,11 @@ from outages.places import index as address_index
 from outages.places.addresses import parse_addresses
 from outages.records.districts import index as index_districts
 from outages.records.events import NewEvent, emit
-from outages.records.model import Action, SheetTable
+from outages.records.model import Action, Kind, SheetTable
 from outages.records.parse import read_table
 from outages.records.planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
-from outages.records.rules import is_overdue
+from outages.records.state import State as RecordState
+from outages.records.state import state_of
 from outages.schema import events, records, submissions, sync_runs
 from outages.settings import Settings
 from outages.times import UTC
@@ -389,13 +390,19 @@ def _park_taken_keys(conn: Connection, writes: list[dict[str, Any]]) -> None:
 
 
 def flag_overdue(conn: Connection, now: datetime, settings: Settings) -> list[int]:
-    """Raise "overdue" once per expected end for active records whose expected end has passed."""
-    due = conn.execute(select(records.c.number, records.c.expected_end, records.c.overdue_for, records.c.revision)
+    """Once per expected end of an active record that has passed: an emergency becomes "overdue" (control and the
+    utility are told and reminded), planned works have "ended" as planned (nobody is chased; the channel's post
+    says so). outages.records.state computes the same from the clock; the event marks the moment for the
+    channels that must change what they said."""
+    due = conn.execute(select(records.c.number, records.c.kind, records.c.expected_end, records.c.overdue_for,
+                              records.c.revision)
                        .where(records.c.status == "active", records.c.expected_end < now)).all()
-    new = [row for row in due if is_overdue("active", row.expected_end, now) and row.overdue_for != row.expected_end]
+    new = [row for row in due if row.overdue_for != row.expected_end
+           and state_of(row.kind, "active", row.expected_end, now) in (RecordState.OVERDUE, RecordState.ENDED)]
     if new:
         conn.execute(update(records).where(records.c.number == bindparam("n")),
                      [{"n": row.number, "overdue_for": row.expected_end} for row in new])
     # Dated when the term passed, not when a sync noticed it (the worker may have been down for hours).
-    return emit(conn, [NewEvent(row.number, "overdue", row.expected_end, row.revision,
-                                {"expected_end": _json(row.expected_end)}) for row in new], now, settings)
+    return emit(conn, [NewEvent(row.number, "ended" if row.kind == Kind.PLANNED.value else "overdue",
+                                row.expected_end, row.revision, {"expected_end": _json(row.expected_end)})
+                       for row in new], now, settings)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, Connection, Result, Row, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Result, Row, and_, func, or_, select
 
 from outages.display import any_long, current_cap, shorten, shorten_all
 from outages.records.model import Deadline, Kind
-from outages.records.rules import is_overdue
+from outages.records.state import State, ended, live, state_of
 from outages.schema import events, records
 
 
@@ -36,23 +36,39 @@ class RecordView:
     resolved_at: datetime | None
     deadline: Deadline
     revision: int
-    overdue: bool
+    # The one computed state (outages.records.state) at the clock the view was read with.
+    state: State
     contact: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # A text field was cut to the display cap (outages.display); the store keeps the full text.
     shortened: bool = field(default=False, compare=False)
+
+    @property
+    def overdue(self) -> bool:
+        return self.state is State.OVERDUE
+
+    @property
+    def live(self) -> bool:
+        return self.state.is_live
 
     def public_json(self, tz) -> dict[str, Any]:  # noqa: ANN001
         def iso(moment: datetime | None) -> str | None:
             return moment.astimezone(tz).isoformat() if moment else None
 
         return {
-            "number": self.number, "kind": self.kind.value, "status": self.status, "overdue": self.overdue,
+            "number": self.number, "kind": self.kind.value, "status": self.status, "state": self.state.value,
+            "overdue": self.overdue,
             "executor": self.executor, "service": self.service, "districts": list(self.districts),
             "addresses": self.addresses, "summary": self.summary, "cause": self.cause, "impact": self.impact,
             "event_at": iso(self.event_at), "expected_end": iso(self.expected_end),
             "recorded_at": iso(self.first_recorded_at), "updated_at": iso(self.last_changed_at),
             "resolved_at": iso(self.resolved_at), "deadline": self.deadline.as_json(), "revision": self.revision,
         }
+
+
+def restate(view: RecordView, now: datetime) -> RecordView:
+    """The view with its state recomputed at `now` (a past state rebuilt by history.py, at its event's time)."""
+    state = state_of(view.kind, view.status, view.expected_end, now)
+    return view if state is view.state else replace(view, state=state)
 
 
 def _view(row: Mapping[str, Any], now: datetime) -> RecordView:
@@ -68,7 +84,7 @@ def _view(row: Mapping[str, Any], now: datetime) -> RecordView:
         first_recorded_at=row["first_recorded_at"], last_changed_at=row["last_changed_at"],
         resolved_at=row["resolved_at"],
         deadline=Deadline(met=row["deadline_met"], delay_minutes=row["delay_minutes"], lead_hours=row["lead_hours"]),
-        revision=row["revision"], overdue=is_overdue(row["status"], expected_end, now),
+        revision=row["revision"], state=state_of(row["kind"], row["status"], expected_end, now),
         contact={"name": row["contact_name"], "phone": row["contact_phone"], "email": row["reporter_email"]},
     )
 
@@ -87,8 +103,8 @@ def list_records(conn: Connection, now: datetime, *, active_only: bool = False,
     query = select(records).order_by(records.c.number)
     if where is not None:  # e.g. a street search (outages.places.search.Filters.where)
         query = query.where(where)
-    if active_only:
-        query = query.where(records.c.status == "active")
+    if active_only:  # what is (or will be) off: not planned works past their stated end
+        query = query.where(live(records.c, now))
     if since is not None:
         query = query.where(records.c.first_recorded_at >= since)
     if until is not None:
@@ -196,14 +212,16 @@ def section_where(name: str, now: datetime) -> tuple[ColumnElement, tuple]:
     if name == "emergencies":
         return and_(active, c.kind == "emergency"), (c.event_at.desc(), c.number.desc())
     if name == "ongoing":
-        return (and_(active, c.kind == "planned", c.event_at <= now),
+        return (and_(live(c, now), c.kind == "planned", c.event_at <= now),
                 (func.coalesce(c.expected_end, c.event_at), c.number))
     if name == "upcoming":
         return (and_(active, c.kind == "planned", c.event_at > now, c.event_at <= now + timedelta(days=UPCOMING_DAYS)),
                 (c.event_at, c.number))
-    if name == "fixed":
-        return (and_(c.status == "resolved", c.resolved_at >= now - timedelta(hours=FIXED_HOURS), c.resolved_at <= now),
-                (c.resolved_at.desc(), c.number.desc()))
+    if name == "fixed":  # resolved, or planned works that ended as planned, in the last 24 hours
+        since = now - timedelta(hours=FIXED_HOURS)
+        return (or_(and_(c.status == "resolved", c.resolved_at >= since, c.resolved_at <= now),
+                    and_(ended(c, now), c.expected_end >= since)),
+                (func.coalesce(c.resolved_at, c.expected_end).desc(), c.number.desc()))
     raise ValueError(name)
 
 
@@ -227,7 +245,7 @@ def planned_between(conn: Connection, start: datetime, end: datetime, where: Seq
     c = records.c
     query = select(func.count()).select_from(records).where(
         c.status == "active", c.kind == "planned", c.event_at < end,
-        (c.expected_end.is_(None)) | (c.expected_end >= start), *where)
+        (c.expected_end.is_(None)) | (c.expected_end > start), *where)
     return int(conn.execute(query).scalar() or 0)
 
 
@@ -236,10 +254,11 @@ def planned_works(conn: Connection, now: datetime, since: datetime, where: Seque
     """The calendar's slice, soonest first: active planned works (soonest first, up to `limit`), then, room
     left, those finished or cancelled that started since `since` (latest first)."""
     c = records.c
-    result = conn.execute(select(records).where(c.status == "active", c.kind == "planned", *where)
+    result = conn.execute(select(records).where(live(c, now), c.kind == "planned", *where)
                           .order_by(c.event_at, c.number).limit(limit))
     active = result.all()
-    past = conn.execute(select(records).where(c.status != "active", c.kind == "planned", c.event_at >= since, *where)
+    over = or_(c.status != "active", ended(c, now))  # resolved, cancelled, or ended as planned
+    past = conn.execute(select(records).where(over, c.kind == "planned", c.event_at >= since, *where)
                         .order_by(c.event_at.desc(), c.number.desc()).limit(max(0, limit - len(active)))).all()
     chosen = sorted(active + past, key=lambda row: (row.event_at, row.number))
     return _views(result, now, chosen)

@@ -59,6 +59,8 @@ def is_news(kind: str, data: dict[str, Any]) -> bool:
         return True
     if kind != "updated":
         return False
+    if (data.get("text") or "").strip():
+        return True  # the update's own words travel to residents too («Замінено 12 м трубопроводу…»)
     old, new = instant(data.get("old_expected_end")), instant(data.get("new_expected_end"))
     if new is None:
         return False

@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine, func, select
 from outages.db import insert_or_skip
 from outages.delivery.queue import insert_rows, row
 from outages.officials.options import mail_options
-from outages.places.addresses import covers, parse_addresses, parse_query
+from outages.places import index as address_index
+from outages.places.addresses import parse_query
 from outages.records.model import Kind
 from outages.records.views import list_records
 from outages.residents import posts
@@ -137,22 +138,22 @@ def _subscribe(conn: Connection, chat_id: str, text: str, settings: Settings, no
 
 def status_text(conn: Connection, address: str, settings: Settings, now: datetime) -> str:
     """What is off at this address now, and what is planned (Telegram HTML)."""
-    query = parse_query(address, settings.streets)
+    query = parse_query(address, settings.streets, address_index.unknown_streets(conn))
     tz = settings.tz
     public_url = mail_options(settings).public_url
     now_off, planned = [], []
-    for record in list_records(conn, now, active_only=True):
-        items = parse_addresses(record.addresses, settings.streets).items
-        if not any(covers(item, query) for item in items):
-            continue
+    # The same search as the site's answer line (outages.places.index): the house test in SQL, whole-district
+    # records included, and only what is live by the records' one computed state.
+    found = list_records(conn, now, active_only=True, where=address_index.condition(query, settings.streets)) \
+        if query.street_keys and query.house is not None else []
+    for record in found:
         link = f'<a href="{escape(posts.record_url(public_url, record.number))}">№{record.number}</a>'
         service = escape(record.service, quote=False)
         if record.kind is Kind.PLANNED and record.event_at > now:
             planned.append(f"🗓 {service}: {fmt(record.event_at, tz)} – {fmt(record.expected_end, tz)} ({link})")
         else:
-            end = fmt(record.expected_end, tz) or "не вказано"
             icon = "🚨" if record.kind is Kind.EMERGENCY else "🛠"
-            now_off.append(f"{icon} {service}: до {end} ({link})")
+            now_off.append(f"{icon} {service}: {posts.term_words(record, tz)} ({link})")
     label = escape(query.label, quote=False)
     if not now_off and not planned:
         return f"За адресою «{label}» зараз усе працює, планових робіт не заплановано."

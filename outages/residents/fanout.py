@@ -20,14 +20,15 @@ from outages.delivery.queue import insert_rows
 from outages.display import shorten
 from outages.officials.options import MailOptions, mail_options
 from outages.places.addresses import parse_addresses
-from outages.records.history import states_by_event
+from outages.records.history import fold, states_by_event
 from outages.records.model import RECORD_KINDS, Kind
-from outages.records.views import RecordView, list_records
+from outages.records.views import RecordView, list_records, records_by_number
 from outages.residents.audience import covered, is_news, not_before, quiet_hours, wants
 from outages.residents.subscriptions import matching
 from outages.residents.writers import WRITERS, News
 from outages.schema import events, fanouts
 from outages.settings import Settings
+from outages.text import clean
 from outages.times import instant
 
 BATCH = 20  # fan-outs per transaction: each is one indexed lookup and a bulk insert
@@ -55,21 +56,33 @@ def expand(conn: Connection, event_ids: list[int], settings: Settings, now: date
     found = conn.execute(select(events).where(events.c.id.in_(event_ids)).order_by(events.c.id)).all()
     numbers = sorted({e.record_number for e in found})
     after = states_by_event(conn, numbers, RECORD_KINDS, now)
+    # A new record is told as it is now (a first import's old creation, or one updated since); a backlog of one
+    # record's changes is one message (history.fold); a record that began and ended within it is not news.
+    current = records_by_number(conn, sorted({e.record_number for e in found if e.kind == "created"}), now)
+    begun = {e.record_number for e in found if e.kind == "created"}
     rows: list[dict[str, Any]] = []
-    for event in found:
-        state = after.get(event.id)
+    for event in fold(found):
+        state = current.get(event.record_number) if event.kind == "created" else after.get(event.id)
         if state is None or not is_news(event.kind, event.data or {}):
+            continue
+        if event.record_number in begun and not state.live:
             continue
         old = instant((event.data or {}).get("old_expected_end"))
         when = not_before(state.kind, now, settings.tz, quiet)
         for sub in audience(conn, state, settings):
             rows.append(_row(options, settings, event.kind, state, sub, event_id=event.id,
-                             dedup_key=f"sub:event:{event.id}:s{sub.id}", now=now, when=when, old=old))
+                             dedup_key=f"sub:event:{event.id}:s{sub.id}", now=now, when=when, old=old,
+                             said=(event.data or {}).get("text") or ""))
     return insert_rows(conn, rows)
 
 
 def audience(conn: Connection, record: RecordView, settings: Settings) -> list[Any]:
-    """The active subscriptions this record's addresses cover, for its service."""
+    """The active subscriptions this record's addresses cover, for its service. A record with no «Адреси» covers
+    every house of its districts: every subscription on a street the catalogue places there."""
+    if not record.addresses.strip() and record.districts:
+        named = set(record.districts)
+        keys = sorted(s.key for s in settings.streets.entries if named & set(s.districts))
+        return [s for s in matching(conn, keys) if wants(s, record.service)]
     parsed = parse_addresses(record.addresses, settings.streets)
     keys = sorted({item.street_key for item in parsed.items})
     return [s for s in covered(parsed.items, matching(conn, keys)) if wants(s, record.service)]
@@ -101,8 +114,9 @@ def shown(record: RecordView, limit: int | None) -> RecordView:
 
 def _row(options: MailOptions, settings: Settings, kind: str, record: RecordView, sub: Any, *,
          event_id: int | None, dedup_key: str, now: datetime, when: datetime,
-         old: datetime | None = None) -> dict[str, Any]:
+         old: datetime | None = None, said: str = "") -> dict[str, Any]:
     # The audience was chosen on the full text; what residents read is capped like every other output.
     news = News(kind=kind, record=shown(record, settings.display_max_chars), subscription=sub, event_id=event_id,
-                dedup_key=dedup_key, now=now, not_before=when, old_end=old)
+                dedup_key=dedup_key, now=now, not_before=when, old_end=old,
+                said=shorten(clean(said), settings.display_max_chars))
     return WRITERS[sub.medium](news, options, settings)

@@ -52,7 +52,7 @@ def confirmation_row(options: MailOptions, city: str, subscription: Any, token: 
 
 def news_row(options: MailOptions, city: str, tz, kind: str, record: RecordView, subscription: Any,  # noqa: ANN001
              link_token: str, *, event_id: int | None, dedup_key: str, now: datetime, not_before: datetime,
-             old_end: datetime | None = None) -> dict[str, Any]:
+             old_end: datetime | None = None, said: str = "") -> dict[str, Any]:
     """One subscriber's mail about one change. `event_id` with the address as recipient makes it one mail per
     person per change, however many of their subscribed addresses the record covers."""
     urls = links(options, link_token)
@@ -62,7 +62,8 @@ def news_row(options: MailOptions, city: str, tz, kind: str, record: RecordView,
         "addresses": record.addresses, "summary": record.summary, "impact": record.impact,
         "status": record.status, "event_at": fmt(record.event_at, tz), "expected_end": fmt(record.expected_end, tz),
         "old_end": short_time(old_end, tz, record.expected_end) if old_end else "",
-        "resolved_at": fmt(record.resolved_at, tz), "executor": one_line(record.executor),
+        "resolved_at": fmt(record.resolved_at, tz), "executor": one_line(record.executor), "said": said,
+        "state": record.state.value,
         "record_url": posts.record_url(options.public_url, record.number), **urls,
     }
     rendered = render("news", context)

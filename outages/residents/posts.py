@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from outages.display import clip
 from outages.officials.messages import short_time
 from outages.records.model import Kind
+from outages.records.state import State
 from outages.records.views import RecordView
 from outages.text import clean, one_line
 from outages.times import fmt
@@ -33,7 +34,20 @@ def headline(record: RecordView) -> str:
     return f"{icon} <b>{escape(record.kind.uk.capitalize(), quote=False)}</b> · {_t(one_line(record.service), 100)}"
 
 
+def term_words(record: RecordView, tz: ZoneInfo) -> str:
+    """How long something is off, in the words of the record's computed state (outages.records.state)."""
+    if record.state is State.OVERDUE:
+        return f"термін минув {fmt(record.expected_end, tz)}, новий не повідомлено"
+    if record.state is State.ENDED:
+        return f"завершено за планом {fmt(record.expected_end, tz)}"
+    return f"до {fmt(record.expected_end, tz)}" if record.expected_end else "термін не вказано"
+
+
 def term(record: RecordView, tz: ZoneInfo) -> str:
+    if record.state is State.ENDED:
+        return f"✅ Роботи завершено за планом: {fmt(record.expected_end, tz)}"
+    if record.state is State.OVERDUE:
+        return f"⚠️ Термін ліквідації {fmt(record.expected_end, tz)} минув, новий не повідомлено"
     if record.kind is Kind.PLANNED:
         return f"🗓 Роботи: {fmt(record.event_at, tz)} – {short_time(record.expected_end, tz, record.event_at)}"
     return f"⏱ Термін ліквідації: {fmt(record.expected_end, tz) or '—'}"
@@ -47,6 +61,8 @@ def post_text(record: RecordView, tz: ZoneInfo, public_url: str) -> str:
     lines.append(headline(record))
     if record.addresses.strip():
         lines.append(f"📍 {_t(record.addresses, 500)}")
+    elif record.districts:  # no «Адреси»: the whole district
+        lines.append(f"📍 Увесь район: {_t(', '.join(record.districts), 200)}")
     if record.districts:
         lines.append(f"Район: {_t(', '.join(record.districts), 200)}")
     lines.append("")
@@ -66,27 +82,34 @@ def moved_text(record: RecordView, tz: ZoneInfo, old: datetime | None, new: date
             f" ({fmt(new, tz)})")
 
 
+def said_text(said: str) -> str:
+    """An update's or resolution's own words, as a line of a post, reply or message."""
+    return f"💬 {_t(said)}"
+
+
 def resolved_text(record: RecordView, tz: ZoneInfo) -> str:
     return f"✅ Ліквідовано о {short_time(record.resolved_at, tz, record.event_at)}"
 
 
 def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str, address: str,
-                    old: datetime | None = None) -> str:
+                    old: datetime | None = None, said: str = "") -> str:
     """A subscriber's message (Telegram HTML): which of their addresses, what happened, the record's state."""
     opening = {
         "created": "Новий запис за вашою адресою",
-        "updated": "Змінився термін за вашою адресою",
+        "updated": "Оновлення за вашою адресою",
         "resolved": "Ліквідовано за вашою адресою",
         "planned_eve": "Завтра планові роботи за вашою адресою",
     }[kind]
     lines = [f"<b>{opening}</b> «{_t(address, 200)}»", ""]
-    if kind == "updated":
+    if kind == "updated" and old != record.expected_end:
         lines.append(moved_text(record, tz, old, record.expected_end))
+    if said:
+        lines.append(said_text(said))
     lines.append(post_text(record, tz, public_url))
     return "\n".join(lines)
 
 
 def subject(kind: str, record: RecordView, address: str) -> str:
-    what = {"created": "Новий запис", "updated": "Змінився термін", "resolved": "Ліквідовано",
+    what = {"created": "Новий запис", "updated": "Оновлення", "resolved": "Ліквідовано",
             "planned_eve": "Завтра планові роботи"}[kind]
     return one_line(f"{what}: {record.kind.uk}, {record.service} — {address}")[:200]

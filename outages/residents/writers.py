@@ -30,6 +30,7 @@ class News:
     now: datetime
     not_before: datetime
     old_end: datetime | None = None
+    said: str = ""  # an update's or resolution's own words, cut like the record's texts
 
 
 def email_news(news: News, options: MailOptions, settings: Settings) -> dict[str, Any]:
@@ -37,12 +38,13 @@ def email_news(news: News, options: MailOptions, settings: Settings) -> dict[str
     return subscriber_mail.news_row(options, settings.city_name, settings.tz, news.kind, news.record, sub,
                                     link_token(options.secret_key, sub.id), event_id=news.event_id,
                                     dedup_key=news.dedup_key, now=news.now, not_before=news.not_before,
-                                    old_end=news.old_end)
+                                    old_end=news.old_end, said=news.said)
 
 
 def telegram_news(news: News, options: MailOptions, settings: Settings) -> dict[str, Any]:
     sub, record = news.subscription, news.record
-    text = posts.subscriber_text(news.kind, record, settings.tz, options.public_url, sub.address, news.old_end)
+    text = posts.subscriber_text(news.kind, record, settings.tz, options.public_url, sub.address, news.old_end,
+                                 said=news.said)
     text += "\n\n/list — ваші адреси, /stop — відписатися"
     return row(channel="telegram", dedup_key=news.dedup_key, kind=f"sub_{news.kind}", recipient=sub.target,
                role="subscriber", text=text, payload={"method": "send", "text": text}, now=news.now,

@@ -41,7 +41,7 @@ _CHANGE_VALUE = {"anyOf": [
 ]}
 
 _OUTAGE_REQUIRED = [
-    "number", "kind", "status", "overdue", "executor", "service", "districts", "addresses", "summary", "cause",
+    "number", "kind", "status", "state", "overdue", "executor", "service", "districts", "addresses", "summary", "cause",
     "impact", "event_at", "expected_end", "recorded_at", "updated_at", "resolved_at", "deadline", "revision", "url",
     "api_url",
 ]
@@ -50,7 +50,12 @@ _OUTAGE_PROPERTIES: dict[str, Any] = {
     "number": {"type": "integer", "minimum": 1, "description": "The record number (№)."},
     "kind": {"type": "string", "enum": ["emergency", "planned"]},
     "status": {"type": "string", "enum": ["active", "resolved"]},
-    "overdue": {"type": "boolean", "description": "Active, and the expected end has passed with no update."},
+    "state": {"type": "string", "enum": ["active", "overdue", "ended", "resolved", "cancelled"],
+              "description": "The record's one computed state at the time of the answer: active; overdue (an "
+                             "emergency past its term with no update); ended (planned works past their stated "
+                             "end); resolved; cancelled (a false alarm)."},
+    "overdue": {"type": "boolean", "description": "An emergency, active, and the expected end has passed with no "
+                                                  "update (state overdue)."},
     "executor": {"type": "string", "description": "The utility responsible."},
     "service": {"type": "string"},
     "districts": {"type": "array", "items": {"type": "string"}},

@@ -167,7 +167,8 @@ def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None
     query = filters.address(conn)
     if query is None:
         return None
-    covering = list_records(conn, p.now, where=condition(query)) if query.house is not None else []
+    covering = (list_records(conn, p.now, active_only=True, where=condition(query, settings.streets))
+                if query.house is not None else [])
     return answer(query, covering, p.now, p.tz, p.lang, p.service)
 
 

@@ -115,6 +115,19 @@ class Presenter:
             return f"термін минув {self.short(record.expected_end)}, новий не повідомлено"
         return f"the expected end passed on {self.short(record.expected_end)}; no new time has been given"
 
+    def ended(self, record: RecordView) -> str:
+        """Planned works past their stated end with no update extending them (outages.records.state)."""
+        assert record.expected_end is not None
+        if self.lang == "uk":
+            return f"завершено за планом {self.short(record.expected_end)}"
+        return f"ended as planned on {self.short(record.expected_end)}"
+
+    def whole_district(self, record: RecordView) -> str:
+        """A record with no «Адреси»: every house of its districts."""
+        names = self.district_list(record.districts)
+        return (f"увесь район ({names})" if len(record.districts) == 1 else f"усі будинки районів: {names}") \
+            if self.lang == "uk" else f"every house in {names}"
+
     def kind(self, kind: Kind) -> str:
         return self._(kind.uk)
 

@@ -1,0 +1,184 @@
+"""One account of a record's state in every channel: the same record at the same clock is worded the same way by
+the site's answer line, the record page, the API, the bot, the city's channel post, officials' and subscribers'
+mail. Driven through the real sync, the real drains, the fake Bot API and an aiosmtpd peer, on both stores."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from fake_telegram import TOKEN, fake_bot_api
+from rows import emergency, planned, resolve, table, update
+
+from outages.delivery.drain import drain
+from outages.officials.sender import deliver_pending
+from outages.records.sync import sync
+from outages.records.verdict import text as verdict
+from outages.residents.bot import poll_once
+from outages.residents.fanout import expand_due
+from outages.settings import load
+from outages.transports.telegram import BotApi, TelegramTransport, telegram_options
+from web import create_app
+
+KYIV = ZoneInfo("Europe/Kyiv")
+NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
+CHANNEL = "@city_outages"
+OLENA = 5550001
+
+
+def kyiv(text: str) -> datetime:
+    return datetime.strptime(text, "%d.%m.%Y %H:%M").replace(tzinfo=KYIV)
+
+
+@pytest.fixture
+def bot_api():
+    yield from fake_bot_api(chat_limit=None)
+
+
+@pytest.fixture
+def hub(mail_settings, monkeypatch, bot_api):
+    for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": CHANNEL,
+                       "OUTAGES_TELEGRAM_API_URL": bot_api.url}.items():
+        monkeypatch.setenv(key, value)
+    return load()
+
+
+def deliver(engine, settings, now):
+    """What one `outages send` does for the residents' side at `now`: fan-out, then the Telegram lane."""
+    expand_due(engine, settings, now)
+    drain(engine, TelegramTransport(telegram_options(settings)), now=now, budget_s=30)
+
+
+def answer_line(engine, settings, query: str, now: datetime, lang: str = "uk") -> str:
+    app = create_app(settings, engine=engine)
+    with time_machine.travel(now, tick=False):
+        page = app.test_client().get("/", query_string={"q": query, "lang": lang}).get_data(as_text=True)
+    found = re.search(r'<p class="answer"[^>]*>(.*?)</p>', page, re.S)
+    assert found, page[:2000]
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def api_state(engine, settings, number: int, now: datetime) -> str:
+    app = create_app(settings, engine=engine)
+    with time_machine.travel(now, tick=False):
+        return app.test_client().get(f"/api/v1/outages/{number}").get_json()["state"]
+
+
+def bot_says(engine, settings, api, text: str, now: datetime) -> str:
+    before = len(api.texts(OLENA))
+    api.say(OLENA, text)
+    options = telegram_options(settings)
+    poll_once(engine, settings, BotApi(options), now)
+    drain(engine, TelegramTransport(options), now=now, budget_s=30)
+    return "\n".join(api.texts(OLENA)[before:])
+
+
+# (name, rows at the record's time, the clock asked at,
+#  what the answer line says, the API's state, what the bot says, what the channel's post says at that clock)
+STATES = [
+    ("active", [emergency(addresses="вул. Соборна, 10-16")], NOW,
+     "зараз: Водопостачання (аварія, №1) — до нд 22.11 о 20:00", "active",
+     "Водопостачання: до 22.11.2026 20:00", "⏱ Термін ліквідації: 22.11.2026 20:00"),
+    ("overdue the next morning", [emergency(addresses="вул. Соборна, 10-16")], kyiv("23.11.2026 09:00"),
+     "зараз: Водопостачання (аварія, №1) — термін минув нд 22.11 о 20:00, новий не повідомлено", "overdue",
+     "Водопостачання: термін минув 22.11.2026 20:00, новий не повідомлено",
+     "⚠️ Термін ліквідації 22.11.2026 20:00 минув, новий не повідомлено"),
+    ("planned works under way", [planned(addresses="вул. Соборна, 10-16")], kyiv("23.11.2026 12:00"),
+     "зараз: Електропостачання (планові роботи, №1) — до пн 23.11 о 17:00", "active",
+     "Електропостачання: до 23.11.2026 17:00", "🗓 Роботи: 23.11.2026 09:00 – 17:00"),
+    ("planned works ended as planned", [planned(addresses="вул. Соборна, 10-16")], kyiv("24.11.2026 09:00"),
+     "зараз нічого не вимкнено. Планових робіт не заплановано", "ended",
+     "зараз усе працює", "✅ Роботи завершено за планом: 23.11.2026 17:00"),
+    ("resolved", [emergency(addresses="вул. Соборна, 10-16"), resolve(1)], NOW,
+     "зараз нічого не вимкнено", "resolved", "зараз усе працює", "✅ <b>Ліквідовано</b> 22.11.2026 17:50"),
+    ("a whole district (no addresses)",
+     [emergency(addresses="", service="Теплопостачання", summary="Немає опалення в усьому Центральному районі")], NOW,
+     "зараз: Теплопостачання (аварія, №1, увесь район: Центральний) — до нд 22.11 о 20:00", "active",
+     "Теплопостачання: до 22.11.2026 20:00", "📍 Увесь район: Центральний"),
+]
+
+
+@pytest.mark.parametrize(("rows", "clock", "answer", "state", "bot", "post"),
+                         [pytest.param(*case[1:], id=case[0]) for case in STATES])
+def test_every_channel_words_the_one_state_at_the_clock(engine, hub, bot_api, rows, clock, answer, state, bot, post):
+    made = NOW if clock >= NOW else clock
+    sync(engine, table(*rows[:1]), hub, made)
+    deliver(engine, hub, made)
+    sync(engine, table(*rows), hub, clock)  # the sync at the clock raises «term passed» when it has
+    deliver(engine, hub, clock)
+
+    assert answer in answer_line(engine, hub, "Соборна 14", clock)
+    assert api_state(engine, hub, 1, clock) == state
+    assert bot in bot_says(engine, hub, bot_api, "Соборна 14", clock)
+    [channel_post, *_] = bot_api.chat(CHANNEL)
+    assert post in channel_post.text  # the post is edited when the state changes, also when a term passes
+
+
+def test_planned_works_end_at_their_stated_end_and_nobody_is_chased(engine, hub, smtp_peer):
+    sync(engine, table(planned(addresses="вул. Соборна, 10-16")), hub, NOW)
+    for moment in ("23.11.2026 18:00", "24.11.2026 06:00", "24.11.2026 18:00"):
+        sync(engine, table(planned(addresses="вул. Соборна, 10-16")), hub, kyiv(moment))
+        deliver_pending(engine, hub, kyiv(moment))
+    subjects = [m["Subject"] for m in smtp_peer.messages()]
+    assert any("ПЛАНОВІ РОБОТИ" in s for s in subjects)  # the officials were told of the works
+    assert [s for s in subjects if "ПРОСТРОЧЕНО" in s] == []  # and nobody is chased after their end
+    app = create_app(hub, engine=engine)
+    with time_machine.travel(kyiv("24.11.2026 09:00"), tick=False):
+        page = app.test_client().get("/outages/1").get_data(as_text=True)
+        index = app.test_client().get("/").get_data(as_text=True)
+    assert "завершено за планом 23.11 о 17:00" in page
+    assert "Заміна трансформатора" in index  # listed among what was fixed in the last 24 hours
+
+
+def test_an_updates_own_words_reach_officials_subscribers_and_the_channel(engine, hub, bot_api, smtp_peer):
+    words = "Замінено 12 м трубопроводу, триває промивка"
+    sync(engine, table(emergency(addresses="вул. Соборна, 10-16")), hub, NOW - timedelta(minutes=30))
+    deliver(engine, hub, NOW - timedelta(minutes=30))
+    bot_says(engine, hub, bot_api, "Соборна 14", NOW - timedelta(minutes=20))  # Olena subscribes by address
+    sync(engine, table(emergency(addresses="вул. Соборна, 10-16"), update(1, summary=words, expected_end="")),
+         hub, NOW)
+    deliver_pending(engine, hub, NOW)
+    deliver(engine, hub, NOW)
+    mail = [m for m in smtp_peer.to("deputy@example.org") if "ОНОВЛЕННЯ" in m["Subject"]]
+    assert mail and words in mail[-1].get_body(("plain",)).get_content()
+    assert any(words in text for text in bot_api.texts(OLENA))  # the subscriber
+    assert any(words in m.text for m in bot_api.chat(CHANNEL)[1:])  # a reply under the channel's post
+
+
+def test_a_whole_district_record_reaches_a_subscriber_of_any_house_there(engine, hub, bot_api):
+    bot_says(engine, hub, bot_api, "Садова 3", NOW - timedelta(minutes=20))
+    sync(engine, table(emergency(addresses="", service="Теплопостачання", summary="Немає опалення")), hub, NOW)
+    deliver(engine, hub, NOW)
+    news = "\n".join(bot_api.texts(OLENA))
+    assert "Немає опалення" in news and "Увесь район: Центральний" in news
+
+
+def test_a_first_import_posts_what_is_current_or_ahead_and_nothing_that_is_over(engine, hub, bot_api):
+    over = emergency(recorded_at="01.11.2026 10:20", event_at="01.11.2026 10:00", expected_end="01.11.2026 18:00",
+                     summary="Давня аварія")
+    under_way = planned(recorded_at="10.11.2026 09:00", event_at="20.11.2026 09:00",
+                        expected_end="30.11.2026 17:00", summary="Реконструкція теплотраси")
+    tomorrow = planned(recorded_at="12.11.2026 09:00", event_at="23.11.2026 09:00",
+                       expected_end="23.11.2026 17:00", summary="Заміна трансформатора")
+    ended = planned(recorded_at="10.11.2026 09:00", event_at="15.11.2026 09:00",
+                    expected_end="15.11.2026 17:00", summary="Завершені роботи")
+    sync(engine, table(over, under_way, tomorrow, ended), hub, NOW)
+    deliver(engine, hub, NOW)
+    posts = [m.text for m in bot_api.chat(CHANNEL)]
+    assert len(posts) == 2, posts  # not the old emergency whose term passed weeks ago, nor the ended works
+    assert any("Реконструкція теплотраси" in p for p in posts) and any("Заміна трансформатора" in p for p in posts)
+    # Run again: nothing twice.
+    sync(engine, table(over, under_way, tomorrow, ended), hub, NOW + timedelta(minutes=1))
+    deliver(engine, hub, NOW + timedelta(minutes=1))
+    assert len(bot_api.chat(CHANNEL)) == 2
+
+
+def test_the_verdict_says_a_record_without_addresses_covers_the_whole_district(engine, hub):
+    result = sync(engine, table(emergency(addresses="", summary="Немає опалення")), hub, NOW)
+    [decision] = result.plan.decisions
+    assert verdict(decision, hub.rules) == ("Прийнято, №1, вчасно (внесено через 26 хв);"
+                                         " адреси не вказано — запис стосується всіх будинків району: Центральний")
