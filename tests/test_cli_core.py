@@ -40,3 +40,16 @@ def test_the_demo_moved_to_another_day_keeps_every_verdict(run_cli, tmp_path):
         assert (after["status"], after["record"], after["deadline"]) == (before["status"], before["record"],
                                                                           before["deadline"])
     assert "29.12.2027" in moved.read_text(encoding="utf-8")
+
+
+def test_check_on_a_file_from_another_sheet_says_it_is_compared_with_this_stores_records(run_cli, tmp_path):
+    from rows import emergency, write_csv
+
+    assert run_cli("init").exit_code == 0
+    assert run_cli("sync", "--source", str(DEMO_CSV)).exit_code == 0
+    other = write_csv(tmp_path / "other.csv", emergency(summary="Зовсім інша таблиця", addresses="вул. Садова, 3"))
+    result = run_cli("check", other)
+    assert result.exit_code == 0
+    assert "Схоже, це файл іншої таблиці" in result.output and "1 змінили б її записи" in result.output
+    same = run_cli("check", str(DEMO_CSV))  # the store's own sheet: no warning
+    assert "іншої таблиці" not in same.output

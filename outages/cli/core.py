@@ -117,6 +117,25 @@ def check_command(ctx: Context, source: str, as_json: bool) -> None:
     summary = the_plan.summary()
     click.echo(f"\nприйнято (accepted): {summary['accepted']} · відхилено (rejected): {summary['rejected']}"
                f" · із запізненням (late): {summary['late']}")
+    warning = foreign_sheet_warning(the_plan)
+    if warning:
+        click.echo("\n" + warning, err=True)
+
+
+def foreign_sheet_warning(the_plan: Plan) -> str:
+    """A file from another sheet is matched row by row against this store's records: its row 2 would «edit»
+    record №1. When the store has accepted rows and not one row of the file is among them while some would change
+    a record, say so: the verdicts above are about this store, not about that sheet on its own."""
+    changes = [d.change for d in the_plan.decisions]
+    # Rows that would change a record of this store, or are refused as a broken edit of one.
+    edits = sum(d.change == "edit" or (d.change == "rejected" and d.record is not None) for d in the_plan.decisions)
+    if edits == 0 or "unchanged" in changes:
+        return ""
+    return (f"Увага: жоден рядок цього файлу не збігається з рядками, які вже прийняла ця база, а {edits} змінили б"
+            " її записи. Схоже, це файл іншої таблиці: вердикти вище порівнюють його із записами цієї бази."
+            " Щоб перевірити файл окремо, задайте порожню базу (OUTAGES_DATABASE_URL)."
+            f" / Warning: no row of this file matches a row this store has accepted, and {edits} would change its"
+            " records: this looks like another sheet, checked against this store's records.")
 
 
 def _print_decisions(the_plan: Plan, only_changes: bool) -> None:
