@@ -69,9 +69,12 @@ class Recipient:
 
 
 def check_address(text: str) -> str:
-    """The normalised address, or ValueError with the reason."""
+    """The normalised address in ASCII (an internationalised domain as punycode: «mykola@пошта.укр» becomes
+    «mykola@xn--…», which every SMTP server takes), or ValueError with the reason. A non-ASCII local part needs
+    SMTPUTF8 and is refused here, at sign-up or import, where the person can be told."""
     try:
-        return validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False).normalized
+        found = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
+        return found.ascii_email or found.normalized
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 

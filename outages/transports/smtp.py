@@ -198,6 +198,9 @@ class SmtpTransport:
             self.close()
             answer = _answer(exc.smtp_code, exc.smtp_error)
             raise TransportError(answer, permanent=500 <= exc.smtp_code < 600, answer=answer) from None
+        except UnicodeError as exc:  # an address smtplib cannot put on the wire: this message only, never a retry
+            self.close()  # the command may be half-written: the next message starts a clean session
+            raise TransportError(f"address cannot be sent without SMTPUTF8: {_describe(exc)}", permanent=True) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransportError(f"connection failed: {_describe(exc)}") from None
