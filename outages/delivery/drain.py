@@ -193,10 +193,8 @@ def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at:
                   "peer_ref": peer_ref}
     else:
         result = "deferred"
-        wait = policy.backoff(item.attempts)
-        if error.retry_after:
-            # The peer said how long (Telegram's 429, its flood limits): exactly that, not the growing backoff.
-            wait = timedelta(seconds=error.retry_after)
+        # The peer said how long (Telegram's 429, its flood limits): that (clamped), not the growing backoff.
+        wait = policy.peer_wait(error.retry_after) or policy.backoff(item.attempts)
         values = {"status": "queued", "next_attempt_at": at + wait,
                   "last_answer": error.answer or None, "last_error": str(error)}
     with engine.begin() as conn:

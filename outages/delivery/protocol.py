@@ -7,6 +7,7 @@ or not, "the peer is unreachable") and never sleeps or retries; the queue retrie
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Mapping, Protocol
@@ -24,8 +25,31 @@ class RetryPolicy:
     batch_size: int = 50  # rows claimed at a time (one connection serves the whole drain)
 
     def backoff(self, attempts: int) -> timedelta:
-        """1, 2, 4 … minutes after the 1st, 2nd, 3rd … temporary failure, at most an hour (by default)."""
-        return min(self.retry_first * (2 ** max(0, attempts - 1)), self.retry_max)
+        """1, 2, 4 … minutes after the 1st, 2nd, 3rd … temporary failure, at most an hour (by default). Capped
+        before doubling: a peer down for a day (hundreds of attempts) must not overflow the wait."""
+        wait = self.retry_first
+        for _ in range(max(0, attempts - 1)):
+            if wait >= self.retry_max:
+                break
+            wait *= 2
+        return min(wait, self.retry_max)
+
+    def peer_wait(self, seconds: float | None) -> timedelta | None:
+        """A wait the peer asked for (Retry-After, Telegram's retry_after), at most retry_max: a value of 1e12 must
+        not park a message for ever. None (use the growing backoff) for no value or one that is not positive: -60
+        must not make the drain hammer the peer."""
+        if seconds is None or not seconds > 0:
+            return None
+        return timedelta(seconds=min(seconds, self.retry_max.total_seconds()))
+
+
+def peer_seconds(value: object) -> float | None:
+    """A peer's number of seconds read defensively: None for text, NaN, infinity or nothing."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

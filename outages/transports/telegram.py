@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from outages.delivery.peer import PeerError, anchor, payload
-from outages.delivery.protocol import Delivery, RetryPolicy, Sent
+from outages.delivery.protocol import Delivery, RetryPolicy, Sent, peer_seconds
 from outages.settings import Settings
 
 # Telegram's limits (its FAQ): about 20 messages a minute to one channel or group, about one a second to a chat.
@@ -93,7 +93,7 @@ def classify(status: int, body: dict[str, Any]) -> PeerError:
     description = str(body.get("description") or f"HTTP {status}")
     answer = f"{code} {description}"
     if code == 429:
-        retry_after = float((body.get("parameters") or {}).get("retry_after") or 5)
+        retry_after = peer_seconds((body.get("parameters") or {}).get("retry_after")) or 5.0
         return PeerError(f"Telegram: too many requests, retry after {retry_after:g} s", answer=answer,
                          retry_after=retry_after)
     if code >= 500 or code in (408,):

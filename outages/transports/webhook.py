@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from outages.delivery.peer import PeerError, payload
-from outages.delivery.protocol import Delivery, RetryPolicy, Sent
+from outages.delivery.protocol import Delivery, RetryPolicy, Sent, peer_seconds
 from outages.settings import Settings
 from outages.transports.webhook_config import Webhook
 
@@ -91,10 +91,7 @@ class WebhookTransport:
 
 
 def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+    return peer_seconds(value) if value else None
 
 
 def from_settings(settings: Settings) -> WebhookTransport | None:

@@ -1,0 +1,37 @@
+"""A day-long outage of a peer ends in a backlog, not a crash loop (issue 22): the retry wait stays bounded for any
+number of attempts, and a peer's Retry-After is read defensively and clamped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from outages.delivery.protocol import RetryPolicy, peer_seconds
+
+POLICY = RetryPolicy(retry_first=timedelta(seconds=30), retry_max=timedelta(minutes=10), give_up=timedelta(hours=24),
+                     claim_lease=timedelta(minutes=2))
+
+
+@pytest.mark.parametrize(("attempts", "wait"), [
+    (1, timedelta(seconds=30)), (2, timedelta(minutes=1)), (5, timedelta(minutes=8)), (6, timedelta(minutes=10)),
+    (43, timedelta(minutes=10)),  # ~6.4 h of Telegram errors: it overflowed here
+    (2_880, timedelta(minutes=10)),  # a day of attempts every 30 s
+    (10**9, timedelta(minutes=10)),
+])
+def test_the_retry_wait_is_capped_before_it_doubles(attempts, wait):
+    assert POLICY.backoff(attempts) == wait
+
+
+# (what the peer sent, the wait the drain keeps: None means the growing backoff)
+RETRY_AFTER = [
+    ("30", timedelta(seconds=30)),
+    ("0.5", timedelta(seconds=0.5)),
+    ("1e12", timedelta(minutes=10)),  # clamped to retry_max, not parked for 31,000 years
+    ("inf", None), ("nan", None), ("abc", None), ("-60", None), ("0", None), ("", None), (None, None),
+]
+
+
+@pytest.mark.parametrize(("sent", "kept"), RETRY_AFTER)
+def test_a_peers_retry_after_is_read_defensively_and_clamped(sent, kept):
+    assert POLICY.peer_wait(peer_seconds(sent) if sent else None) == kept
