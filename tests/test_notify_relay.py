@@ -149,7 +149,8 @@ def test_no_confirmation_brings_a_reminder_at_45_minutes_and_control_at_60_once_
     for minutes in (45, 50):
         deliver_pending(engine, mail_settings, NOW + timedelta(minutes=minutes))
     reminder = smtp_peer.to("duty.central@example.org")[-1]
-    assert reminder["Subject"] == "[НАГАДУВАННЯ] Підтвердьте передачу інформації · Водопостачання · вул. Соборна, 12 · Центральний · №1"
+    assert reminder["Subject"] == ("[НАГАДУВАННЯ] Підтвердьте передачу інформації · Водопостачання · вул. Соборна, 12"
+                                   " · Центральний · №1")
     assert "Підтвердьте, будь ласка, сьогодні до 19:00." in text_of(reminder)
     assert LINK.search(text_of(reminder)).group(1) == LINK.search(text_of(smtp_peer.to(
         "duty.central@example.org")[0])).group(1)  # the same link as the first message

@@ -28,7 +28,8 @@ def test_a_new_emergency_reaches_the_officials_and_only_its_district_and_street(
     assert counts["sent"] == 5 and counts["failed"] == counts["deferred"] == 0
     got = received(smtp_peer)
     assert {to for to, _ in got} == AUDIENCE_CENTRAL_WATER  # not Заводський, not Адміральська, not energy
-    assert {subject for _, subject in got} == {"[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"}
+    assert {subject for _, subject in got} == {
+        "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1"}
 
 
 def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run(engine, mail_settings, smtp_peer):
@@ -53,7 +54,8 @@ def test_every_recipient_is_told_once_per_change_however_often_sync_and_send_run
     assert set(per_recipient) == AUDIENCE_CENTRAL_WATER
     for subjects in per_recipient.values():
         assert sorted(subjects) == [
-            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 23:00 (було 20:00) · №1",
+            "[АВАРІЯ · ОНОВЛЕННЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 23:00 (було 20:00)"
+            " · №1",
             "[АВАРІЯ] Водопостачання · вул. Соборна, 12 · Центральний · сьогодні до 20:00 · №1",
             "[ЛІКВІДОВАНО] Водопостачання · вул. Соборна, 12 · Центральний · №1",
         ]
@@ -81,7 +83,8 @@ def test_planned_works_in_two_districts_and_a_late_planned_breach_waits_for_the_
     assert {to for to, _ in got} == {"deputy@example.org", "press@example.org", "energy.head@example.org",
                                      "duty.central@example.org", "duty.zavod@example.org", "hoa.admiral@example.org"}
     assert {s for _, s in got} == {
-        "[ПЛАНОВІ РОБОТИ] Електропостачання · вул. Адміральська, 3 · Заводський, Центральний · 24.11 з 09:00 до 17:00 · №1"}
+        "[ПЛАНОВІ РОБОТИ] Електропостачання · вул. Адміральська, 3 · Заводський, Центральний"
+        " · 24.11 з 09:00 до 17:00 · №1"}
     before = len(smtp_peer.received)
     monday = datetime(2026, 11, 23, 9, 30, tzinfo=KYIV)  # the digest of the week 16–22.11 is due from 09:00
     deliver_pending(engine, mail_settings, monday - timedelta(hours=1))
