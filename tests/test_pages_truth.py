@@ -58,7 +58,7 @@ def test_overdue_says_the_term_passed_and_dates_the_event_when_it_passed(engine,
     app = make_app(engine, settings, now=late)
     for url, words in (("/", "термін минув 29.11 о 20:00, новий не повідомлено"),
                        ("/outages/1", "29.11.2026 20:00 — термін минув, новий не повідомлено"),
-                       ("/en/", "the expected end passed on 29.11 at 20:00; no new time has been given")):
+                       ("/en/", "the expected end passed on 29 Nov at 20:00; no new time has been given")):
         assert words in text_of(app, url), url
 
 

@@ -163,11 +163,11 @@ def test_english_by_parameter_or_browser_and_ukrainian_by_default(app):
     forced = get(app, "/?lang=en", **{"Accept-Language": "uk"})
     text = Page(forced).text
     assert "Emergencies now (5)" in text and "Planned works, next 14 days (8)" in text
-    assert "Happened 22.11.2026 13:40" in text
+    assert "Happened 22 Nov 2026 13:40" in text  # «22.11» would read as a month to many readers of English
     assert 'href="/outages/13?lang=en"' in forced  # an explicit choice follows the reader
     assert 'href="/?lang=uk"' in forced
     record = Page(get(app, "/outages/4?lang=en")).text
-    assert "reported 24 min after the event" in record and "new expected end: 21.11.2026 19:00" in record
+    assert "reported 24 min after the event" in record and "new expected end: 21 Nov 2026 19:00" in record
     ledger = Page(get(app, "/timeliness?lang=en")).text
     assert "This month: November 2026" in ledger and "Last month: October 2026" in ledger
     assert "Ukrainian" not in ledger and "Українською" in ledger

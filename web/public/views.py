@@ -59,6 +59,7 @@ _MONTHS_UK = ("січень", "лютий", "березень", "квітень"
               "жовтень", "листопад", "грудень")
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December")
+_MONTHS_SHORT_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass
@@ -77,7 +78,10 @@ class Presenter:
     def when(self, moment: datetime | None) -> str:
         if moment is None:
             return self._("не вказано")
-        return moment.astimezone(self.tz).strftime("%d.%m.%Y %H:%M")
+        local = moment.astimezone(self.tz)
+        if self.lang == "en":  # «6 Dec 2026 20:00»: 06.12 reads as the 12th of June to many readers of English
+            return f"{local.day} {_MONTHS_SHORT_EN[local.month - 1]} {local.year} {local:%H:%M}"
+        return local.strftime("%d.%m.%Y %H:%M")
 
     def iso(self, moment: datetime | None) -> str:
         # Whole minutes, as shown: the HTML checker takes no more than milliseconds, and the seconds of a
@@ -104,9 +108,11 @@ class Presenter:
         return ", ".join(self.district(n) for n in names)
 
     def short(self, moment: datetime) -> str:
-        """«29.11 о 20:00»: a time within the year, for sentences."""
+        """«29.11 о 20:00» («29 Nov at 20:00» in English): a time within the year, for sentences."""
         local = moment.astimezone(self.tz)
-        return local.strftime("%d.%m") + (" о " if self.lang == "uk" else " at ") + local.strftime("%H:%M")
+        if self.lang == "en":
+            return f"{local.day} {_MONTHS_SHORT_EN[local.month - 1]} at {local:%H:%M}"
+        return local.strftime("%d.%m") + " о " + local.strftime("%H:%M")
 
     def overdue(self, record: RecordView) -> str:
         """The expected end passed and nobody said when it will be: the words a resident needs."""
