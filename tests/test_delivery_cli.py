@@ -117,7 +117,9 @@ def test_status_counts_the_changes_waiting_for_a_digest(engine, mail_settings, s
 
     now = datetime(2026, 11, 22, 18, 10, tzinfo=KYIV)
     works = planned(recorded_at="22.11.2026 17:00", event_at="26.11.2026 09:00", expected_end="26.11.2026 17:00")
-    sync(engine, table(emergency(), works, update(1)), mail_settings, now)
+    sync(engine, table(emergency(), works), mail_settings, now - timedelta(minutes=5))
+    deliver_pending(engine, mail_settings, now - timedelta(minutes=5))
+    sync(engine, table(emergency(), works, update(1)), mail_settings, now)  # a later sync: not folded into the news
     deliver_pending(engine, mail_settings, now)
     with time_machine.travel(now + timedelta(minutes=5), tick=False):  # the CLI reads the real clock
         shown = run_cli("status")
