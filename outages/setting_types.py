@@ -42,6 +42,14 @@ def number(text: str) -> float:
     return float(str(text).strip())
 
 
+def interval(text: str) -> float:
+    """Seconds between two rounds of a loop: at least one, or the worker spins (0 made 206 syncs in 8 s)."""
+    value = number(text)
+    if not value >= 1:  # also refuses NaN
+        raise ValueError(f"expected at least 1 second, got {text}")
+    return value
+
+
 def text(value: str) -> str:
     return str(value)
 
@@ -84,7 +92,7 @@ def duration_hours(text: str) -> float:
 
 # The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.
 _NUMBERS = {whole_number: "a whole number", display_chars: "a whole number", number: "a number",
-            db_timeout: "a number of seconds"}
+            db_timeout: "a number of seconds", interval: "a number of seconds (at least 1)"}
 
 
 def coerce(reader: Callable[[str], Any], raw: Any) -> Any:

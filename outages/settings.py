@@ -24,6 +24,7 @@ from outages.setting_types import (
     db_timeout,
     display_chars,
     duration_hours,
+    interval,
     number,
     smtp_tls,
     text,
@@ -79,7 +80,7 @@ SETTINGS: list[Setting] = [
     Setting("sheets_retries", whole_number, "Retries of a Sheets request after 408/429/5xx, a timeout or a token "
             "failure."),
     Setting("sheets_backoff", number, "First wait before a retry, seconds; doubled each time, with jitter."),
-    Setting("sync_interval", number, "Seconds between two syncs of `outages run`."),
+    Setting("sync_interval", interval, "Seconds between two syncs of `outages run` (at least 1)."),
     Setting("sync_lock_seconds", number, "How long a worker's sync lock lasts if the worker dies holding it."),
     Setting("publish_dir", text, "`outages run` also writes the static site here after each change (and every 5 min)."),
     Setting("hook_secret", text, "Shared secret of POST /hooks/form-submitted (HMAC-SHA256 of the body).", secret=True),

@@ -35,3 +35,27 @@ RETRY_AFTER = [
 @pytest.mark.parametrize(("sent", "kept"), RETRY_AFTER)
 def test_a_peers_retry_after_is_read_defensively_and_clamped(sent, kept):
     assert POLICY.peer_wait(peer_seconds(sent) if sent else None) == kept
+
+
+# (the setting, a value that would spin or crash, what the refusal names)
+SPINNING = [
+    ("OUTAGES_SYNC_INTERVAL", "0", "OUTAGES_SYNC_INTERVAL"),
+    ("OUTAGES_SYNC_INTERVAL", "-5", "OUTAGES_SYNC_INTERVAL"),
+    ("OUTAGES_SYNC_INTERVAL", "nan", "OUTAGES_SYNC_INTERVAL"),
+    ("OUTAGES_QUIET_HOURS", "25:00-07:00", "OUTAGES_QUIET_HOURS"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "named"), SPINNING)
+def test_a_setting_that_would_spin_or_crash_is_refused_at_load_naming_it(run_cli, monkeypatch, name, value, named):
+    monkeypatch.setenv(name, value)
+    result = run_cli("status")
+    assert result.exit_code == 2 and named in result.output, result.output
+
+
+def test_a_drain_interval_of_zero_is_refused_naming_it(run_cli, tmp_path, monkeypatch):
+    config = tmp_path / "city.toml"
+    config.write_text("[notify]\ndrain_interval_seconds = 0\n", encoding="utf-8")
+    monkeypatch.setenv("OUTAGES_CONFIG", str(config))
+    result = run_cli("status")
+    assert result.exit_code == 2 and "notify.drain_interval_seconds = 0" in result.output, result.output

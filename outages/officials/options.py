@@ -95,6 +95,9 @@ def _mail_options(settings: Settings) -> MailOptions:
         hotline=str(data.get("hotline") or ""),
         form_url=str(data.get("form_url") or ""),
     )
+    if not options.drain_interval >= 1:  # 0 kept the mail lane at 100 % CPU
+        raise SettingsError(f"notify.drain_interval_seconds = {notify['drain_interval_seconds']}: потрібно щонайменше"
+                            " 1 секунду, інакше поштова черга крутиться без упину / expected at least 1 second")
     if options.smtp_timeout <= 0 or options.smtp_data_timeout <= 0:
         raise SettingsError(f"notify.smtp_timeout = {notify['smtp_timeout']}, notify.smtp_data_timeout ="
                             f" {notify['smtp_data_timeout']}: потрібно більше 0 секунд, кожен виклик поштового"
