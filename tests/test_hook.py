@@ -135,3 +135,21 @@ def test_a_burst_of_concurrent_pushes_leaves_one_pending_request(client, engine)
     assert len(answers) == 12 and all(a["ok"] for a in answers)
     assert sorted(a["queued"] for a in answers) == [False] * 11 + [True]
     assert pending(engine) == 1
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z"])
+def test_a_signed_at_at_the_edge_of_the_calendar_is_refused_not_a_server_error(client, engine, at):
+    body = json.dumps({"row": 37, "at": at, "nonce": "x"}).encode()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    reply = client.post("/hooks/form-submitted", data=body, headers={"X-Outages-Signature": signature})
+    assert reply.status_code == 401 and "відрізняється від часу хаба" in reply.get_json()["error"]
+    assert pending(engine) == 0
+
+
+def test_a_signature_with_odd_characters_is_a_bad_signature_not_a_crash(client, engine):
+    from outages.transports.webhook import verify
+
+    body, headers = apps_script_push(37, CLOCK)
+    reply = client.post("/hooks/form-submitted", data=body, headers={"X-Outages-Signature": "sha256=підпис"})
+    assert reply.status_code == 401
+    assert verify(SECRET, body, "t=1,v1=підпис", now=1) is False  # hmac.compare_digest raised TypeError on this

@@ -54,9 +54,14 @@ def accept(engine: Engine, body: bytes, now: datetime, tz: tzinfo = UTC) -> None
     """Remember an authenticated push, or raise PushRefused: 401 when its `at` is too far from `now`, 409 when the
     same body was accepted before."""
     at = sent_at(body)
-    if abs(at - now) > WINDOW:
+    try:
+        off = abs(at - now) > WINDOW
+        shown = fmt(at, tz)
+    except OverflowError:  # «9999-12-31T23:59:59-12:00» is ISO 8601, but no instant this side of year 10000
+        off, shown = True, at.isoformat()[:40]
+    if off:
         minutes = WINDOW.total_seconds() / 60
-        raise PushRefused(401, f"Час запиту «{fmt(at, tz)}» відрізняється від часу хаба «{fmt(now, tz)}» більш ніж"
+        raise PushRefused(401, f"Час запиту «{shown}» відрізняється від часу хаба «{fmt(now, tz)}» більш ніж"
                                f" на {minutes:g} хв: запит застарів або годинник відправника збився"
                                f" / `at` is more than {minutes:g} min off the hub's clock")
     digest = hashlib.sha256(body).hexdigest()

@@ -41,7 +41,8 @@ def verify(secret: str, body: bytes, header: str, *, now: float | None = None, t
         return False
     if abs((time.time() if now is None else now) - at) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, body, at), header)
+    # Bytes: compare_digest raises TypeError on a str with non-ASCII characters, and a forged header may have them.
+    return hmac.compare_digest(sign(secret, body, at).encode(), header.encode("utf-8", "replace"))
 
 
 def body_of(payload: dict[str, Any]) -> bytes:
