@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from fake_telegram import TOKEN, fake_bot_api
 from rows import emergency, resolve, table
 from rows import update as update_row
@@ -185,3 +186,16 @@ def test_doctor_asks_the_bot_api_whether_the_token_works(tg_settings, bot_api, r
     assert says in out.output, out.output
     assert TOKEN not in out.output  # the token is a secret: never printed
     assert ("getMe", {}) in bot_api.calls
+
+
+def test_outages_send_exits_non_zero_when_the_channel_had_to_wait(engine, mail_settings, bot_api, monkeypatch,
+                                                                  run_cli):
+    for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": CHANNEL,
+                       "OUTAGES_TELEGRAM_API_URL": bot_api.url}.items():
+        monkeypatch.setenv(key, value)
+    sync(engine, table(emergency()), load(), NOW)
+    bot_api.fail("sendMessage", 429, retry_after=3)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=True):  # within a day of the post: waits, not fails
+        result = run_cli("send")
+    assert "telegram: надіслано (sent) 0 · відкладено (deferred) 1" in result.output
+    assert result.exit_code == 1 and "відкладено 1" in result.output  # a cron job sees the post did not go

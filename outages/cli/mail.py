@@ -56,7 +56,7 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     # Residents' channels: the Telegram channel and bot, webhooks (docs/subscriptions.md).
     residents = deliver_residents(engine, settings, ctx.now())
     residents["residents"]["queued"] += fanned_out
-    residents_failed = 0
+    residents_failed = residents_deferred = 0
     for channel, c in residents.items():
         if channel == "residents":
             if c.get("queued"):
@@ -65,6 +65,7 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
         click.echo(f"{channel}: надіслано (sent) {c.get('sent', 0)} · відкладено (deferred) {c.get('deferred', 0)}"
                    f" · не доставлено (failed) {c.get('failed', 0)}")
         residents_failed += c.get("failed", 0)
+        residents_deferred += c.get("deferred", 0)
     with engine.connect() as conn:
         waiting = conn.execute(select(func.count()).select_from(outbox)
                                .where(outbox.c.status.in_(("queued", "sending")))).scalar()
@@ -75,9 +76,11 @@ def send_command(ctx: Context, catch_dir: str | None) -> None:
     if waiting:
         click.echo("що лишилося / what remains: `outages outbox --status queued`")
     # A script or cron must see that mail did not go: a message that failed or had to wait exits non-zero.
-    if counts["failed"] or counts["deferred"] or residents_failed:
-        click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {counts['failed']}, відкладено"
-                   f" {counts['deferred']} — причини: `outages outbox --status failed` / `--status queued`", err=True)
+    # Telegram and webhooks count too: a channel post that had to wait is as undelivered as a mail.
+    failed, deferred = counts["failed"] + residents_failed, counts["deferred"] + residents_deferred
+    if failed or deferred:
+        click.echo(f"ПОМИЛКА доставки / delivery FAILED: не доставлено {failed}, відкладено {deferred}"
+                   " — причини: `outages outbox --status failed` / `--status queued`", err=True)
         raise SystemExit(1)
 
 
