@@ -59,3 +59,25 @@ def test_a_drain_interval_of_zero_is_refused_naming_it(run_cli, tmp_path, monkey
     monkeypatch.setenv("OUTAGES_CONFIG", str(config))
     result = run_cli("status")
     assert result.exit_code == 2 and "notify.drain_interval_seconds = 0" in result.output, result.output
+
+
+
+def test_a_post_of_text_outside_the_basic_plane_fits_telegrams_limit_in_utf16_units(engine, settings):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from rows import emergency, table
+
+    from outages.records.sync import sync
+    from outages.records.views import get_record
+    from outages.residents.posts import post_text, subscriber_text, units
+
+    now = datetime(2026, 11, 22, 18, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
+    wide = emergency(summary="😀" * 2000, impact="𝔸" * 2000, cause="🚰" * 2000, addresses="вул. Соборна, 12 " + "🏠" * 600)
+    sync(engine, table(wide), settings, now)
+    with engine.connect() as conn:
+        record = get_record(conn, 1, now)
+    post = post_text(record, settings.tz, "https://hub.example.org")
+    assert units(post) <= 4096
+    assert units(subscriber_text("created", record, settings.tz, "https://hub.example.org", "Соборна 12",
+                                 said="💬" * 2000)) <= 4096

@@ -9,7 +9,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from outages.display import clip
+from outages.display import MARKER
 from outages.officials.messages import short_time
 from outages.records.model import Kind
 from outages.records.state import State
@@ -22,7 +22,26 @@ PIECE = 700
 
 
 def _t(value: object, limit: int = PIECE) -> str:
-    return escape(clip(clean(value), limit), quote=False)
+    return escape(clip_units(clean(value), limit), quote=False)
+
+
+def units(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (a character outside the basic plane, an emoji, is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip_units(text: str, limit: int) -> str:
+    """Cut to `limit` UTF-16 units (with «…»): 2,000 characters of emoji are 4,000 units, and Telegram refused
+    the post that held them."""
+    if units(text) <= limit:
+        return text
+    kept, used = [], 1  # room for the marker
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + MARKER
 
 
 def record_url(public_url: str, number: int) -> str:
