@@ -73,7 +73,8 @@ def test_a_post_of_text_outside_the_basic_plane_fits_telegrams_limit_in_utf16_un
     from outages.residents.posts import post_text, subscriber_text, units
 
     now = datetime(2026, 11, 22, 18, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
-    wide = emergency(summary="😀" * 2000, impact="𝔸" * 2000, cause="🚰" * 2000, addresses="вул. Соборна, 12 " + "🏠" * 600)
+    wide = emergency(summary="😀" * 2000, impact="𝔸" * 2000, cause="🚰" * 2000,
+                     addresses="вул. Соборна, 12 " + "🏠" * 600)
     sync(engine, table(wide), settings, now)
     with engine.connect() as conn:
         record = get_record(conn, 1, now)
