@@ -68,6 +68,21 @@ def api_state(engine, settings, number: int, now: datetime) -> str:
         return app.test_client().get(f"/api/v1/outages/{number}").get_json()["state"]
 
 
+def page_text(engine, settings, path: str, now: datetime) -> str:
+    app = create_app(settings, engine=engine)
+    with time_machine.travel(now, tick=False):
+        page = app.test_client().get(path).get_data(as_text=True)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def api_live_numbers(engine, settings, query: str, now: datetime) -> list[int]:
+    """The API's list for the house, as an app asking «is anything off here?» reads it: records not over."""
+    app = create_app(settings, engine=engine)
+    with time_machine.travel(now, tick=False):
+        found = app.test_client().get("/api/v1/outages", query_string={"q": query}).get_json()["outages"]
+    return [r["number"] for r in found if r["state"] in ("active", "overdue")]
+
+
 def bot_says(engine, settings, api, text: str, now: datetime) -> str:
     before = len(api.texts(OLENA))
     api.say(OLENA, text)
@@ -78,44 +93,62 @@ def bot_says(engine, settings, api, text: str, now: datetime) -> str:
 
 
 # (name, rows at the record's time, the clock asked at,
-#  what the answer line says, the API's state, what the bot says, what the channel's post says at that clock)
+#  what the answer line says, the API's state, what the bot says, what the channel's post says at that clock,
+#  what the record's page says, whether the API's search for the house lists it as not over, and the newest mail
+#  an official has got by that clock: (whom, its subject's start))
+EVE = "[ЗАВТРА ПЛАНОВІ РОБОТИ] Електропостачання · вул. Соборна, 10-16"  # the day-before reminder, the newest
 STATES = [
     ("active", [emergency(addresses="вул. Соборна, 10-16")], NOW,
      "зараз: Водопостачання (аварія, №1) — до нд 22.11 о 20:00", "active",
-     "Водопостачання: до 22.11.2026 20:00", "⏱ Термін ліквідації: 22.11.2026 20:00"),
+     "Водопостачання: до 22.11.2026 20:00", "⏱ Термін ліквідації: 22.11.2026 20:00",
+     "Термін ліквідації 22.11.2026 20:00", True, ("deputy", "[АВАРІЯ] Водопостачання · вул. Соборна, 10-16")),
     ("overdue the next morning", [emergency(addresses="вул. Соборна, 10-16")], kyiv("23.11.2026 09:00"),
      "зараз: Водопостачання (аварія, №1) — термін минув нд 22.11 о 20:00, новий не повідомлено", "overdue",
      "Водопостачання: термін минув 22.11.2026 20:00, новий не повідомлено",
-     "⚠️ Термін ліквідації 22.11.2026 20:00 минув, новий не повідомлено"),
+     "⚠️ Термін ліквідації 22.11.2026 20:00 минув, новий не повідомлено",
+     "термін минув 22.11 о 20:00, новий не повідомлено", True,
+     ("control", "[ПРОСТРОЧЕНО] Водопостачання · вул. Соборна, 10-16 · Центральний · термін вчора о 20:00 минув")),
     ("planned works under way", [planned(addresses="вул. Соборна, 10-16")], kyiv("23.11.2026 12:00"),
      "зараз: Електропостачання (планові роботи, №1) — до пн 23.11 о 17:00", "active",
-     "Електропостачання: до 23.11.2026 17:00", "🗓 Роботи: 23.11.2026 09:00 – 17:00"),
+     "Електропостачання: до 23.11.2026 17:00", "🗓 Роботи: 23.11.2026 09:00 – 17:00",
+     "Завершення робіт 23.11.2026 17:00", True, ("deputy", EVE)),
     ("planned works ended as planned", [planned(addresses="вул. Соборна, 10-16")], kyiv("24.11.2026 09:00"),
      "зараз нічого не вимкнено. Планових робіт не заплановано", "ended",
-     "зараз усе працює", "✅ Роботи завершено за планом: 23.11.2026 17:00"),
+     "зараз усе працює", "✅ Роботи завершено за планом: 23.11.2026 17:00",
+     "завершено за планом 23.11 о 17:00", False, ("deputy", EVE)),
     ("resolved", [emergency(addresses="вул. Соборна, 10-16"), resolve(1)], NOW,
-     "зараз нічого не вимкнено", "resolved", "зараз усе працює", "✅ <b>Ліквідовано</b> 22.11.2026 17:50"),
+     "зараз нічого не вимкнено", "resolved", "зараз усе працює", "✅ <b>Ліквідовано</b> 22.11.2026 17:50",
+     "Усунено 22.11.2026 17:50", False, ("deputy", "[ЛІКВІДОВАНО] Водопостачання · вул. Соборна, 10-16")),
     ("a whole district (no addresses)",
      [emergency(addresses="", service="Теплопостачання", summary="Немає опалення в усьому Центральному районі")], NOW,
      "зараз: Теплопостачання (аварія, №1, увесь район: Центральний) — до нд 22.11 о 20:00", "active",
-     "Теплопостачання: до 22.11.2026 20:00", "📍 Увесь район: Центральний"),
+     "Теплопостачання: до 22.11.2026 20:00", "📍 Увесь район: Центральний",
+     "Адреси увесь район (Центральний)", True, ("deputy", "[АВАРІЯ] Теплопостачання · увесь район · Центральний")),
 ]
 
 
-@pytest.mark.parametrize(("rows", "clock", "answer", "state", "bot", "post"),
+@pytest.mark.parametrize(("rows", "clock", "answer", "state", "bot", "post", "page", "listed", "mail"),
                          [pytest.param(*case[1:], id=case[0]) for case in STATES])
-def test_every_channel_words_the_one_state_at_the_clock(engine, hub, bot_api, rows, clock, answer, state, bot, post):
+def test_every_channel_words_the_one_state_at_the_clock(engine, hub, bot_api, smtp_peer, rows, clock, answer, state,
+                                                       bot, post, page, listed, mail):
     made = NOW if clock >= NOW else clock
     sync(engine, table(*rows[:1]), hub, made)
     deliver(engine, hub, made)
+    deliver_pending(engine, hub, made)
     sync(engine, table(*rows), hub, clock)  # the sync at the clock raises «term passed» when it has
     deliver(engine, hub, clock)
+    deliver_pending(engine, hub, clock)
 
     assert answer in answer_line(engine, hub, "Соборна 14", clock)
     assert api_state(engine, hub, 1, clock) == state
     assert bot in bot_says(engine, hub, bot_api, "Соборна 14", clock)
     [channel_post, *_] = bot_api.chat(CHANNEL)
     assert post in channel_post.text  # the post is edited when the state changes, also when a term passes
+    assert page in page_text(engine, hub, "/outages/1", clock)
+    assert (1 in api_live_numbers(engine, hub, "Соборна 14", clock)) is listed
+    official, subject = mail
+    got = [m["Subject"] for m in smtp_peer.to(f"{official}@example.org")]
+    assert got and got[-1].startswith(subject), got
 
 
 def test_planned_works_end_at_their_stated_end_and_nobody_is_chased(engine, hub, smtp_peer):
