@@ -19,6 +19,8 @@ graceful_timeout = 20
 # No access log here: the proxy or CDN in front logs requests, and a log line per request costs throughput
 # in a surge. Add `--access-logfile -` when running gunicorn bare.
 errorlog = "-"
+# Trust X-Forwarded-Proto only from the local proxy. gunicorn never takes the client's address from
+# X-Forwarded-For: the app does (web.create_app, OUTAGES_BEHIND_PROXY, one hop).
 forwarded_allow_ips = "127.0.0.1"
 # gunicorn ≥ 24 opens a control socket in $HOME by default; two sites (or a test and a benchmark) on one
 # machine would fight over it, and nothing here uses it.

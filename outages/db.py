@@ -70,6 +70,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+# SQLite's SQLITE_FULL (the disk, or the file's max_page_count) and PostgreSQL's disk_full (SQLSTATE 53100).
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+STORE_FULL = ("на диску бази даних немає місця: нічого не змінено, збережене ціле; звільніть місце й повторіть"
+              " / the database's disk is full: nothing was changed, stored data is intact; free space and try again")
+
+
+def store_full(exc: BaseException) -> bool:
+    """Whether a write failed because the database has no room left (SQLAlchemy's wrapper or the driver's own).
+    The transaction it was in is rolled back, so nothing half-written stays."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return True
+    return getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

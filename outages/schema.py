@@ -349,6 +349,8 @@ subscriptions = Table(
     Column("disabled_at", UTCDateTime),
     UniqueConstraint("medium", "target", "address", name="uq_subscriptions_target_address"),
     Index("ix_subscriptions_street", "street_key"),
+    # Ids are never reused (migration 0011): a forgotten subscriber's signed links must not reach the next one.
+    sqlite_autoincrement=True,
 )
 
 # Sign-ups on /subscribe by client address, for the hourly limit per client (kept 7 days, like unconfirmed ones).

@@ -114,6 +114,10 @@ SETTINGS: list[Setting] = [
             "HH:MM-HH:MM; empty: none (default 22:00-07:00)."),
     Setting("subscribe_limit", whole_number, "Sign-ups one client address may make per hour on /subscribe "
             "(default 5)."),
+    Setting("behind_proxy", yes_no, "The site runs behind one reverse proxy (deploy/nginx.conf) that sets "
+            "X-Forwarded-For and X-Forwarded-Proto: the app takes the client's address from the last hop of them "
+            "(default true, as shipped; `outages serve` listens on 127.0.0.1). false when clients reach gunicorn "
+            "directly, or one could name any address."),
     Setting("hotline", text, "The contact centre's hotline, shown in every message to officials and on every page "
             "as a tel: link."),
     Setting("form_url", text, "The dispatchers' Google Form, linked in every mail that asks the utility to enter an "

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
+from outages.db import STORE_FULL, store_full
 from outages.delivery.lane import MailLane
 from outages.gcpause import collector_paused
 from outages.officials.sender import deliver_pending
@@ -204,8 +205,8 @@ class Worker:
         """`run --once`: one drain in this thread, within the drain budget (cron has nothing else to stall)."""
         try:
             return dict(deliver_pending(self.engine, self.settings, self.clock(), stop=self.stop) or {})
-        except Exception:  # mail trouble must never fail the sync's exit code
-            log.exception("delivering the outbox failed")
+        except Exception as exc:  # noqa: BLE001  (mail trouble must never fail the sync's exit code)
+            _log_failure("delivering the outbox failed", exc)
             return {"error": 1}
 
     def residents_once(self) -> None:
@@ -217,8 +218,8 @@ class Worker:
                 self.echo(f"бот / bot: {handled} · " + " · ".join(
                     f"{channel}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v)
                     for channel, c in counts.items()))
-        except Exception:  # a Telegram or webhook problem must never fail the sync's exit code
-            log.exception("delivering to residents failed")
+        except Exception as exc:  # noqa: BLE001  (a Telegram or webhook problem must not fail the exit code)
+            _log_failure("delivering to residents failed", exc)
 
     def run(self, once: bool = False) -> int:
         """Cycle until stopped (SIGTERM/SIGINT or `stop`). Returns the exit code."""
@@ -279,12 +280,22 @@ class Worker:
             signal.signal(sig, lambda *_: self.stop.set())
 
 
+def _log_failure(what: str, exc: Exception) -> None:
+    if store_full(exc):  # the operator's to fix, and the same sentence each time: no traceback
+        log.error("%s: %s", what, STORE_FULL)
+    else:
+        log.exception(what)
+
+
 def _expected(exc: Exception) -> bool:
-    return type(exc).__name__ in ("SheetsError", "UnusableInput")
+    # A full disk is the operator's to fix, not a bug: one sentence, no traceback (the sync rolled back).
+    return type(exc).__name__ in ("SheetsError", "UnusableInput") or store_full(exc)
 
 
 def describe(exc: Exception) -> str:
     """The error as `outages status` and the log show it (URLs without their query strings or passwords)."""
+    if store_full(exc):
+        return STORE_FULL
     if _expected(exc):
         return redact(str(exc))
     return redact(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")

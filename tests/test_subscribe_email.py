@@ -61,7 +61,7 @@ def test_sign_up_confirm_one_mail_one_click_unsubscribe(app, engine, mail_settin
     assert answer.status_code == 200 and "Перевірте пошту" in answer.text
     assert deliver_mail(engine, mail_settings, NOW)["sent"] == 1
     [confirmation] = mails_to(smtp_peer, OLENA)
-    assert "Підтвердіть підписку: Соборна 14" in confirmation["Subject"]
+    assert "Підтвердіть підписку: вул. Соборна, 14" in confirmation["Subject"]
     confirm_path = link(confirmation, "confirm")
 
     shown = client.get(confirm_path)  # what a mail scanner does: it must change nothing
@@ -70,7 +70,7 @@ def test_sign_up_confirm_one_mail_one_click_unsubscribe(app, engine, mail_settin
     with engine.connect() as conn:
         assert conn.execute(select(subscriptions.c.confirmed_at)).scalar() is None
     done = client.post(confirm_path)
-    assert done.status_code == 200 and "Підписку на «Соборна 14» підтверджено" in done.text
+    assert done.status_code == 200 and "Підписку на «вул. Соборна, 14» підтверджено" in done.text
 
     sync(engine, table(emergency(addresses="вул. Соборна, 12-20")), mail_settings, NOW)
     expand_due(engine, mail_settings, NOW)
@@ -79,12 +79,12 @@ def test_sign_up_confirm_one_mail_one_click_unsubscribe(app, engine, mail_settin
     confirmation_and_news = mails_to(smtp_peer, OLENA)
     assert len(confirmation_and_news) == 2
     news = confirmation_and_news[1]
-    assert news["Subject"] == "Аварія: Водопостачання — Соборна 14"
+    assert news["Subject"] == "Аварія: Водопостачання — вул. Соборна, 14"
     unsubscribe_path = link(news, "unsubscribe")
     assert news["List-Unsubscribe"] == f"<https://hub.example.org{unsubscribe_path}>"
     assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     body = news.get_body(("plain",)).get_content()
-    assert "Новий запис за вашою адресою «Соборна 14»" in body and "Порив водогону" in body
+    assert "Новий запис за вашою адресою «вул. Соборна, 14»" in body and "Порив водогону" in body
     assert "Іван Петренко" not in body and "0501234567" not in body
     assert "/subscribe/manage/" in body
 
@@ -110,7 +110,7 @@ def test_one_send_after_a_sync_delivers_the_subscribers_news_with_the_officials_
         result = run_cli("send")
     assert result.exit_code == 0, result.output
     assert "підписникам додано до черги (queued for subscribers) 1" in result.output
-    assert [m["Subject"] for m in mails_to(smtp_peer, OLENA)][1:] == ["Аварія: Водопостачання — Соборна 14"]
+    assert [m["Subject"] for m in mails_to(smtp_peer, OLENA)][1:] == ["Аварія: Водопостачання — вул. Соборна, 14"]
     assert "лишається в черзі (remaining) 0" in result.output
 
 

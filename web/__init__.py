@@ -8,6 +8,7 @@ from importlib import import_module
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outages import db, display
 from outages.options import load_checked
@@ -17,7 +18,7 @@ from web.formats import FORMATS
 
 # Each module defines `bp`, a Blueprint; they are registered in this order (the public formats: web/formats.py).
 BLUEPRINTS: list[str] = ["web.cache", "web.health", *(f.module for f in FORMATS), "web.public.pages", "web.hooks",
-                         "web.relay", "web.subscribe", "web.follow"]
+                         "web.relay", "web.subscribe", "web.follow", "web.guard"]
 
 
 @dataclass
@@ -46,6 +47,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.teardown_request(lambda _error: display.leave(g.pop("display_cap", None)))
     # Registered after the blueprints so it runs before the cache's hook, and cached answers carry the headers.
     app.after_request(_security_headers)
+    if settings.behind_proxy:
+        # Exactly one hop is trusted: the last address of X-Forwarded-For is the one our proxy saw (nginx writes
+        # it), anything a client sent before it is ignored. gunicorn itself never rewrites REMOTE_ADDR (its
+        # forwarded_allow_ips only governs the scheme), so without this every resident is the proxy's 127.0.0.1
+        # and shares one sign-up limit.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     return app
 
 

@@ -3,7 +3,7 @@
 - `GET /subscribe` a form (`?address=` fills the address in: a search answer's «Повідомляти мене про цю адресу»
   links here with the house it answered for); `POST /subscribe` answers the same page whether the e-mail is known
   or not (nobody learns who subscribed) and queues a confirmation mail through the outbox. Sign-ups are limited per
-  client.
+  client, and confirmation mails per e-mail address (3 a day); the address kept is the matcher's label of it.
 - `GET /subscribe/confirm/<token>` shows a button and changes nothing (mail scanners fetch links); the button
   POSTs to the same URL, which confirms. The token is signed and expires in 24 hours.
 - `POST /subscribe/unsubscribe/<token>` unsubscribes at once, whether the body is RFC 8058's
@@ -93,12 +93,17 @@ def sign_up():  # noqa: ANN201
         return _page("form", 400, services=_services(), values=values, errors=errors)
     options = mail_options(h.settings)
     now = h.now()
+    # Only what the matcher recognised is kept («вул. Соборна, 12»): the rest of what was typed never reaches a
+    # mail's Subject or the store.
+    address = where.label
     try:
         with h.engine.begin() as conn:
             subscription, ask = store.sign_up(
                 conn, medium="email", target=email, address=address, where=where, services=chosen,
                 client=request.remote_addr or "", now=now, limit=int(h.settings.subscribe_limit))
-            if ask:
+            # However many clients ask, one address gets at most CONFIRMATIONS_PER_DAY mails a day; the answer
+            # below is the same either way.
+            if ask and store.confirmations_due(conn, email, now):
                 sent_before = conn.execute(outbox.select().where(
                     outbox.c.subscription_id == subscription.id, outbox.c.kind == "subscribe_confirm")).all()
                 token = store.confirm_token(secret, subscription.id, now)

@@ -165,6 +165,8 @@ def sync_command(ctx: Context, source: str | None) -> None:
     except SheetsError as exc:  # writing verdicts back failed: the store rolled back, the next sync retries
         fail(str(exc))
     except OperationalError as exc:  # a lock held too long, a statement over database_timeout, a server gone
+        if db.store_full(exc):
+            fail(db.STORE_FULL)
         reason = redact(str(exc.orig or exc).strip().splitlines()[0])
         fail(f"База даних не відповіла вчасно або недоступна ({reason}): нічого не збережено, спробуйте ще раз"
              f" / the database timed out or is unreachable: nothing was stored, try again")

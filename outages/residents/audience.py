@@ -29,7 +29,11 @@ def locate(address: str, settings: Settings) -> Where | None:
     if not query.street_keys:
         return None
     house = "" if query.house is None else f"{query.house}" + (f"|{query.suffix}" if query.suffix else "")
-    return Where(street_key=query.street_keys[0], house=house)
+    # The label is built from the catalogue's name of the street chosen and the house read, never from the typed
+    # text: «Соборна 12 Bcc: x@evil.example» is «вул. Соборна, 12», and only that reaches a Subject.
+    one = AddressQuery(text=query.streets[0], street_keys=query.street_keys[:1], streets=query.streets[:1],
+                       house=query.house, suffix=query.suffix)
+    return Where(street_key=query.street_keys[0], house=house, label=one.label)
 
 
 def as_query(subscription: Any) -> AddressQuery:

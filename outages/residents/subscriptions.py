@@ -23,6 +23,9 @@ LINK_SALT = "subscription-link"
 CONFIRM_MAX_AGE = timedelta(hours=24)
 UNCONFIRMED_KEPT = timedelta(days=7)
 ADDRESS_MAX = 200
+# Confirmation mails one e-mail address may receive in a day, whoever asks and from however many networks: the
+# per-client limit alone let one person's address be signed up from 20 clients and get 20 mails from the city.
+CONFIRMATIONS_PER_DAY = 3
 
 
 class TooMany(Exception):
@@ -31,10 +34,12 @@ class TooMany(Exception):
 
 @dataclass(frozen=True)
 class Where:
-    """What the city's street matcher made of a subscriber's address (outages/places/addresses.py)."""
+    """What the city's street matcher made of a subscriber's address (outages/places/addresses.py); `label` names
+    it as the catalogue does («вул. Соборна, 12»), with nothing else of what the resident typed."""
 
     street_key: str
     house: str
+    label: str = ""
 
 
 def confirm_token(secret: str, subscription_id: int, now: datetime) -> str:
@@ -93,6 +98,15 @@ def sign_up(conn: Connection, *, medium: str, target: str, address: str, where: 
             house=where.house, services=services))
         row = conn.execute(select(subscriptions).where(subscriptions.c.id == row.id)).one()
     return row, row.confirmed_at is None
+
+
+def confirmations_due(conn: Connection, target: str, now: datetime) -> bool:
+    """Whether this e-mail address may get one more confirmation mail: fewer than CONFIRMATIONS_PER_DAY in the
+    last 24 hours (however its letters were cased)."""
+    sent = conn.execute(select(func.count()).select_from(outbox).where(
+        outbox.c.kind == "subscribe_confirm", func.lower(outbox.c.recipient) == func.lower(target),
+        outbox.c.created_at > now - timedelta(days=1))).scalar_one()
+    return sent < CONFIRMATIONS_PER_DAY
 
 
 def get(conn: Connection, subscription_id: int) -> Any:

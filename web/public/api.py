@@ -48,7 +48,7 @@ def outages() -> Response:
         limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = _int("offset", 0, 0, MAX_OFFSET)
     except BadRequest as exc:
-        return _error(400, exc.uk, exc.en)
+        return error(400, exc.uk, exc.en)
     filters = Filters.from_args(request.args, app.settings)
     with app.engine.connect() as conn:
         total, page = page_records(conn, app.now(), filters.sql_conditions(conn), status=None if status == "all"
@@ -79,7 +79,7 @@ def outage(number: str) -> Response:
             events = history(conn, record.number) if record else []
             parsed = address_index.stored(conn, [record.number])[record.number] if record else []
     if record is None:
-        return _error(404, f"Запису №{safe_text(number)[:20]} немає", f"No record number {safe_text(number)[:20]}")
+        return error(404, f"Запису №{safe_text(number)[:20]} немає", f"No record number {safe_text(number)[:20]}")
     body = outage_json(record)
     body["history"] = [_event_json(e) for e in events if e.kind in PUBLIC_KINDS]
     body["parsed_addresses"] = [{"street": safe_text(i.street), "known": i.known, "whole": i.whole,
@@ -157,7 +157,7 @@ def _paging(limit: int, offset: int) -> dict[str, str]:
     return out | ({"offset": str(offset)} if offset else {})
 
 
-def _error(status: int, uk: str, en: str) -> Response:
+def error(status: int, uk: str, en: str) -> Response:
     return _json({"error": {"status": status, "message": uk, "message_en": en}}, status)
 
 
