@@ -325,8 +325,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             # google-auth addresses the assertion to Google's token endpoint whatever token_uri says.
+            # A few seconds of skew, as between two real machines: a worker under libfaketime and this server
+            # under time-machine start their clocks apart by the worker's start-up (tests/clocks.py).
             claims = jwt.decode(form.get("assertion", ""), certs=fake.keys,
-                                audience="https://oauth2.googleapis.com/token")
+                                audience="https://oauth2.googleapis.com/token", clock_skew_in_seconds=30)
         except Exception as exc:  # noqa: BLE001  (any bad assertion: what Google says for it)
             self._send(400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"})
             return
