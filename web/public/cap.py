@@ -160,7 +160,9 @@ def _info(alert: etree._Element, change: Change, *, english: bool) -> None:
     _add(info, "onset", cap_time(state.event_at, tz))
     if resolved:
         _add(info, "expires", cap_time(sent + ALL_CLEAR_FOR, tz))
-    elif state.expected_end is not None and state.expected_end > sent:
+    elif state.kind is Kind.PLANNED and state.expected_end is not None and state.expected_end > sent:
+        # Planned works end at their stated end (outages.records.state: ended). An emergency's term is not its end:
+        # past it the record is overdue, still on, so its alert stands until the AllClear.
         _add(info, "expires", cap_time(state.expected_end, tz))
     _add(info, "senderName", f"{safe_text(state.executor)} · {safe_text(settings.city_name)}".strip(" ·"))
     _add(info, "headline", _headline(change, english))
