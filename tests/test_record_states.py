@@ -215,3 +215,30 @@ def test_the_verdict_says_a_record_without_addresses_covers_the_whole_district(e
     [decision] = result.plan.decisions
     assert verdict(decision, hub.rules) == ("Прийнято, №1, вчасно (внесено через 26 хв);"
                                          " адреси не вказано — запис стосується всіх будинків району: Центральний")
+
+
+def cap_alerts(engine, settings, now: datetime) -> list[str]:
+    """The CAP messages of the index, oldest first, as an aggregator fetches them."""
+    app = create_app(settings, engine=engine)
+    client = app.test_client()
+    with time_machine.travel(now, tick=False):
+        feed = client.get("/cap/index.atom").get_data(as_text=True)
+        urls = re.findall(r'<link rel="alternate" type="application/cap\+xml" href="[^"]*(/cap/[^"]+\.xml)"', feed)
+        return [client.get(url).get_data(as_text=True) for url in reversed(urls)]
+
+
+def test_cap_and_the_calendar_agree_with_the_state(engine, hub):
+    emergency_row = emergency(addresses="вул. Соборна, 10-16")
+    works = planned(addresses="вул. Садова, 3")
+    sync(engine, table(emergency_row, works), hub, NOW)
+    morning = kyiv("24.11.2026 09:00")  # the emergency overdue for 37 h, the works ended 16 h ago
+    sync(engine, table(emergency_row, works), hub, morning)
+    alerts = cap_alerts(engine, hub, morning)
+    alarm = next(a for a in alerts if "Аварійна ситуація" in a)
+    assert "<expires>" not in alarm and "AllClear" not in alarm  # overdue: still on, its alert stands
+    plan = next(a for a in alerts if "Планові роботи" in a)
+    assert "<expires>2026-11-23T17:00:00+02:00</expires>" in plan  # ended as planned: expired at the stated end
+    app = create_app(hub, engine=engine)
+    with time_machine.travel(morning, tick=False):
+        ics = app.test_client().get("/planned.ics").get_data(as_text=True)
+    assert "DTEND;TZID=Europe/Kyiv:20261123T170000" in ics and "STATUS:CONFIRMED" in ics
