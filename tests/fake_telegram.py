@@ -5,6 +5,14 @@ It answers `{base}/bot{TOKEN}/{method}` with the Bot API's envelope (`{"ok": tru
 as a user would see them (text, edits, which post a reply answers), and queues residents' messages for
 getUpdates. Failures can be injected per method (`fail(method, 429, retry_after=3)`, `fail(method, 400, …)`), and
 the flood limits (messages per minute to one channel, per second to one private chat) answer 429 as Telegram does.
+
+Hostile modes (issue 22), each for the next call(s) of one method, after the call has taken effect (the post is
+made, as when Telegram accepted it and the answer is what goes wrong):
+- `trickle(method, every=1.0)`: the answer is written one byte every `every` seconds;
+- `hold(method)`: the answer waits until `release()` (a worker can be killed inside the call; `reached` is set
+  when the call has arrived);
+- `drop(method)`: the connection is closed with no answer (the peer died mid-answer);
+- `down(code)` / `up()`: every call fails with `code` until `up()` (a long outage); `fail(…)` for single errors.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl
 
 TOKEN = "123456:TEST-token"
@@ -38,6 +46,9 @@ class FakeBotApi:
     chat_limit: tuple[int, float] | None = (1, 1.0)
     messages: list[Message] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic  # the flood limits' seconds; a test moves it with its drains
+    floods: int = 0  # 429s answered because a flood limit was hit (a client keeping the limits causes none)
+    sent_at: list[tuple[str, float]] = field(default_factory=list)  # (chat, clock) of every new message
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -46,6 +57,11 @@ class FakeBotApi:
         self._next_update = 1000
         self._next_message = 1
         self._sent_at: dict[str, list[float]] = {}
+        self._modes: dict[str, list[tuple[str, float]]] = {}
+        self._down: int | None = None
+        self.released = threading.Event()
+        self.reached = threading.Event()  # a held call has arrived
+        self.closing = threading.Event()  # the server is shutting down: trickles and holds end
         self.server: ThreadingHTTPServer | None = None
 
     # --- control ---------------------------------------------------------------------------------------------------
@@ -64,6 +80,41 @@ class FakeBotApi:
         with self._lock:
             self._failures.setdefault(method, []).extend(
                 [{"code": code, "description": description, "retry_after": retry_after}] * times)
+
+    def trickle(self, method: str, every: float = 1.0, times: int = 1) -> None:
+        """The next `times` answers of `method` are written one byte every `every` seconds (`reached` is set
+        when such a call has arrived)."""
+        self.reached.clear()
+        with self._lock:
+            self._modes.setdefault(method, []).extend([("trickle", every)] * times)
+
+    def hold(self, method: str, times: int = 1) -> None:
+        """The next `times` answers of `method` wait until `release()`."""
+        self.released.clear()
+        self.reached.clear()
+        with self._lock:
+            self._modes.setdefault(method, []).extend([("hold", 0.0)] * times)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def drop(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect and their connection is closed with no answer."""
+        with self._lock:
+            self._modes.setdefault(method, []).extend([("drop", 0.0)] * times)
+
+    def down(self, code: int = 502) -> None:
+        """Every call answers `code` (with a 429, retry_after 60) until `up()`."""
+        with self._lock:
+            self._down = code
+
+    def up(self) -> None:
+        with self._lock:
+            self._down = None
+
+    def posts(self, chat_id: int | str) -> int:
+        """How many new messages (not edits) `chat_id` received."""
+        return len(self.chat(chat_id))
 
     def say(self, chat_id: int | str, text: str, *, first_name: str = "Олена") -> None:
         """A resident writes to the bot in a private chat."""
@@ -88,8 +139,22 @@ class FakeBotApi:
 
     # --- the API -----------------------------------------------------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self.answer(method, params)[:2]
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], tuple[str, float] | None]:
+        """(status, body, how the answer is written: None for at once, or a hostile mode)."""
+        with self._lock:
+            modes = self._modes.get(method)
+            mode = modes.pop(0) if modes else None
+            return (*self._handle(method, params), mode)
+
+    def _handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.calls.append((method, params))
+            if self._down is not None:
+                code = self._down
+                return self._error(code, "Too Many Requests: retry after 60" if code == 429 else "Bad Gateway",
+                                   60 if code == 429 else None)
             queued = self._failures.get(method)
             if queued:
                 failure = queued.pop(0)
@@ -123,7 +188,7 @@ class FakeBotApi:
         if limit is None:
             return None
         count, seconds = limit
-        now = time.monotonic()
+        now = self.clock()
         recent = [t for t in self._sent_at.get(chat_id, []) if now - t < seconds]
         self._sent_at[chat_id] = recent
         if len(recent) >= count:
@@ -138,6 +203,7 @@ class FakeBotApi:
             return self._error(400, "Bad Request: message text is empty" if chat_id else "Bad Request: chat not found")
         wait = self._flooded(chat_id)
         if wait is not None:
+            self.floods += 1
             return self._error(429, f"Too Many Requests: retry after {wait}", wait)
         reply = params.get("reply_parameters")
         if isinstance(reply, str):
@@ -148,6 +214,7 @@ class FakeBotApi:
         message = Message(chat_id, self._next_message, text, params.get("parse_mode"), reply_to)
         self._next_message += 1
         self.messages.append(message)
+        self.sent_at.append((chat_id, self.clock()))
         self._lock.notify_all()
         return 200, {"ok": True, "result": self._as_result(message)}
 
@@ -189,8 +256,29 @@ def _handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
                     params = json.loads(raw)
                 else:
                     params = dict(parse_qsl(raw or query))
-                code, body = api.handle(method, params)
+                code, body, mode = api.answer(method, params)
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            if mode and mode[0] == "drop":
+                self.close_connection = True
+                return
+            if mode and mode[0] == "hold":
+                api.reached.set()
+                while not (api.released.wait(0.05) or api.closing.is_set()):
+                    pass
+            head = (f"HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                    "\r\n").encode("ascii")
+            if mode and mode[0] == "trickle":
+                api.reached.set()
+                self.close_connection = True
+                try:
+                    for i in range(len(head + data)):
+                        self.wfile.write((head + data)[i:i + 1])
+                        self.wfile.flush()
+                        if api.closing.wait(mode[1]):
+                            return
+                except OSError:  # the client gave up (its deadline): what a real peer sees too
+                    pass
+                return
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -211,5 +299,6 @@ def fake_bot_api(**kwargs: Any) -> Iterator[FakeBotApi]:
     try:
         yield api
     finally:
+        api.closing.set()
         api.server.shutdown()
         api.server.server_close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from datetime import datetime, timedelta
 from time import monotonic
@@ -11,10 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from rows import emergency, table
 from smtp_peer import DIRECTORY, attempts_of, rows_of
+from sqlalchemy import update
 
-from outages.delivery.drain import drain
+from outages.delivery.drain import database_now, drain
 from outages.officials.options import mail_options
 from outages.records.sync import sync
+from outages.schema import outbox
 from outages.settings import SettingsError, load
 from outages.transports.smtp import SmtpTransport
 
@@ -63,22 +64,24 @@ def test_two_drains_with_a_lease_shorter_than_a_batch_send_every_message_once(en
 
 @pytest.mark.parametrize("directory", [[{"email": "deputy@example.org", "name": "Заступник", "role": "deputy"}]])
 def test_a_drain_that_lost_its_claim_cannot_mark_the_message_sent(engine, mail_settings, smtp_peer):
-    # A lease of one second, shorter than the server's three seconds to accept: what the settings refuse
-    # (see the next test), forced on both drains here to show what the holder rule protects.
+    # The server takes three seconds to accept, and meanwhile the first drain's claim lapses: what a lease shorter
+    # than one message would let happen (the settings refuse it, see the next test), made here by moving the
+    # claim back past the lease by the database's clock, which judges claims.
     smtp_peer.latency = 3.0
     sync(engine, table(emergency()), mail_settings, NOW)
     options = mail_options(mail_settings)
 
     def transport() -> SmtpTransport:
-        t = SmtpTransport(options)
-        t.policy = dataclasses.replace(t.policy, claim_lease=timedelta(seconds=1))
-        return t
+        return SmtpTransport(options)
 
     first: list[dict] = []
     worker = threading.Thread(target=lambda: first.append(drain(engine, transport(), now=NOW, worker="first")))
     worker.start()
     smtp_peer.wait_for_data(1)
-    # Five seconds later by the clock, the first drain's claim has lapsed: a second drain takes the message over.
+    # The first drain's claim has lapsed by the database's clock: a second drain takes the message over.
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.claimed_by == "first")
+                     .values(claimed_at=database_now(conn) - options.claim_lease - timedelta(seconds=5)))
     second = drain(engine, transport(), now=NOW + timedelta(seconds=5), worker="second")
     worker.join(timeout=30)
     assert first == [{"sent": 0, "failed": 0, "deferred": 0, "lost": 1}]

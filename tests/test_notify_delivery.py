@@ -11,6 +11,7 @@ from rows import emergency, table
 from smtp_peer import DIRECTORY, SmtpPeer, attempts_of, rows_of
 from sqlalchemy import select, update
 
+from outages.delivery.drain import database_now
 from outages.officials.sender import deliver_pending
 from outages.records.sync import sync
 from outages.schema import delivery_attempts, outbox
@@ -111,11 +112,15 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_lease(engine, mai
     sync(engine, table(emergency()), mail_settings, NOW)
     with engine.begin() as conn:  # what a worker killed in the middle of its batch leaves behind
         first = conn.execute(select(outbox.c.id).order_by(outbox.c.id).limit(1)).scalar()
+        # Claims are stamped and judged by the database's clock, whatever the senders' clocks say.
         conn.execute(update(outbox).where(outbox.c.id == first)
-                     .values(status="sending", claimed_by="dead", claimed_at=NOW, attempts=1))
+                     .values(status="sending", claimed_by="dead", claimed_at=database_now(conn), attempts=1))
         conn.execute(delivery_attempts.insert().values(outbox_id=first, worker="dead", started_at=NOW,
                                                        result="sending"))
     assert deliver_pending(engine, mail_settings, NOW + timedelta(minutes=1))["sent"] == 4
+    with engine.begin() as conn:  # the lease (15 min) passes by the database's clock
+        conn.execute(update(outbox).where(outbox.c.id == first)
+                     .values(claimed_at=database_now(conn) - timedelta(minutes=20)))
     assert deliver_pending(engine, mail_settings, NOW + timedelta(minutes=20))["sent"] == 1
     results = [a.result for a in attempts_of(engine) if a.outbox_id == first]
     assert results == ["interrupted", "sent"]

@@ -144,14 +144,17 @@ def outbox_command(ctx: Context, status: str | None, record: int | None, limit: 
 
 
 def _maybe_twice(conn, rows) -> set[int]:  # noqa: ANN001
-    """Telegram messages (not edits, which are idempotent) sent after an attempt that was cut short: the Bot API
-    has no idempotency key, so the cut attempt may have reached the chat too (docs/subscriptions.md)."""
-    ids = [r.id for r in rows if r.channel == "telegram" and r.status == "sent"
-           and (r.payload or {}).get("method") in ("send", "reply")]
+    """Telegram messages (not edits, which are idempotent) with an attempt that was cut short after Telegram had
+    the request (a killed worker, no answer within the deadline) or overtaken by another drain: the Bot API has
+    no idempotency key, so that attempt may have reached the chat too (docs/subscriptions.md). Whatever the
+    row's state: one queued again may already be in the chat, and its next try may put it there again."""
+    ids = [r.id for r in rows if r.channel == "telegram" and (r.payload or {}).get("method") in ("send", "reply")]
     if not ids:
         return set()
+    # `lost`: another drain took the row over while this attempt was talking to Telegram.
     return set(conn.execute(select(delivery_attempts.c.outbox_id).where(
-        delivery_attempts.c.outbox_id.in_(ids), delivery_attempts.c.result == "interrupted")).scalars().all())
+        delivery_attempts.c.outbox_id.in_(ids), delivery_attempts.c.result.in_(("interrupted", "lost"))))
+        .scalars().all())
 
 
 def _row_json(row, attempts, tz) -> dict:  # noqa: ANN001

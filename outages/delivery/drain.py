@@ -3,15 +3,24 @@ result. The drain knows no medium: the transport (delivery.Transport) hands a de
 
 - **Claim**: one conditional UPDATE (its row choice `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two drains never
   hold the same row. A row still `sending` after the lease belonged to a drain that died: it is taken over and
-  that drain's attempt is marked `interrupted`.
+  that drain's attempt is marked `interrupted`. Claims are stamped and judged by the database's clock, never a
+  sender's own: a sender whose clock runs 20 minutes ahead would otherwise see every live claim as lapsed.
 - **Renew**: before each delivery the drain renews its claim on the rest of its batch, in the transaction that
   writes the attempt row. A batch may take far longer than the lease; one delivery never does (the lease
-  exceeds `transport.longest()`, checked when the settings are read), so a live drain never loses a row.
+  exceeds `transport.longest()`, a total deadline per call, checked when the settings are read and by the
+  tests), so a live drain never loses a row.
+- **In order** (`policy.in_order`, Telegram and webhooks): a row waits while an older row to the same target is
+  being sent or waiting for the peer, so after an outage the backlog goes out in the order it was queued, and
+  only the oldest row of a target probes a peer that is down.
 - **Only the holder marks a result**: the result is written on the condition that this drain still holds the
   claim. A drain that lost its claim records its attempt as `lost` and leaves the row to its new holder.
 - **Budget and stop**: before each delivery the drain checks its time budget and the stop event; what it has
   not started goes back to the queue at once (`release`). A delivery cut short because the worker is stopping
   is `interrupted` and queued again with no backoff.
+- **Outcome unknown**: an attempt cut off after the peer had the request (a killed worker, a deadline passed, a
+  dropped connection: `TransportError.unanswered`) is recorded `interrupted`; one whose drain lost its claim
+  while it talked to the peer, `lost`. Either may mean the message went twice: `outages outbox` flags such a
+  Telegram message «МОЖЛИВО ДВІЧІ», whatever its state.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any, Callable
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from outages.delivery.protocol import Delivery, RetryPolicy, Transport, TransportError
@@ -87,19 +96,39 @@ def drain(engine: Engine, transport: Transport, *, stop: threading.Event | None 
     return counts
 
 
+def database_now(conn: Connection) -> datetime:
+    """The database's clock, in UTC: the one clock every sender shares. (SQLite's is the machine's own, the same
+    for every process on it; PostgreSQL's is the server's.)"""
+    if conn.dialect.name == "sqlite":
+        stamp = conn.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+        return datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+    return conn.execute(select(func.clock_timestamp())).scalar_one().astimezone(UTC)
+
+
 def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, channel: str = "email") -> list[Claimed]:
-    claimable = or_(
-        and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.status == "sending", outbox.c.claimed_at < now - policy.claim_lease),  # its drain died
-    )
+    """Claim a batch of due rows. `now` (the sender's clock, maybe pinned) says what is due; whether a claim has
+    lapsed is judged by the database's clock, which stamps the claim too."""
     # Each drain takes its transport's rows only; a row that depends on another (an edit or a reply needs its
     # channel post) waits until that one is done.
     before = aliased(outbox)
     ready = or_(outbox.c.depends_on.is_(None),
                 select(before.c.id).where(before.c.id == outbox.c.depends_on,
                                           before.c.status.in_(("sent", "failed"))).exists())
-    claimable = and_(outbox.c.channel == channel, ready, claimable)
+    if policy.in_order:
+        # An older row to the same target that is being sent, or is due, or was tried and waits for the peer,
+        # goes first. One not yet due and never tried (news held for the morning's quiet hours) holds nobody up.
+        earlier = aliased(outbox)
+        ahead = select(earlier.c.id).where(
+            earlier.c.channel == outbox.c.channel, earlier.c.recipient == outbox.c.recipient,
+            earlier.c.id < outbox.c.id, earlier.c.status.in_(("queued", "sending")),
+            or_(earlier.c.status == "sending", earlier.c.attempts > 0, earlier.c.next_attempt_at <= now)).exists()
+        ready = and_(ready, ~ahead)
     with engine.begin() as conn:
+        clock = database_now(conn)
+        claimable = and_(outbox.c.channel == channel, ready, or_(
+            and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status == "sending", outbox.c.claimed_at < clock - policy.claim_lease),  # its drain died
+        ))
         pick = (select(outbox.c.id).where(claimable).order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(policy.batch_size))
         if conn.dialect.name == "postgresql":
@@ -109,7 +138,7 @@ def claim(engine: Engine, worker: str, policy: RetryPolicy, now: datetime, chann
         picked = pick.cte("picked")
         taken = conn.execute(
             update(outbox).where(outbox.c.id == picked.c.id, claimable)
-            .values(status="sending", claimed_by=worker, claimed_at=now)
+            .values(status="sending", claimed_by=worker, claimed_at=clock)
             .returning(outbox.c.id)
         ).scalars().all()
         if not taken:
@@ -132,7 +161,7 @@ def _begin(engine: Engine, worker: str, item: Claimed, rest: list[int], at: date
     with engine.begin() as conn:
         held = set(conn.execute(
             update(outbox).where(outbox.c.id.in_(rest), outbox.c.status == "sending", outbox.c.claimed_by == worker)
-            .values(claimed_at=at).returning(outbox.c.id)).scalars().all())
+            .values(claimed_at=database_now(conn)).returning(outbox.c.id)).scalars().all())
         if item.id not in held:
             return False
         conn.execute(update(outbox).where(outbox.c.id == item.id).values(attempts=outbox.c.attempts + 1))
@@ -209,12 +238,16 @@ def _finish(engine: Engine, worker: str, item: Claimed, policy: RetryPolicy, at:
                 subscriptions.c.medium == item.delivery.row.get("channel"),
                 subscriptions.c.target == item.delivery.target,
                 subscriptions.c.disabled_at.is_(None)).values(disabled_at=at))
+        # The attempt's own outcome: `interrupted` when the peer had the request and no answer came (it may have
+        # acted on it). `lost`: another drain took the row over while this one was talking to the peer. Both
+        # may mean the message went twice, and `outages outbox` says so for Telegram posts.
+        attempt = "interrupted" if error is not None and error.unanswered else result
         if not mine:
-            result = "lost"
+            result = attempt = "lost"
             note = ("the claim had passed to another worker, so this result is not recorded on the message"
                     + (f": {error}" if error else ""))
         conn.execute(update(delivery_attempts).where(delivery_attempts.c.id == item.attempt_id).values(
-            result=result, finished_at=at, answer=answer or (error.answer if error else None) or None,
+            result=attempt, finished_at=at, answer=answer or (error.answer if error else None) or None,
             error=note, duration_ms=round(seconds * 1000, 2),
         ))
     counts[result] = counts.get(result, 0) + 1

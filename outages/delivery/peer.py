@@ -9,9 +9,9 @@ class PeerError(TransportError):
     """`disable_target`: the target is gone for good (a blocked bot, a deleted chat), so its subscription ends."""
 
     def __init__(self, message: str, *, permanent: bool = False, answer: str = "", unreachable: bool = False,
-                 retry_after: float | None = None, disable_target: bool = False) -> None:
+                 retry_after: float | None = None, disable_target: bool = False, unanswered: bool = False) -> None:
         super().__init__(message, permanent=permanent, answer=answer, unreachable=unreachable,
-                         retry_after=retry_after)
+                         retry_after=retry_after, unanswered=unanswered)
         self.disable_target = disable_target
 
 

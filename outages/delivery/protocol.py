@@ -23,6 +23,9 @@ class RetryPolicy:
     # over while the peer is still answering, and the message would go twice.
     claim_lease: timedelta
     batch_size: int = 50  # rows claimed at a time (one connection serves the whole drain)
+    # Rows to one target go in the order they were queued (a channel's posts, a receiver's events): a row waits
+    # while an older one to the same target is in progress or waiting for the peer.
+    in_order: bool = False
 
     def backoff(self, attempts: int) -> timedelta:
         """1, 2, 4 … minutes after the 1st, 2nd, 3rd … temporary failure, at most an hour (by default). Capped
@@ -71,15 +74,18 @@ class Sent:
 class TransportError(Exception):
     """A delivery was not accepted. `permanent`: retrying cannot help (SMTP 5xx), so the message fails at once.
     `unreachable`: no connection or login at all, so every other delivery would fail the same way and the drain
-    stops. `retry_after`: the peer asked to wait this long (seconds) before the next try."""
+    stops. `retry_after`: the peer asked to wait this long (seconds) before the next try. `unanswered`: the
+    request reached the peer and no whole answer came (the deadline passed, the connection dropped), so the peer
+    may have acted on it: the attempt is recorded as `interrupted`, like one a killed worker left behind."""
 
     def __init__(self, message: str, *, permanent: bool = False, answer: str = "", unreachable: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, unanswered: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.answer = answer
         self.unreachable = unreachable
         self.retry_after = retry_after
+        self.unanswered = unanswered
 
 
 class Transport(Protocol):

@@ -9,15 +9,23 @@ the flood limits, and a failure is visible in `outages outbox`.
 Conversation: `/start` asks for an address; any text is read as an address by the city's street matcher: the bot
 answers what is off there now and what is planned, and subscribes the chat. `/list` shows the chat's addresses
 with a `/remove_N` command each; `/stop` ends every subscription of the chat.
+
+Hostile input (issue 22): one chat gets at most FLOOD answers a minute, then one «зачекайте» and silence, decided
+before any work on the message, so a flood costs a look-up per message, not a search. An update whose data the
+store refuses (a NUL character, which PostgreSQL's text cannot hold) is skipped and still confirmed: it can never
+wedge the updates behind it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections import deque
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DataError
 
 from outages.db import insert_or_skip
 from outages.delivery.queue import insert_rows, row
@@ -34,28 +42,69 @@ from outages.settings import Settings
 from outages.times import fmt
 from outages.transports.telegram import BotApi
 
+log = logging.getLogger(__name__)
+
 MAX_ADDRESSES = 10  # per chat: enough for home, work and parents; a bound on what one chat can make us send
 MAX_TEXT = 200
+FLOOD = (10, timedelta(minutes=1))  # answers per chat: a person typing addresses and commands never meets it
+WAIT = "Забагато повідомлень. Зачекайте хвилину — тоді я відповім знову."
 
 HELLO = ("Вітаю! Я повідомлятиму про аварії та планові роботи за вашою адресою.\n"
          "Напишіть адресу: вулицю і номер будинку, наприклад «Соборна 14».\n"
          "/list — ваші адреси, /stop — відписатися від усіх.")
 
 
-def poll_once(engine: Engine, settings: Settings, api: BotApi, now: datetime, *, wait: int = 0) -> int:
-    """Handle the updates pending at Telegram; `wait` seconds of long polling. Returns how many were handled."""
+class ChatLimit:
+    """At most `count` answers per chat in any `window`, then one «зачекайте» and silence until the window frees.
+    Kept in memory by the bot lane (a restart forgets it: a minute's leniency); the clock is the poll's `now`."""
+
+    def __init__(self, count: int = FLOOD[0], window: timedelta = FLOOD[1]) -> None:
+        self.count, self.window = count, window
+        self._answered: dict[str, deque[datetime]] = {}
+        self._warned: set[str] = set()
+
+    def verdict(self, chat: str, now: datetime) -> str:
+        """"answer" (counted), "wait" (the one warning) or "silent"."""
+        if len(self._answered) > 10_000:  # forget chats that went quiet, so the memory stays bounded
+            self._answered = {c: d for c, d in self._answered.items() if d and now - d[-1] < self.window}
+            self._warned &= set(self._answered)
+        recent = self._answered.setdefault(chat, deque())
+        while recent and now - recent[0] >= self.window:
+            recent.popleft()
+        if len(recent) < self.count:
+            recent.append(now)
+            self._warned.discard(chat)
+            return "answer"
+        if chat in self._warned:
+            return "silent"
+        self._warned.add(chat)
+        return "wait"
+
+
+def poll_once(engine: Engine, settings: Settings, api: BotApi, now: datetime, *, wait: int = 0,
+              limit: ChatLimit | None = None) -> int:
+    """Handle the updates pending at Telegram; `wait` seconds of long polling. Returns how many were handled.
+    `limit`: the bot lane's per-chat limit, kept across polls (a fresh one limits this batch alone)."""
+    limit = limit or ChatLimit()
     with engine.connect() as conn:
         last = conn.execute(select(func.max(bot_updates.c.update_id))).scalar()
     params: dict[str, Any] = {"timeout": wait, "allowed_updates": ["message"]}
     if last is not None:
         params["offset"] = int(last) + 1
-    updates = api.call("getUpdates", params, read_timeout=wait + 10) or []
+    updates = api.call("getUpdates", params, deadline=wait + 10) or []
     handled = 0
     for update in updates:
-        with engine.begin() as conn:
-            if _claim(conn, update, now):
-                insert_rows(conn, replies(conn, update, settings, now))
-                handled += 1
+        try:
+            with engine.begin() as conn:
+                if _claim(conn, update, now):
+                    insert_rows(conn, replies(conn, update, settings, now, limit))
+                    handled += 1
+        except DataError:
+            # The store refused something in this update: it is confirmed with no effects, or every poll would
+            # fetch it again and no update after it would ever be handled.
+            log.warning("bot update %s skipped: the store refused its data", update.get("update_id"), exc_info=True)
+            with engine.begin() as conn:
+                _claim(conn, update, now)
     return handled
 
 
@@ -66,14 +115,20 @@ def _claim(conn: Connection, update: dict[str, Any], now: datetime) -> bool:
     return bool(result.rowcount)
 
 
-def replies(conn: Connection, update: dict[str, Any], settings: Settings, now: datetime) -> list[dict[str, Any]]:
+def replies(conn: Connection, update: dict[str, Any], settings: Settings, now: datetime,
+            limit: ChatLimit | None = None) -> list[dict[str, Any]]:
     message = update.get("message") or {}
     chat = message.get("chat") or {}
     text = " ".join(str(message.get("text") or "").split())
     if chat.get("type") != "private" or not text:
         return []  # the bot talks to residents one to one; groups and stickers get no answer
+    if "\x00" in text:
+        return []  # no person types U+0000, and PostgreSQL's text cannot hold it: skipped (and confirmed)
     chat_id = str(chat["id"])
-    answer = _answer(conn, chat_id, text, settings, now)
+    verdict = limit.verdict(chat_id, now) if limit is not None else "answer"
+    if verdict == "silent":
+        return []
+    answer = WAIT if verdict == "wait" else _answer(conn, chat_id, text, settings, now)
     return [row(channel="telegram", dedup_key=f"bot:u{update['update_id']}", kind="bot_reply", recipient=chat_id,
                 role="bot", text=answer, payload={"method": "send", "text": answer}, now=now,
                 subject="Відповідь бота")]

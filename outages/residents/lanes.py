@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from outages.delivery.drain import drain, release, worker_name
 from outages.delivery.lane import rounds
 from outages.residents import subscriptions
-from outages.residents.bot import poll_once
+from outages.residents.bot import ChatLimit, poll_once
 from outages.residents.fanout import expand_due
 from outages.schema import outbox
 from outages.settings import Settings
@@ -49,14 +49,16 @@ def deliver_once(engine: Engine, settings: Settings, now: datetime | None = None
     return out
 
 
-def poll_bot(engine: Engine, settings: Settings, now: datetime | None = None, *, wait: int = 0) -> int:
-    """Handle the residents' messages pending at Telegram (none without a token)."""
+def poll_bot(engine: Engine, settings: Settings, now: datetime | None = None, *, wait: int = 0,
+             limit: ChatLimit | None = None) -> int:
+    """Handle the residents' messages pending at Telegram (none without a token). `limit`: the per-chat limit
+    the bot lane keeps across polls."""
     tg = telegram_options(settings)
     if not tg.token:
         return 0
     api = BotApi(tg)
     try:
-        return poll_once(engine, settings, api, now or datetime.now(UTC), wait=wait)
+        return poll_once(engine, settings, api, now or datetime.now(UTC), wait=wait, limit=limit)
     finally:
         api.close()
 
@@ -72,6 +74,7 @@ class ResidentLanes:
         self.made = transports(settings, RESIDENTS)
         self.workers = {t.channel: worker_name(t.channel) for t in self.made}
         self._wake = threading.Event()
+        self.chat_limit = ChatLimit()  # answers per chat a minute, across the bot lane's polls
         self._threads = [threading.Thread(target=self._deliver, name="residents-lane", daemon=True)]
         if telegram_options(settings).token:
             self._threads.append(threading.Thread(target=self._bot, name="bot-lane", daemon=True))
@@ -96,7 +99,7 @@ class ResidentLanes:
     def _bot(self) -> None:
         while not self.stop.is_set():
             try:
-                handled = poll_bot(self.engine, self.settings, wait=BOT_WAIT)
+                handled = poll_bot(self.engine, self.settings, wait=BOT_WAIT, limit=self.chat_limit)
                 if handled:
                     self.wake()  # the answers are queued: send them now
             except Exception:

@@ -15,7 +15,8 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar, Mapping
+from functools import partial
+from typing import Any, Callable, ClassVar, Mapping
 
 import yagmail
 
@@ -60,8 +61,45 @@ def mail_policy(options: MailOptions) -> RetryPolicy:
 def longest_message(options: MailOptions) -> timedelta:
     """What one message can take at most: connecting, the greeting, EHLO, STARTTLS and its EHLO, AUTH (two
     round trips), MAIL, RCPT, DATA and sending the body each wait at most `smtp_timeout`; the reply to the final
-    dot waits `smtp_data_timeout`. A watchdog enforces the sum, whatever the server does."""
+    dot waits `smtp_data_timeout`. smtplib's timeouts are per socket read, so a server that trickles its replies
+    a byte at a time never trips them: a watchdog enforces the sum as a total, whatever the server does, from
+    the greeting on."""
     return timedelta(seconds=COMMAND_WAITS * options.smtp_timeout + options.smtp_data_timeout)
+
+
+class _Watched:
+    """smtplib's client, telling the transport about itself at its first reply (the greeting), before smtplib's
+    constructor returns: a server that trickles its greeting can then be cut too."""
+
+    def __init__(self, *args: Any, seen: Callable[[smtplib.SMTP], None], **kwargs: Any) -> None:
+        self._seen = seen
+        super().__init__(*args, **kwargs)
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self._seen is not None:
+            self._seen(self)  # type: ignore[arg-type]
+            self._seen = None
+        return super().getreply()  # type: ignore[misc]
+
+
+class _SMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
+class _Client(yagmail.SMTP):
+    """yagmail's client over the watched smtplib classes (its `connection` is the class it connects with)."""
+
+    def __init__(self, *args: Any, seen: Callable[[smtplib.SMTP], None], **kwargs: Any) -> None:
+        self._seen = seen
+        super().__init__(*args, **kwargs)
+
+    @property
+    def connection(self) -> Callable[..., smtplib.SMTP]:
+        return partial(_SMTPSSL if self.ssl else _SMTP, seen=self._seen)
 
 
 class SmtpTransport:
@@ -74,6 +112,7 @@ class SmtpTransport:
         self.policy = mail_policy(options)
         self.reuse = reuse  # False: a new connection and login per message (what yagmail's send() does)
         self._client: yagmail.SMTP | None = None
+        self._connecting: smtplib.SMTP | None = None  # the connection being opened (greeting, EHLO, login)
         self.logins = 0  # how many connections this transport opened (the benchmark and tests read it)
         self._cut = threading.Event()  # set by abort() or the watchdog: the send in progress must fail
 
@@ -91,11 +130,14 @@ class SmtpTransport:
         sender = {o.from_address: o.from_name} if o.from_name else o.from_address
         # Always pass a password (yagmail otherwise asks the keyring, which can prompt and block a daemon); log in
         # ourselves so the SMTP login may differ from the From address.
-        return yagmail.SMTP(
+        return _Client(
             user=sender, password=o.password or "-", host=o.host, port=o.port,
             smtp_ssl=o.tls == "ssl", smtp_starttls=o.tls == "starttls", smtp_skip_login=True,
-            soft_email_validation=False, timeout=o.smtp_timeout,
+            soft_email_validation=False, timeout=o.smtp_timeout, seen=self._saw,
         )
+
+    def _saw(self, smtp: smtplib.SMTP) -> None:
+        self._connecting = smtp
 
     def open(self) -> None:
         if self._client is not None:
@@ -113,6 +155,8 @@ class SmtpTransport:
             _quietly_close(client)
             raise TransportError(f"cannot connect to {self.options.host}:{self.options.port}: {_describe(exc)}",
                                  unreachable=True) from None
+        finally:
+            self._connecting = None
         self._client = client
         self.logins += 1
 
@@ -125,12 +169,13 @@ class SmtpTransport:
         """From another thread: shut the socket, so a send waiting for the server fails at once."""
         self._cut.set()
         client = self._client
-        sock = getattr(getattr(client, "smtp", None), "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for smtp in (getattr(client, "smtp", None), self._connecting):
+            sock = getattr(smtp, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def build(self, message: Outgoing) -> tuple[str, str]:
         """(envelope sender, the message as text) — yagmail's MIME with our own plain-text part."""
@@ -160,7 +205,10 @@ class SmtpTransport:
         except TransportError as exc:
             if self._cut.is_set() and not exc.permanent:
                 self.close()
-                raise TransportError(f"cut short after {limit:g} s or by a stop: {exc}") from None
+                # Still `unreachable` when it was the connection that was cut: the next message would only
+                # connect to the same server and wait as long again.
+                raise TransportError(f"cut short after {limit:g} s or by a stop: {exc}",
+                                     unreachable=exc.unreachable) from None
             raise
         finally:
             watchdog.cancel()

@@ -2,7 +2,8 @@
 
 The Bot API is plain HTTPS + JSON (`{API_URL}/bot{TOKEN}/{method}`), three methods of it here (sendMessage,
 editMessageText, getUpdates). python-telegram-bot would bring an asyncio application loop into a threaded worker
-for that; `requests` (already a dependency) with explicit timeouts is the smaller thing to trust.
+for that; one POST with a total deadline (http_call.py) is the smaller thing to trust. The deadline is for the
+whole call, not per read: an answer trickled a byte a second is cut at DEADLINE like any other.
 
 Every answer is classified here and nowhere else: 429 waits `retry_after`; "message is not modified" on an edit
 means the post already shows this text (a retry after a lost answer), so it counts as sent; a blocked bot or a
@@ -12,31 +13,33 @@ temporary. Nothing here sleeps or retries: the outbox does.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-
-import requests
+from typing import Any, Callable
 
 from outages.delivery.peer import PeerError, anchor, payload
 from outages.delivery.protocol import Delivery, RetryPolicy, Sent, peer_seconds
 from outages.settings import Settings
+from outages.transports.http_call import Caller, CallFailed
 
 # Telegram's limits (its FAQ): about 20 messages a minute to one channel or group, about one a second to a chat.
 CHANNEL_RATE = (20, 60.0)
 CHAT_RATE = (1, 1.0)
 OVERALL_RATE = (30, 1.0)  # about 30 messages a second from one bot, all chats together
-# Connect, read: one call ends within 9 s, so a stopping worker can let it finish and still exit within 10 s.
-TIMEOUT = (3.0, 6.0)
+# One call ends within 9 s in all (connecting at most 3 of them), however the answer comes: a stopping worker can
+# let it finish and still exit within 10 s, and the claim lease (2 min) is far longer than any one delivery.
+CONNECT = 3.0
+DEADLINE = 9.0
 # Long polling for getUpdates: Telegram holds the request open this long when nothing is pending.
 POLL_SECONDS = 20
 
 # The outbox retries a temporary failure after 30 s, 1, 2, 4 … min (at most 10), and gives up after a day.
 POLICY = RetryPolicy(retry_first=timedelta(seconds=30), retry_max=timedelta(minutes=10), give_up=timedelta(hours=24),
-                     claim_lease=timedelta(minutes=2))
+                     claim_lease=timedelta(minutes=2), in_order=True)
 
 GONE = ("bot was blocked by the user", "chat not found", "user is deactivated", "bot was kicked",
         "not enough rights", "need administrator rights", "have no rights to send")
@@ -62,30 +65,33 @@ def _telegram_options(settings: Settings) -> TelegramOptions:
 
 
 class BotApi:
-    """One method call = one HTTP request with a timeout; the answer's `result`, or PeerError."""
+    """One method call = one HTTP request within DEADLINE in all; the answer's `result`, or PeerError."""
 
-    def __init__(self, options: TelegramOptions, session: requests.Session | None = None) -> None:
+    def __init__(self, options: TelegramOptions, caller: Caller | None = None) -> None:
         self.options = options
-        self.session = session or requests.Session()
+        self.caller = caller or Caller(connect=CONNECT, deadline=DEADLINE)
 
-    def call(self, method: str, params: dict[str, Any], *, read_timeout: float | None = None) -> Any:
+    def call(self, method: str, params: dict[str, Any], *, deadline: float | None = None) -> Any:
+        """`deadline`: longer than DEADLINE for getUpdates' long polling (Telegram holds that request open)."""
         url = f"{self.options.api_url}/bot{self.options.token}/{method}"
-        timeout = (TIMEOUT[0], read_timeout or TIMEOUT[1])
+        body = json.dumps(params, ensure_ascii=False).encode("utf-8")
         try:
-            response = self.session.post(url, json=params, timeout=timeout)
-        except requests.RequestException as exc:
+            answer = self.caller.post(url, body, {"Content-Type": "application/json"}, deadline=deadline)
+        except CallFailed as exc:
             # The token is part of the URL: never let it reach a log or the outbox's error column.
-            raise PeerError(f"Telegram: no answer ({type(exc).__name__})", unreachable=True) from None
+            # `unanswered`: Telegram had the request, so a new message may be in the chat although no answer came.
+            raise PeerError(f"Telegram: no answer ({exc})", unreachable=True, unanswered=exc.sent) from None
         try:
-            body = response.json()
+            reply = json.loads(answer.body)
         except ValueError:
-            body = {}
-        if response.ok and body.get("ok"):
-            return body.get("result")
-        raise classify(response.status_code, body)
+            reply = {}
+        reply = reply if isinstance(reply, dict) else {}
+        if answer.ok and reply.get("ok"):
+            return reply.get("result")
+        raise classify(answer.status, reply)
 
     def close(self) -> None:
-        self.session.close()
+        self.caller.abort()
 
 
 def classify(status: int, body: dict[str, Any]) -> PeerError:
@@ -96,6 +102,8 @@ def classify(status: int, body: dict[str, Any]) -> PeerError:
         retry_after = peer_seconds((body.get("parameters") or {}).get("retry_after")) or 5.0
         return PeerError(f"Telegram: too many requests, retry after {retry_after:g} s", answer=answer,
                          retry_after=retry_after)
+    if code in (502, 503, 504):  # Telegram itself is down: the other rows would fail the same way now
+        return PeerError(f"Telegram: server error {code}", answer=answer, unreachable=True)
     if code >= 500 or code in (408,):
         return PeerError(f"Telegram: server error {code}", answer=answer)
     gone = code == 403 or any(marker in description.lower() for marker in GONE)
@@ -107,15 +115,16 @@ class RateLimit:
     A 429 that comes anyway (another process, another bot) is still honoured through `retry_after`."""
 
     def __init__(self, channel: tuple[int, float] = CHANNEL_RATE, chat: tuple[int, float] = CHAT_RATE,
-                 overall: tuple[int, float] = OVERALL_RATE) -> None:
+                 overall: tuple[int, float] = OVERALL_RATE, clock: Callable[[], float] = time.monotonic) -> None:
         self.channel, self.chat, self.overall = channel, chat, overall
+        self.clock = clock  # seconds; a test moves it with the drains' clock
         self._sent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def wait_for(self, target: str) -> float:
         """0 and the send is counted, or the seconds until `target` may receive again."""
         limit = self.channel if target.startswith(("@", "-")) else self.chat
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             wait = max(self._wait(target, limit, now), self._wait("", self.overall, now))
             if wait > 0:
@@ -147,7 +156,8 @@ class TelegramTransport:
         self.limit = limit or RateLimit()
 
     def longest(self) -> timedelta:
-        return timedelta(seconds=sum(TIMEOUT))
+        # Every send is one call (an edit or a post), and a call ends within DEADLINE whatever Telegram does.
+        return timedelta(seconds=DEADLINE)
 
     def send(self, delivery: Delivery) -> Sent:
         data = payload(delivery)
@@ -184,7 +194,7 @@ class TelegramTransport:
 
     def abort(self) -> None:
         # Deliberately nothing: a post cut short after Telegram accepted it would be posted again at the next
-        # start (the Bot API has no idempotency key). A call ends within TIMEOUT; the lane waits that long.
+        # start (the Bot API has no idempotency key). A call ends within DEADLINE; the lane waits that long.
         pass
 
 

@@ -15,16 +15,18 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import requests
-
 from outages.delivery.peer import PeerError, payload
 from outages.delivery.protocol import Delivery, RetryPolicy, Sent, peer_seconds
 from outages.settings import Settings
+from outages.transports.http_call import Caller, CallFailed
 from outages.transports.webhook_config import Webhook
 
-TIMEOUT = (5.0, 10.0)
+# One POST ends within 15 s in all (connecting at most 5 of them), however slowly the receiver answers: a total,
+# not a wait per read (http_call.py), so the claim lease (2 min) always outlasts a delivery in progress.
+CONNECT = 5.0
+DEADLINE = 15.0
 POLICY = RetryPolicy(retry_first=timedelta(minutes=1), retry_max=timedelta(hours=1), give_up=timedelta(hours=24),
-                     claim_lease=timedelta(minutes=2))
+                     claim_lease=timedelta(minutes=2), in_order=True)
 
 
 def sign(secret: str, body: bytes, at: int) -> str:
@@ -53,12 +55,12 @@ class WebhookTransport:
     channel = "webhook"
     policy = POLICY
 
-    def __init__(self, hooks: dict[str, Webhook], session: requests.Session | None = None) -> None:
+    def __init__(self, hooks: dict[str, Webhook], caller: Caller | None = None) -> None:
         self.hooks = hooks
-        self.session = session or requests.Session()
+        self.caller = caller or Caller(connect=CONNECT, deadline=DEADLINE)
 
     def longest(self) -> timedelta:
-        return timedelta(seconds=sum(TIMEOUT))
+        return timedelta(seconds=DEADLINE)
 
     def send(self, delivery: Delivery) -> Sent:
         hook = self.hooks.get(delivery.target)
@@ -72,23 +74,24 @@ class WebhookTransport:
             "X-Outages-Event": str(delivery.row.get("kind", "")),
         }
         try:
-            response = self.session.post(hook.url, data=body, headers=headers, timeout=TIMEOUT,
-                                         allow_redirects=False)
-        except requests.RequestException as exc:
-            raise PeerError(f"webhook {hook.name}: no answer ({type(exc).__name__})") from None
-        answer = f"{response.status_code} {response.reason or ''}".strip()
-        if 200 <= response.status_code < 300:
+            # Redirects are not followed (a 3xx is an answer like any other 4xx: permanent).
+            response = self.caller.post(hook.url, body, headers)
+        except CallFailed as exc:
+            # `unanswered`: the receiver may have it. A repeat is harmless: it de-duplicates by X-Outages-Delivery.
+            raise PeerError(f"webhook {hook.name}: no answer ({exc})", unanswered=exc.sent) from None
+        answer = f"{response.status} {response.reason}".strip()
+        if response.ok:
             return Sent(answer=answer)
-        temporary = response.status_code in (408, 429) or response.status_code >= 500
-        retry_after = _seconds(response.headers.get("Retry-After")) if response.status_code == 429 else None
+        temporary = response.status in (408, 429) or response.status >= 500
+        retry_after = _seconds(response.headers.get("Retry-After")) if response.status == 429 else None
         raise PeerError(f"webhook {hook.name}: {answer}", permanent=not temporary, answer=answer,
                         retry_after=retry_after)
 
     def close(self) -> None:
-        self.session.close()
+        self.caller.abort()
 
     def abort(self) -> None:
-        self.session.close()
+        self.caller.abort()
 
 
 def _seconds(value: str | None) -> float | None:
