@@ -38,6 +38,14 @@ def db_timeout(text: str) -> float:
     return value
 
 
+def session_minutes(text: str) -> int:
+    """Minutes a console session lasts without a request: long enough for a phone call, at most a working day."""
+    value = whole_number(text)
+    if not 1 <= value <= 1440:
+        raise ValueError(f"expected 1…1440 minutes, got {value}")
+    return value
+
+
 def number(text: str) -> float:
     return float(str(text).strip())
 
@@ -92,7 +100,8 @@ def duration_hours(text: str) -> float:
 
 # The number-reading types, and how a wrong value is described; the whole-number ones refuse a fraction.
 _NUMBERS = {whole_number: "a whole number", display_chars: "a whole number", number: "a number",
-            db_timeout: "a number of seconds", interval: "a number of seconds (at least 1)"}
+            db_timeout: "a number of seconds", interval: "a number of seconds (at least 1)",
+            session_minutes: "a whole number of minutes"}
 
 
 def coerce(reader: Callable[[str], Any], raw: Any) -> Any:
@@ -102,7 +111,7 @@ def coerce(reader: Callable[[str], Any], raw: Any) -> Any:
     if reader is yes_no and isinstance(raw, bool):
         return raw
     numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
-    whole = reader in (whole_number, display_chars)
+    whole = reader in (whole_number, display_chars, session_minutes)
     if reader in _NUMBERS and numeric and (not whole or float(raw).is_integer()):
         return reader(str(int(raw)) if whole else str(raw))  # TOML numbers go through the same checks
     expected = {yes_no: "true/false", **_NUMBERS}.get(reader, "text")

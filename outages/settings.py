@@ -26,6 +26,7 @@ from outages.setting_types import (
     duration_hours,
     interval,
     number,
+    session_minutes,
     smtp_tls,
     text,
     whole_number,
@@ -93,7 +94,8 @@ SETTINGS: list[Setting] = [
     Setting("smtp_password", text, "SMTP password; usually from OUTAGES_SMTP_PASSWORD_FILE.", secret=True),
     Setting("mail_from", text, "Sender of the hub's e-mail, `Name <address>` or an address."),
     Setting("public_url", text, "Base URL of the hub's site, for links in e-mail (relay confirmation, record pages)."),
-    Setting("secret_key", text, "Key that signs links in e-mail (relay confirmation); without it no links are sent.",
+    Setting("secret_key", text, "Key that signs links in e-mail (relay confirmation) and the console's sessions; "
+            "without it no links are sent and /ops answers 503.",
             secret=True),
     Setting("mail_give_up", duration_hours, "How long a message is retried before it is marked failed: 24h, 90m, "
             "2d or a number of hours (default 24h)."),
@@ -120,6 +122,8 @@ SETTINGS: list[Setting] = [
             "directly, or one could name any address."),
     Setting("hotline", text, "The contact centre's hotline, shown in every message to officials and on every page "
             "as a tel: link."),
+    Setting("ops_session_minutes", session_minutes, "Minutes a console (/ops) session lasts without a request "
+            "before its person must sign in again (1–1440, default 30)."),
     Setting("form_url", text, "The dispatchers' Google Form, linked in every mail that asks the utility to enter an "
             "update (a passed term); empty: not linked."),
 ]

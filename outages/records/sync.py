@@ -351,6 +351,7 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
                 "row_key": d.key, "row_number": d.row, "content_hash": d.content_hash, "status": d.status,
                 "action": d.action._value_ if d.action else None, "record_number": d.record, "verdict": d.as_json(),
                 "first_recorded_at": d.first_recorded_at, "last_seen_at": now, "raw_hash": d.raw_hash,
+                "detail": rejected_detail(d),
             }
             if d.prior is None:
                 inserts.append(values | {"source": the_plan.source, "first_seen_at": now})
@@ -365,6 +366,22 @@ def _save_submissions(conn: Connection, the_plan: Plan, now: datetime) -> None:
 
 
 SAVE_CHUNK = 5000
+DETAIL_CHARS = 300  # of each text a rejected row keeps for the console: enough to know the row on the phone
+
+
+def rejected_detail(d: Decision) -> dict[str, Any] | None:
+    """What a rejected row said, for the console (private: the dispatcher's contact is here). An accepted row's
+    data is its record's; a row rejected unparsed (a repeat of another) has nothing of its own."""
+    sub = d.submission
+    if d.status != "rejected" or sub is None:
+        return None
+    return {
+        "executor": sub.executor[:DETAIL_CHARS], "kind": sub.kind._value_ if sub.kind else None,
+        "service": sub.service[:DETAIL_CHARS], "districts": list(sub.districts),
+        "addresses": sub.addresses[:DETAIL_CHARS], "summary": sub.summary[:DETAIL_CHARS],
+        "recorded_at": _json(sub.recorded_at), "contact_name": sub.contact_name[:DETAIL_CHARS],
+        "contact_phone": sub.contact_phone[:DETAIL_CHARS], "reporter_email": sub.reporter_email[:DETAIL_CHARS],
+    }
 
 
 def _park(conn: Connection, ids: list[int]) -> None:

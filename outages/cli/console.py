@@ -1,0 +1,102 @@
+"""The console's people and audit trail from the command line (issue 19): `outages users add|list|disable` and
+`outages audit`. What a person does here is audited as "cli:<os user>"."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from outages.cli.context import Context, fail
+from outages.cli.group import cli
+from outages.console import audit as trail
+from outages.console import people
+from outages.tables import text_table
+from outages.times import fmt
+
+pass_ctx = click.make_pass_decorator(Context)
+
+FORMATS = click.Choice(["text", "json"])
+
+
+@cli.group("users")
+def users() -> None:
+    """Працівники консолі /ops / The console's people."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(people.ROLES), required=True,
+              help="operator: робота з записами / records; admin: також люди / also people.")
+@click.option("--password-stdin", is_flag=True,
+              help="Прочитати пароль зі стандартного вводу (один рядок) / Read the password from standard input.")
+@pass_ctx
+def add(ctx: Context, email: str, role: str, password_stdin: bool) -> None:
+    """Додати працівника / Add a person (the password only from standard input, never as an argument)."""
+    if not password_stdin:
+        fail("пароль подається лише зі стандартного вводу: додайте --password-stdin"
+             " / give the password on standard input with --password-stdin", code=1)
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    engine = ctx.ready_engine()
+    try:
+        with engine.begin() as conn:
+            person = people.add(conn, email, role, password, now=ctx.now(), actor=trail.cli_actor())
+    except people.PeopleError as exc:
+        fail(str(exc), code=1)
+    click.echo(f"додано / added: {person.email} ({person.role})")
+
+
+@users.command("list")
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True)
+@pass_ctx
+def list_users(ctx: Context, form: str) -> None:
+    """Усі працівники / Everyone who can (or could) sign in."""
+    with ctx.ready_engine().connect() as conn:
+        everyone = people.everyone(conn)
+    tz = ctx.settings.tz
+    if form == "json":
+        click.echo(json.dumps([p.as_json(tz) for p in everyone], ensure_ascii=False, indent=1))
+        return
+    if not everyone:
+        click.echo("працівників немає (no users): `outages users add EMAIL --role admin --password-stdin`")
+        return
+    click.echo(text_table(["e-mail", "роль (role)", "додано (added)", "вимкнено (disabled)"],
+                          [[p.email, p.role, fmt(p.created_at, tz), fmt(p.disabled_at, tz) if p.disabled_at else ""]
+                           for p in everyone]))
+
+
+@users.command("disable")
+@click.argument("email")
+@click.option("--reason", default="", help="Чому / Why (kept in the audit trail).")
+@pass_ctx
+def disable(ctx: Context, email: str, reason: str) -> None:
+    """Вимкнути працівника: вхід заборонено, сесії завершено / Disable a person: no sign-in, sessions ended."""
+    try:
+        with ctx.ready_engine().begin() as conn:
+            person, changed = people.disable(conn, email, now=ctx.now(), actor=trail.cli_actor(), reason=reason)
+    except people.PeopleError as exc:
+        fail(str(exc), code=1)
+    click.echo(f"вимкнено / disabled: {person.email}" if changed
+               else f"{person.email}: уже вимкнено / already disabled")
+
+
+@cli.command("audit")
+@click.option("--record", type=int, default=None, help="Лише дії із записом N / Only actions on record N.")
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Найновіші N дій; 0 — усі / The newest N actions; 0: all.")
+@pass_ctx
+def audit_command(ctx: Context, record: int | None, form: str, limit: int) -> None:
+    """Журнал дій, від давніших до новіших / The audit trail, oldest first."""
+    with ctx.ready_engine().connect() as conn:
+        entries = trail.page(conn, trail.Filters(record=record), limit=limit)[::-1]
+    tz = ctx.settings.tz
+    if form == "json":
+        click.echo(json.dumps([e.as_json(tz) for e in entries], ensure_ascii=False, indent=1))
+        return
+    if not entries:
+        click.echo("дій не записано (no actions)")
+        return
+    click.echo(text_table(["час (at)", "хто (actor)", "дія (action)", "об'єкт (object)", "чому (reason)"],
+                          [[fmt(e.at, tz), e.actor, e.action, e.object, e.reason] for e in entries]))

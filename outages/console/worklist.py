@@ -1,0 +1,154 @@
+"""The day's work of the contact centre, read from the store for /ops: rejected rows awaiting a fix, emergencies
+past their term, relays not confirmed within the hour, messages that could not be delivered.
+
+Each list is a slice: the newest `limit` of it and how many there are, each one or two range reads of an index, so
+the page costs the same with 5,000 active records and 50,000 stored as with ten. What is here is private (the
+dispatchers' contacts, officials' addresses): only the console shows it. Residents' addresses are never shown,
+only the number of their subscription.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from outages.officials.directory import ROLE_UK
+from outages.records import verdict
+from outages.records.planner import Decision
+from outages.records.state import live
+from outages.records.views import RecordView, page_records
+from outages.schema import outbox, records, relay_confirmations, submissions
+from outages.settings import Rules
+from outages.times import stored_utc
+
+LIMIT = 25
+PARKED = "parked:%"  # a row the sheet no longer holds (outages/records/planner.PARKED): nobody can fix it there
+
+
+@dataclass(frozen=True)
+class Slice:
+    total: int
+    items: list[Any]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    id: int
+    source: str
+    row: int
+    verdict: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    detail: dict[str, Any]  # what the row said and the dispatcher's contact ({} for rows rejected before 0012)
+
+    @property
+    def emergency(self) -> bool:
+        return self.detail.get("kind") == "emergency"
+
+    @property
+    def recorded_at(self) -> datetime | None:
+        stamp = self.detail.get("recorded_at")
+        return stored_utc(stamp) if stamp else None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    record: RecordView
+    past_term: timedelta  # since the term to fix passed
+    age: timedelta  # since the event: the record's true age
+
+
+@dataclass(frozen=True)
+class Relay:
+    outbox_id: int
+    record_number: int
+    recipient: str
+    name: str
+    role_uk: str
+    sent_at: datetime
+    waiting: timedelta
+    reminded: bool
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    outbox_id: int
+    channel: str
+    kind: str
+    to: str  # an official's address, a channel or webhook's name; a resident only as "підписник №N"
+    record_number: int | None
+    failed_at: datetime | None
+    attempts: int
+    error: str
+
+
+def rejected(conn: Connection, rules: Rules, limit: int = LIMIT) -> Slice:
+    """Rejected rows still in the sheet, newest first, with the verdict the dispatcher was given."""
+    where = (submissions.c.status == "rejected", submissions.c.row_key.not_like(PARKED))
+    total = conn.execute(select(func.count()).select_from(submissions).where(*where)).scalar() or 0
+    rows = conn.execute(select(submissions.c.id, submissions.c.source, submissions.c.row_number,
+                               submissions.c.verdict, submissions.c.first_seen_at, submissions.c.last_seen_at,
+                               submissions.c.detail)
+                        .where(*where).order_by(submissions.c.id.desc()).limit(limit)).all()
+    items = []
+    for sid, source, row, stored, first, last, detail in rows:
+        errors = list((stored or {}).get("errors") or [])
+        said = verdict.text(Decision(row=row, key="", content_hash="", status="rejected", change="rejected",
+                                     errors=errors), rules)
+        items.append(Rejected(sid, source, row, said, first, last, detail or {}))
+    return Slice(int(total), items)
+
+
+def overdue(conn: Connection, now: datetime, limit: int = LIMIT) -> Slice:
+    """Emergencies whose term to fix has passed with no update and no resolution (state «overdue»), newest
+    record first."""
+    total, views = page_records(conn, now, [live(records.c, now), records.c.expected_end < now],
+                                status="active", kind="emergency", limit=limit)
+    return Slice(total, [Overdue(v, now - v.expected_end, now - v.event_at) for v in views if v.expected_end])
+
+
+def unconfirmed_relays(conn: Connection, now: datetime, within: timedelta, limit: int = LIMIT) -> Slice:
+    """Requests to relay an active record, delivered more than `within` ago (regulation 7.6: an hour) and not
+    confirmed, newest first."""
+    confirmed = select(relay_confirmations.c.id).where(relay_confirmations.c.outbox_id == outbox.c.id).exists()
+    where = (outbox.c.relay.is_(True), outbox.c.status == "sent", outbox.c.sent_at <= now - within, ~confirmed,
+             records.c.status == "active")
+    joined = outbox.join(records, records.c.number == outbox.c.record_number)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
+    rows = conn.execute(select(outbox.c.id, outbox.c.record_number, outbox.c.recipient, outbox.c.recipient_name,
+                               outbox.c.role, outbox.c.sent_at, outbox.c.relay_reminded_at,
+                               outbox.c.relay_escalated_at)
+                        .select_from(joined).where(*where).order_by(outbox.c.sent_at.desc(), outbox.c.id.desc())
+                        .limit(limit)).all()
+    return Slice(int(total), [Relay(r.id, r.record_number, r.recipient, r.recipient_name, ROLE_UK.get(r.role, r.role),
+                                    r.sent_at, now - r.sent_at, r.relay_reminded_at is not None,
+                                    r.relay_escalated_at is not None) for r in rows])
+
+
+def failed_counts(conn: Connection) -> dict[str, int]:
+    """Messages given up on, per channel (email, telegram, webhook)."""
+    rows = conn.execute(select(outbox.c.channel, func.count()).where(outbox.c.status == "failed")
+                        .group_by(outbox.c.channel).order_by(outbox.c.channel))
+    return {channel: int(count) for channel, count in rows}
+
+
+def failed(conn: Connection, limit: int = LIMIT) -> Slice:
+    """Messages given up on, newest first, with the last error."""
+    counts = failed_counts(conn)
+    rows = conn.execute(select(outbox.c.id, outbox.c.channel, outbox.c.kind, outbox.c.recipient,
+                               outbox.c.recipient_name, outbox.c.subscription_id, outbox.c.record_number,
+                               outbox.c.failed_at, outbox.c.attempts, outbox.c.last_error)
+                        .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit)).all()
+    items = [Failed(r.id, r.channel, r.kind, _to(r), r.record_number, r.failed_at, r.attempts, r.last_error or "")
+             for r in rows]
+    return Slice(sum(counts.values()), items)
+
+
+def _to(row: Any) -> str:
+    if row.subscription_id is not None:
+        return f"підписник №{row.subscription_id}"
+    return f"{row.recipient_name} <{row.recipient}>" if row.recipient_name else row.recipient

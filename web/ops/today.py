@@ -1,0 +1,31 @@
+"""`/ops`: the day's work, read-only for now (outages/console/worklist.py): rejected rows awaiting a fix, emergencies
+past their term, relays not confirmed within the hour, messages that could not be delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from outages.console import worklist
+from outages.officials.options import mail_options
+from web import hub
+from web.ops.access import page
+
+bp = Blueprint("today", __name__)
+
+
+@bp.get("", endpoint="index")
+def index() -> Any:
+    h = hub()
+    now = h.now()
+    within = mail_options(h.settings).relay_escalation
+    with h.engine.connect() as conn:
+        lists = {
+            "rejected": worklist.rejected(conn, h.settings.rules),
+            "overdue": worklist.overdue(conn, now),
+            "relays": worklist.unconfirmed_relays(conn, now, within),
+            "failed": worklist.failed(conn),
+            "failed_counts": worklist.failed_counts(conn),
+        }
+    return page("today.html", title="Робота на сьогодні", now=now, within=within, **lists)
