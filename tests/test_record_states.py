@@ -242,3 +242,15 @@ def test_cap_and_the_calendar_agree_with_the_state(engine, hub):
     with time_machine.travel(morning, tick=False):
         ics = app.test_client().get("/planned.ics").get_data(as_text=True)
     assert "DTEND;TZID=Europe/Kyiv:20261123T170000" in ics and "STATUS:CONFIRMED" in ics
+
+
+def test_the_bots_answer_for_a_busy_house_stays_within_telegrams_limit(engine, hub, bot_api):
+    from outages.residents.posts import units
+
+    rows = [emergency(addresses="вул. Соборна, 14", summary=f"Аварія {n}", service="Водопостачання" if n % 2 else
+                      "Електропостачання") for n in range(30)]
+    sync(engine, table(*rows), hub, NOW)
+    said = bot_says(engine, hub, bot_api, "Соборна 14", NOW)
+    assert units(said) <= 4096
+    assert said.count("🚨") == 10
+    assert '…і ще 20 — <a href="https://hub.example.org/?q=%D0%B2%D1%83%D0%BB.' in said and "усі на сайті</a>" in said

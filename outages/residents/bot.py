@@ -23,6 +23,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import DataError
@@ -212,9 +213,22 @@ def status_text(conn: Connection, address: str, settings: Settings, now: datetim
     label = escape(query.label, quote=False)
     if not now_off and not planned:
         return f"За адресою «{label}» зараз усе працює, планових робіт не заплановано."
+    # A busy house in a blackout has dozens of records: a reply past Telegram's 4,096 units is refused. Each list
+    # names its first REPLY_ITEMS and links the site's search for the rest.
+    more = f'{public_url}/?{urlencode({"q": query.label})}'
     lines = [f"За адресою «{label}»:"]
-    lines += (["Зараз:"] + now_off) if now_off else ["Зараз усе працює."]
+    lines += (["Зараз:"] + _bounded(now_off, more)) if now_off else ["Зараз усе працює."]
     if planned:
-        lines += ["Заплановано:"] + planned
+        lines += ["Заплановано:"] + _bounded(planned, more)
     return "\n".join(lines)
+
+
+REPLY_ITEMS = 10
+
+
+def _bounded(items: list[str], more: str) -> list[str]:
+    if len(items) <= REPLY_ITEMS:
+        return items
+    rest = len(items) - REPLY_ITEMS
+    return items[:REPLY_ITEMS] + [f'…і ще {rest} — <a href="{escape(more)}">усі на сайті</a>']
 
