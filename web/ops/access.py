@@ -135,7 +135,7 @@ def page(template: str, status: int = 200, **context: Any) -> Any:
     tz = h.settings.tz
     return render_template(f"ops/{template}", me=me, city=h.settings.city_name, duration=words.duration,
                            when=lambda moment: words.when(moment, tz), iso=lambda moment: words.iso(moment, tz),
-                           tel=tel,
+                           tel=tel, data=words.data,
                            **context), status
 
 

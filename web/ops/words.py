@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from outages.times import fmt
 
@@ -25,3 +27,8 @@ def when(moment: datetime | None, tz: tzinfo) -> str:
 
 def iso(moment: datetime | None, tz: tzinfo) -> str:
     return "" if moment is None else moment.astimezone(tz).isoformat(timespec="minutes")
+
+
+def data(value: Any) -> str:
+    """An audit row's before or after as people read it: JSON with the letters as they are (the page escapes it)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
