@@ -379,20 +379,30 @@ def check_file(overrides: Mapping[str, Any], base: Mapping[str, Any], path: Path
             raise SettingsError(f"{path}: «{key}»: очікується таблиця / expected a [{key}] table, got {value!r}")
         if shape is list and not isinstance(value, list):
             raise SettingsError(f"{path}: «{key}»: очікується список / expected [[{key}]] tables, got {value!r}")
-        if shape is float and not _is_number(value):
-            raise SettingsError(f"{path}: «{key}»: очікується число / expected a number, got {value!r}")
+        if shape is float and not _is_sane(value):
+            raise SettingsError(f"{path}: «{key}»: очікується число від 0 до {LARGEST:.0e} / expected a number from 0"
+                                f" to {LARGEST:.0e}, got {value!r}")
         if key in CLOSED_TABLES and isinstance(value, dict):
             for name, item in value.items():
                 if name not in base[key]:
                     raise SettingsError(f"{path}: [{key}] «{name}»: невідомий ключ / unknown key "
                                         f"(known: {', '.join(base[key])})")
-                if _is_number(base[key][name]) and not _is_number(item):  # other values: their table's parser
-                    raise SettingsError(f"{path}: [{key}] «{name}»: очікується число / expected a number, "
-                                        f"got {item!r}")
+                if _is_number(base[key][name]) and not _is_sane(item):  # other values: their table's parser
+                    raise SettingsError(f"{path}: [{key}] «{name}»: очікується число від 0 до {LARGEST:.0e}"
+                                        f" / expected a number from 0 to {LARGEST:.0e}, got {item!r}")
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# No number of the file needs more (a billion seconds is 31 years); 1e308 overflowed a timedelta deep in the mail
+# options and was reported against the wrong setting. Negative waits, counts and limits mean nothing.
+LARGEST = 1e9
+
+
+def _is_sane(value: Any) -> bool:
+    return _is_number(value) and 0 <= value <= LARGEST
 
 
 def _from_env(setting: Setting, environ: Mapping[str, str]) -> tuple[str | None, str]:

@@ -82,3 +82,17 @@ def test_a_post_of_text_outside_the_basic_plane_fits_telegrams_limit_in_utf16_un
     assert units(post) <= 4096
     assert units(subscriber_text("created", record, settings.tz, "https://hub.example.org", "Соборна 12",
                                  said="💬" * 2000)) <= 4096
+
+
+@pytest.mark.parametrize(("toml", "named"), [
+    ("[notify]\nretry_max_seconds = 1e308\n", "[notify] «retry_max_seconds»"),  # it was blamed on the database URL
+    ("[notify]\nbatch_size = nan\n", "[notify] «batch_size»"),
+    ("[rules]\nemergency_max_delay_minutes = inf\n", "[rules] «emergency_max_delay_minutes»"),
+    ("cache_seconds = -1\n", "«cache_seconds»"),
+])
+def test_a_number_out_of_any_sane_range_is_refused_naming_its_key(run_cli, tmp_path, monkeypatch, toml, named):
+    config = tmp_path / "city.toml"
+    config.write_text(toml, encoding="utf-8")
+    monkeypatch.setenv("OUTAGES_CONFIG", str(config))
+    result = run_cli("status")
+    assert result.exit_code == 2 and named in result.output and "Traceback" not in result.output, result.output

@@ -59,7 +59,7 @@ def test_a_bad_setting_names_itself(environ, named):
     ("[columns]\nsummmary = 'x'\n", "[columns] «summmary»: невідомий ключ / unknown key"),
     ("[rules]\nemergency_max_delay_minutes = 'half an hour'\n",
      "[rules] «emergency_max_delay_minutes»: очікується число"),
-    ("[rules]\nemergency_max_delay_minutes = -5\n", "rules.emergency_max_delay_minutes"),
+    ("[rules]\nemergency_max_delay_minutes = -5\n", "[rules] «emergency_max_delay_minutes»: очікується число від 0"),
     ("[notify]\nbogus_key = 1\n", "[notify] «bogus_key»: невідомий ключ / unknown key"),
     ("[notify]\nbatch_size = 'many'\n", "[notify] «batch_size»: очікується число"),
     ("smtp_hots = 'mail.example.org'\n", "«smtp_hots»: невідомий ключ / unknown key"),
