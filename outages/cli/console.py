@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 
@@ -37,7 +38,10 @@ def add(ctx: Context, email: str, role: str, password_stdin: bool) -> None:
     if not password_stdin:
         fail("пароль подається лише зі стандартного вводу: додайте --password-stdin"
              " / give the password on standard input with --password-stdin", code=1)
-    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if sys.stdin.isatty():  # typed at a terminal: not echoed, not left on the screen
+        password = getpass.getpass("Пароль / password: ")
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     engine = ctx.ready_engine()
     try:
         with engine.begin() as conn:
@@ -48,7 +52,8 @@ def add(ctx: Context, email: str, role: str, password_stdin: bool) -> None:
 
 
 @users.command("list")
-@click.option("--format", "form", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True,
+              help="text — таблиця, json — список об'єктів / text: a table, json: a list of objects.")
 @pass_ctx
 def list_users(ctx: Context, form: str) -> None:
     """Усі працівники / Everyone who can (or could) sign in."""
@@ -83,7 +88,8 @@ def disable(ctx: Context, email: str, reason: str) -> None:
 
 @cli.command("audit")
 @click.option("--record", type=int, default=None, help="Лише дії із записом N / Only actions on record N.")
-@click.option("--format", "form", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True,
+              help="text — таблиця, json — список об'єктів / text: a table, json: a list of objects.")
 @click.option("--limit", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Найновіші N дій; 0 — усі / The newest N actions; 0: all.")
 @pass_ctx

@@ -15,7 +15,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from outages.console import audit as trail
@@ -161,7 +161,3 @@ def disable(conn: Connection, email: str, *, now: datetime, actor: str, reason: 
                 reason=reason, before={"disabled_at": None}, after={"disabled_at": now.isoformat()})
     return find(conn, person.email) or person, True
 
-
-def active_admins(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(users)
-                            .where(users.c.role == "admin", users.c.disabled_at.is_(None))).scalar() or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, redirect, url_for
 
 from outages.console import worklist
 from outages.officials.options import mail_options
@@ -29,3 +29,8 @@ def index() -> Any:
             "failed_counts": worklist.failed_counts(conn),
         }
     return page("today.html", title="Робота на сьогодні", now=now, within=within, **lists)
+
+
+@bp.get("/", endpoint="slash")
+def slash() -> Any:
+    return redirect(url_for("ops.today.index"), code=308)
