@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from outages.officials.directory import ROLE_UK
 from outages.records import verdict
-from outages.records.planner import Decision
+from outages.records.planner import PARKED, Decision
 from outages.records.state import live
 from outages.records.views import RecordView, page_records
 from outages.schema import outbox, records, relay_confirmations, submissions
@@ -25,7 +25,7 @@ from outages.settings import Rules
 from outages.times import stored_utc
 
 LIMIT = 25
-PARKED = "parked:%"  # a row the sheet no longer holds (outages/records/planner.PARKED): nobody can fix it there
+GONE = PARKED + "%"  # a row the sheet no longer holds: nobody can fix it there
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class Failed:
 
 def rejected(conn: Connection, rules: Rules, limit: int = LIMIT) -> Slice:
     """Rejected rows still in the sheet, newest first, with the verdict the dispatcher was given."""
-    where = (submissions.c.status == "rejected", submissions.c.row_key.not_like(PARKED))
+    where = (submissions.c.status == "rejected", submissions.c.row_key.not_like(GONE))
     total = conn.execute(select(func.count()).select_from(submissions).where(*where)).scalar() or 0
     rows = conn.execute(select(submissions.c.id, submissions.c.source, submissions.c.row_number,
                                submissions.c.verdict, submissions.c.first_seen_at, submissions.c.last_seen_at,
