@@ -1,0 +1,158 @@
+"""Benchmark: the contact centre's console at a city's scale (issue 19): `/ops` with 5,000 active records and
+50,000 stored, and the audit trail with 1,000,000 rows answering a record's story, a person's actions and a day.
+
+Not a test: it prints medians of several runs, on a fresh SQLite database (and PostgreSQL with --postgres).
+`/ops` is asked through Flask's test client, signed in (the session check included); the audit's pages through
+outages/console/audit.page, as /ops/audit and `outages audit --record N` read them.
+
+    .venv/bin/python bench/console_bench.py [--audit 1000000] [--runs 7] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text
+
+from outages import db
+from outages.console import audit as trail
+from outages.console import people
+from outages.db import bulk_insert
+from outages.schema import audit, outbox, records, submissions
+from outages.settings import load
+
+NOW = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
+PASSWORD = "a bench pass phrase"
+
+
+def fill(engine, active: int, stored: int, audit_rows: int) -> None:
+    base = NOW - timedelta(minutes=7 * stored)
+    rows, subs = [], []
+    for n in range(1, stored + 1):
+        live = n > stored - active
+        event = base + timedelta(minutes=7 * n)
+        rows.append({
+            "number": n, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
+            "districts": ["Центральний"], "addresses": f"вул. Соборна, {n % 90 + 1}", "summary": f"Порив №{n}",
+            "cause": "", "impact": "", "event_at": event,
+            "expected_end": NOW - timedelta(hours=1) if live and n % 5 == 0 else NOW + timedelta(hours=n % 48 + 1),
+            "first_recorded_at": event, "last_changed_at": event, "status": "active" if live else "resolved",
+            "resolved_at": None if live else event + timedelta(hours=3), "deadline_met": True,
+            "delay_minutes": 10.0, "lead_hours": None, "contact_name": "Диспетчер", "contact_phone": "0500000000",
+            "reporter_email": "d@example.org", "revision": 1, "overdue_for": None})
+        rejected = n % 10 == 0
+        subs.append({
+            "source": "year", "row_key": f"row:{n}", "row_number": n + 1, "content_hash": f"{n:064d}",
+            "raw_hash": None, "first_recorded_at": event, "status": "rejected" if rejected else "accepted",
+            "action": None if rejected else "new", "record_number": None if rejected else n,
+            "verdict": {"row": n + 1, "errors": ["Район: «Південний» невідомий"]} if rejected else {"row": n + 1},
+            "first_seen_at": event, "last_seen_at": event,
+            "detail": {"contact_name": f"Диспетчер {n}", "kind": "emergency"} if rejected else None})
+    mail = [{
+        "dedup_key": f"bench:{i}", "record_number": stored - (i % active), "kind": "event",
+        "recipient": f"o{i}@example.org", "recipient_name": "", "role": "district_duty", "subject": "s",
+        "text_body": "t", "html_body": "h", "message_id": f"<{i}@example.org>", "relay": 1_000 <= i < 1_500,
+        "status": "failed" if i < 1_000 else "sent", "attempts": 1, "created_at": NOW - timedelta(hours=3),
+        "next_attempt_at": NOW - timedelta(hours=3), "sent_at": None if i < 1_000 else NOW - timedelta(hours=2),
+        "failed_at": NOW - timedelta(hours=1) if i < 1_000 else None, "last_error": "421" if i < 1_000 else None,
+        "channel": "email"} for i in range(20_000)]
+    with engine.begin() as conn:
+        for start in range(0, stored, 10_000):
+            bulk_insert(conn, records, rows[start:start + 10_000])
+            bulk_insert(conn, submissions, subs[start:start + 10_000])
+        bulk_insert(conn, outbox, mail)
+    rng = random.Random(19)
+    actors = [f"operator{i}@example.org" for i in range(20)]
+    actions = ("record_correct", "record_cancel", "relay_by_phone", "message_resend", "login")
+    year = NOW - timedelta(days=365)
+    for start in range(0, audit_rows, 100_000):
+        chunk = [{"at": year + timedelta(seconds=31.5 * n), "actor": rng.choice(actors),
+                  "action": rng.choice(actions), "object": f"record:{rng.randint(1, stored)}",
+                  "reason": "телефонний дзвінок", "before": {"status": "active"}, "after": {"status": "cancelled"}}
+                 for n in range(start, min(start + 100_000, audit_rows))]
+        with engine.begin() as conn:
+            bulk_insert(conn, audit, chunk)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))
+
+
+def median_ms(work, runs: int) -> tuple[float, list[int]]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), [round(t) for t in timings]
+
+
+def bench(url: str, audit_rows: int, runs: int) -> None:
+    from web import create_app
+
+    settings = load({"OUTAGES_DATABASE_URL": url, "OUTAGES_SECRET_KEY": "bench"})
+    engine = db.engine_for(settings)
+    db.upgrade(engine)
+    started = time.perf_counter()
+    fill(engine, 5_000, 50_000, audit_rows)
+    print(f"{engine.dialect.name}: filled 50,000 records (5,000 active), 20,000 messages, {audit_rows:,} audit rows"
+          f" in {time.perf_counter() - started:.0f} s")
+    with engine.begin() as conn:
+        people.add(conn, "bench@example.org", "operator", PASSWORD, now=NOW, actor="cli:bench")
+    app = create_app(settings, engine=engine)
+    app.extensions["outages"].clock = lambda: NOW
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ops/login").get_data(as_text=True))[1]
+    assert client.post("/ops/login", data={"email": "bench@example.org", "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 303
+
+    def ops() -> None:
+        assert client.get("/ops").status_code == 200
+
+    median, all_runs = median_ms(ops, runs)
+    print(f"  GET /ops: median {median:.1f} ms {all_runs}")
+    rng = random.Random(7)
+    with engine.connect() as conn:
+        for name, filters in (
+                ("a record's story", lambda: trail.Filters(record=rng.randint(1, 50_000))),
+                ("a person's actions (newest 50)", lambda: trail.Filters(actor="operator7@example.org")),
+                ("a day (newest 50)", lambda: trail.Filters(since=NOW - timedelta(days=100),
+                                                            until=NOW - timedelta(days=99)))):
+            median, all_runs = median_ms(lambda: trail.page(conn, filters()), runs)
+            print(f"  audit, {name}: median {median:.1f} ms {all_runs}")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audit", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--postgres", help="also on this PostgreSQL database (a schema of its own, dropped after)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        bench(f"sqlite:///{folder}/bench.db", args.audit, args.runs)
+    if args.postgres:
+        schema = "bench_" + uuid.uuid4().hex[:8]
+        admin = create_engine(args.postgres)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            bench(f"{args.postgres}?options=-csearch_path%3D{schema}", args.audit, args.runs)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
