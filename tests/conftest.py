@@ -3,6 +3,11 @@
 PostgreSQL: OUTAGES_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432/test). Each test gets its own schema.
 Where the server is unreachable the PostgreSQL variants are skipped, except under CI=true, where they fail:
 CI must never skip them silently.
+
+The clock: OUTAGES_TEST_NOW (or --moved-clock), an ISO instant with its offset, moves the real clock of the whole
+run there (time_machine, ticking) and of the hub's subprocesses (tests/clocks.py: child_env).
+`make test-moved-clock` runs the tests marked `clock` (those that read the real clock) so, at the dates in the
+Makefile. --clock-readers lists the tests whose code reads the real clock, marked or not.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+import clocks
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
@@ -23,6 +29,68 @@ from outages.settings import Settings, load
 
 # The SMTP peer's fixtures (smtp_peer, mail_settings, directory, notify_toml) for every test module.
 pytest_plugins = ["smtp_peer"]
+
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("clock", "time is an input")
+    group.addoption("--moved-clock", metavar="ISO", default=os.environ.get("OUTAGES_TEST_NOW") or None,
+                    help="move the real clock of the run (and of the hub's subprocesses) to this instant, e.g. "
+                         "2027-07-04T11:00:00+03:00; it ticks on. Default: $OUTAGES_TEST_NOW")
+    group.addoption("--clock-readers", action="store_true",
+                    help="list the tests whose own or product code reads the real clock, and whether they are "
+                         "marked `clock`")
+
+
+def pytest_configure(config) -> None:
+    moved, watch = config.getoption("moved_clock"), config.getoption("clock_readers")
+    if moved or watch:
+        clocks.move_session_clock(clocks.parse_moment(moved) if moved else None, watch=watch)
+        config.add_cleanup(clocks.stop_session_clock)
+
+
+def pytest_report_header(config) -> str | None:
+    if clocks.MOVED is None:
+        return None
+    return (f"clock moved to {clocks.MOVED.isoformat()} ({clocks.MOVED.strftime('%A')}), ticking; "
+            "the hub's subprocesses too (clocks.child_env)")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    clocks.MARKED.update(item.nodeid for item in items if item.get_closest_marker("clock"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    clocks._reading.append(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        clocks._reading.pop()
+
+
+def _unmarked_readers() -> list[str]:
+    return sorted(nodeid for nodeid in clocks.READERS if nodeid not in clocks.MARKED)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session) -> None:
+    if session.config.getoption("clock_readers") and _unmarked_readers() and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if not config.getoption("clock_readers"):
+        return
+    terminalreporter.section("tests that read the real clock")
+    for nodeid, where in sorted(clocks.READERS.items()):
+        terminalreporter.write_line(f"{nodeid}  {'marked' if nodeid in clocks.MARKED else 'NOT MARKED'}  "
+                                    f"{', '.join(sorted(where))}")
+    if unmarked := _unmarked_readers():
+        terminalreporter.write_line(f"{len(unmarked)} test(s) read the real clock unmarked: pin their clock "
+                                    "(time_machine.travel, a clock= argument) or mark them @pytest.mark.clock",
+                                    red=True)
+
 
 PG_URL = os.environ.get("OUTAGES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_CSV = Path(__file__).resolve().parent.parent / "outages" / "demo" / "responses.csv"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pytest
 import time_machine
 from conftest import DEMO_CSV
 
 
+@pytest.mark.clock
 def test_demo_export_syncs_and_resyncs_without_changes(run_cli):
     assert run_cli("init").exit_code == 0
     first = run_cli("sync", "--source", str(DEMO_CSV))
@@ -42,6 +44,7 @@ def test_the_demo_moved_to_another_day_keeps_every_verdict(run_cli, tmp_path):
     assert "29.12.2027" in moved.read_text(encoding="utf-8")
 
 
+@pytest.mark.clock
 def test_check_on_a_file_from_another_sheet_says_it_is_compared_with_this_stores_records(run_cli, tmp_path):
     from rows import emergency, write_csv
 

@@ -24,6 +24,7 @@ def counts(url: str) -> tuple[int, int]:
     return result
 
 
+@pytest.mark.clock
 def test_missing_columns_are_named_with_the_setting_that_maps_them(run_cli, env, tmp_path):
     run_cli("init")
     bad = tmp_path / "bad.csv"
@@ -61,6 +62,7 @@ def test_not_utf8_not_a_table_and_unreadable_files_fail_cleanly(run_cli, env, tm
     assert counts(env["OUTAGES_DATABASE_URL"]) == (0, 0)
 
 
+@pytest.mark.clock
 def test_a_broken_row_is_rejected_and_every_other_row_is_processed(run_cli, tmp_path):
     run_cli("init")
     path = write_csv(tmp_path / "rows.csv", emergency(), emergency(event_at="вчора", summary="Інша"), planned())
@@ -70,6 +72,7 @@ def test_a_broken_row_is_rejected_and_every_other_row_is_processed(run_cli, tmp_
     assert "нових (new) 2" in result.output and "відхилено (rejected) 1" in result.output
 
 
+@pytest.mark.clock
 def test_check_json_has_the_pinned_shape_and_saves_nothing(run_cli, env, tmp_path):
     path = write_csv(tmp_path / "rows.csv", emergency(), planned(recorded_at="21.11.2026 09:00"), update(1),
                      emergency(kind="Пожежа", recorded_at="22.11.2026 14:09"))
@@ -94,6 +97,7 @@ def test_check_json_has_the_pinned_shape_and_saves_nothing(run_cli, env, tmp_pat
     assert counts(env["OUTAGES_DATABASE_URL"]) == (0, 0)
 
 
+@pytest.mark.clock
 def test_xlsx_exports_read_like_csv(run_cli, tmp_path):
     book = Workbook()
     sheet = book.active
@@ -170,6 +174,7 @@ EXPORTS = [
 ]
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize(("name", "form", "cells"), EXPORTS, ids=[e[0] for e in EXPORTS])
 def test_exports_as_programs_write_them_read_into_the_same_records(run_cli, tmp_path, name, form, cells):
     run_cli("init")

@@ -71,6 +71,7 @@ def test_relay_of_a_record_that_does_not_exist_says_so_and_fails(run_cli, tmp_pa
     assert f"Помилка / Error: запису №{number} немає / no record №{number}" in shown.output
 
 
+@pytest.mark.clock
 def test_status_after_a_sync_is_ukrainian_first(run_cli, tmp_path):
     assert _sent_demo_row(run_cli, tmp_path).exit_code == 0
     shown = run_cli("status").output.splitlines()
@@ -111,6 +112,7 @@ def test_serve_on_a_busy_port_says_so_in_one_sentence_and_exits_1(run_cli):
         " with --port"]
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("command", [["records"], ["status"], ["outbox"], ["relay", "1"], ["send"], ["serve"],
                                      ["report", "deadlines"]])
@@ -165,6 +167,7 @@ def test_impossible_dates_are_named_as_such(run_cli, args, message):
     assert result.exit_code == 2 and result.output.strip() == message
 
 
+@pytest.mark.clock
 def test_the_demo_settings_file_makes_the_cli_work_from_the_checkout(run_cli, tmp_path, monkeypatch):
     monkeypatch.delenv("OUTAGES_DATABASE_URL")  # as a newcomer's shell: nothing set
     made = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "demo-settings", "PORT=5077"],

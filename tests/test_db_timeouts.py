@@ -20,6 +20,7 @@ from outages.settings import SettingsError, load
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+@pytest.mark.clock
 def test_a_lock_left_open_fails_the_sync_in_time_and_the_next_sync_stores_everything(run_cli, env, tmp_path,
                                                                                       monkeypatch):
     monkeypatch.setenv("OUTAGES_DATABASE_TIMEOUT", "5")

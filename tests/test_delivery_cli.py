@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,14 +16,20 @@ from outages.records.sync import sync
 KYIV = ZoneInfo("Europe/Kyiv")
 
 
+# The CLI reads the real clock: the tests that make a fresh emergency pin it to an evening far from a DST night (on
+# the March night «20 minutes ago» on the wall clock is a time that did not exist, taken as one in the future).
+EVENING = datetime(2026, 11, 22, 18, 0, tzinfo=timezone.utc)  # 20:00 in Kyiv
+
+
 def fresh_emergency() -> dict:
-    """An emergency of a few minutes ago: the CLI runs on the real clock."""
+    """An emergency of a few minutes ago, on the (pinned) clock the CLI reads."""
     now = datetime.now(KYIV)
     return emergency(recorded_at=f"{now - timedelta(minutes=5):%d.%m.%Y %H:%M:%S}",
                      event_at=f"{now - timedelta(minutes=20):%d.%m.%Y %H:%M}",
                      expected_end=f"{now + timedelta(hours=3):%d.%m.%Y %H:%M}")
 
 
+@time_machine.travel(EVENING, tick=True)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("server, code, says", [
     ("accepts", 0, "надіслано (sent) 5 · відкладено (deferred) 0 · не доставлено (failed) 0"),
@@ -62,6 +68,7 @@ def test_doctor_logs_in_to_the_mail_server_when_credentials_are_set(env, run_cli
     assert password not in out.output  # the password is never printed
 
 
+@time_machine.travel(EVENING, tick=True)
 @pytest.mark.parametrize("notify_toml", ["[notify]\nsmtp_timeout = 0.5\n"])  # a stall shows after 1 s
 def test_status_shows_a_stalled_delivery_plainly(engine, mail_settings, smtp_peer, run_cli):
     from outages.delivery.lane import MailLane
@@ -92,6 +99,7 @@ def test_run_refuses_to_start_with_a_lease_one_message_could_outlast(engine, mai
     assert "Помилка / Error: налаштування / setting notify.claim_lease_minutes: 1 min не довше" in result.output
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_status_says_when_nobody_is_sending_the_mail(engine, mail_settings, smtp_peer, run_cli):
     queued_at = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)  # long before the CLI's real clock

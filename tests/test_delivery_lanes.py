@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from clocks import at_time, ticking
 from fake_sheets import KEY, NOW, DateCell
@@ -47,6 +48,7 @@ def claims(engine) -> dict[str, list]:
             "queued": [r for r in rows if r.status == "queued"], "attempts": attempts}
 
 
+@pytest.mark.clock
 def test_a_server_that_never_answers_data_delays_mail_never_a_sync(live, smtp_peer, monkeypatch):
     smtp_peer.hang = True
     point_mail_at(smtp_peer, monkeypatch)

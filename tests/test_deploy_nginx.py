@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from clocks import child_env
 from nginx_front import free_port as _free_port
 from nginx_front import main_config as _main_config
 from nginx_front import nginx_binary as _nginx
@@ -38,7 +39,7 @@ def test_slow_clients_do_not_delay_a_normal_request_and_the_static_copy_stands_i
     conf = _main_config(tmp_path / "nginx", nginx_port, app_port, site)
     # One worker with its 25 threads: alone, 200 slow clients would hold every thread of it.
     app = subprocess.Popen([str(Path(sys.executable).parent / "outages"), "serve", "--port", str(app_port),
-                            "--workers", "1"], env={**os.environ, **env}, cwd=tmp_path,
+                            "--workers", "1"], env=child_env({**os.environ, **env}), cwd=tmp_path,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     front = subprocess.Popen([nginx, "-e", str(tmp_path / "nginx" / "error.log"), "-c", str(conf),
                               "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

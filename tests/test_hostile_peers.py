@@ -24,20 +24,20 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import child_env
 from fake_telegram import TOKEN, fake_bot_api
 from rows import emergency, table
 from rows import update as update_row
 from smtp_peer import rows_of
 from sqlalchemy import func, select, update
 
-from outages.delivery.drain import drain
+from outages.delivery.drain import database_now, drain
 from outages.officials.options import mail_options
 from outages.records.sync import sync
 from outages.residents import bot
 from outages.residents.bot import poll_once
 from outages.schema import bot_updates, delivery_attempts, outbox
 from outages.settings import load
-from outages.times import UTC
 from outages.transports.smtp import SmtpTransport
 from outages.transports.telegram import BotApi, RateLimit, TelegramTransport, telegram_options
 from outages.transports.webhook import WebhookTransport
@@ -265,7 +265,7 @@ def test_a_worker_killed_inside_a_channel_post_leaves_the_row_flagged_maybe_twic
     settings = tg_settings(monkeypatch, bot_api)
     sync(engine, table(emergency()), settings, NOW)
     bot_api.hold("sendMessage")
-    worker = subprocess.Popen([sys.executable, "-c", KILLED_DRAIN, NOW.isoformat()], env=dict(os.environ))
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_DRAIN, NOW.isoformat()], env=child_env(dict(os.environ)))
     try:
         assert bot_api.reached.wait(30), "the worker never called sendMessage"
         worker.send_signal(signal.SIGKILL)
@@ -343,8 +343,8 @@ def test_a_sender_whose_clock_runs_20_minutes_behind_still_takes_over_a_dead_cla
     """The other side of the same clock: a claim whose lease passed by the database's clock is taken over by a
     sender whose own clock is late, instead of waiting 20 minutes more."""
     sync(engine, table(emergency()), mail_settings, NOW)
-    db_now = datetime.now(UTC)  # SQLite's clock, and this machine's PostgreSQL's
     with engine.begin() as conn:  # a worker died 16 minutes ago (the lease is 15) holding the message
+        db_now = database_now(conn)  # the database's own clock, whatever this process's says
         conn.execute(update(outbox).values(status="sending", claimed_by="dead",
                                            claimed_at=db_now - timedelta(minutes=16)))
     behind = drain(engine, SmtpTransport(mail_options(mail_settings)), now=db_now - timedelta(minutes=20))

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from clocks import child_env
 from conftest import DEMO_CSV
 from nginx_front import free_port, start_nginx, wait_port
 from rows import emergency, table
@@ -102,12 +103,13 @@ def _post_from(source: str, port: int, fields: dict[str, str], forwarded: str | 
         connection.close()
 
 
+@pytest.mark.clock  # sign-ups per hour, counted on the clock of `outages serve`
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_one_rate_limit_for_the_whole_city_behind_the_shipped_nginx(engine, env, tmp_path):
     app_port, nginx_port = free_port(), free_port()
     (tmp_path / "site").mkdir()
-    app_env = {**os.environ, **env, "OUTAGES_SECRET_KEY": SECRET, "OUTAGES_PUBLIC_URL": "https://hub.example.org",
-               "OUTAGES_SUBSCRIBE_LIMIT": "2"}
+    app_env = child_env({**os.environ, **env, "OUTAGES_SECRET_KEY": SECRET,
+                         "OUTAGES_PUBLIC_URL": "https://hub.example.org", "OUTAGES_SUBSCRIBE_LIMIT": "2"})
     app = subprocess.Popen([str(Path(sys.executable).parent / "outages"), "serve", "--port", str(app_port),
                             "--workers", "1"], env=app_env, cwd=tmp_path,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

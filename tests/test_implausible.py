@@ -91,6 +91,7 @@ def test_the_limits_are_the_citys_to_set(run_cli, env, tmp_path, monkeypatch, ru
     assert checked["rows"][0]["status"] == status, checked["rows"][0]["errors"]
 
 
+@pytest.mark.clock
 def test_two_columns_mapped_to_one_setting_refuse_the_table_naming_both_and_the_setting(run_cli, env, tmp_path):
     run_cli("init")
     sheet = tmp_path / "responses.csv"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from clocks import child_env
 from rows import update
 from web_demo import NOW, Page, make_app, sync_demo
 
@@ -142,12 +143,13 @@ def test_a_real_directory_in_the_way_is_refused_clearly(engine, settings, run_cl
     assert (site / "keep.txt").read_text() == "operator's file"
 
 
+@pytest.mark.clock
 def test_serve_runs_gunicorn_with_the_repo_config(engine, settings, env, tmp_path):
     sync_demo(engine, settings)
     port = _free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "outages"), "serve", "--port", str(port), "--workers", "1"],
-        env={**os.environ, **env}, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=child_env({**os.environ, **env}), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     listening = threading.Event()
     lines: list[str] = []
@@ -179,6 +181,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.clock
 def test_the_worker_publishes_after_a_sync_that_changed_the_data(run_cli, tmp_path, monkeypatch):
     from conftest import DEMO_CSV
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clocks import child_env
 
 from outages.options import load_checked
 from outages.settings import SETTINGS, SettingsError, load
@@ -85,7 +86,8 @@ def test_a_bad_file_names_the_setting(tmp_path, toml, named):
 def test_every_command_refuses_an_unknown_key_at_start_naming_it(tmp_path, command):
     config = tmp_path / "city.toml"
     config.write_text("[notify]\nbogus_key = 1\n", encoding="utf-8")
-    env = dict(os.environ, OUTAGES_CONFIG=str(config), OUTAGES_DATABASE_URL=f"sqlite:///{tmp_path / 'hub.db'}")
+    env = child_env(dict(os.environ, OUTAGES_CONFIG=str(config),
+                         OUTAGES_DATABASE_URL=f"sqlite:///{tmp_path / 'hub.db'}"))
     done = subprocess.run([OUTAGES, *command], env=env, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 2

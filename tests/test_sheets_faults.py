@@ -49,6 +49,7 @@ def test_a_401_on_token_refresh_is_retried_through_the_real_token_path(live):
     assert live.calls() == [META, READ, WRITE]
 
 
+@pytest.mark.clock
 def test_after_the_retries_the_sync_fails_cleanly_and_the_next_cycle_recovers(live, run_cli):
     live.fake.fail(WRITE, 503, times=6)  # more than 1 + OUTAGES_SHEETS_RETRIES (5)
     with pytest.raises(SheetsError) as caught:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import DEMO_CSV
 from fake_sheets import KEY
 
@@ -25,6 +26,7 @@ def test_without_a_source_the_error_says_what_to_set(run_cli):
     assert "Джерело не задано" in out.output and "OUTAGES_SHEETS_KEY" in out.output
 
 
+@pytest.mark.clock
 def test_the_published_csv_needs_no_credentials(live, run_cli, monkeypatch):
     monkeypatch.delenv("OUTAGES_GOOGLE_CREDENTIALS")
     url = f"{live.fake.base_url}/published/{KEY}.csv"
@@ -39,6 +41,7 @@ def test_the_published_csv_needs_no_credentials(live, run_cli, monkeypatch):
     assert live.fake.calls(live.email) == []
 
 
+@pytest.mark.clock
 def test_the_published_csv_is_retried_and_explains_a_wrong_link(live, run_cli):
     live.fake.fail("published", 503, times=2)
     out = run_cli("check", f"{live.fake.base_url}/published/{KEY}.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fake_sheets import KEY, NOW, WALL, DateCell
 from sqlalchemy import func, select
 
@@ -183,6 +184,7 @@ def test_verdict_text_is_written_as_text_never_as_a_formula(live):
     assert live.fake.row(KEY, row)["Статус обробки"].startswith('Відхилено: Невідомий виконавець «=IMPORTXML(')
 
 
+@pytest.mark.clock
 def test_credentials_from_a_file_and_a_named_worksheet(fake, env, monkeypatch, tmp_path, run_cli):
     from fake_sheets import live_env
 

@@ -145,6 +145,7 @@ def test_an_update_is_handled_once_even_when_polled_twice(engine, bot_settings, 
     assert len(bot_api.texts(OLENA)) == 1
 
 
+@pytest.mark.clock
 def test_run_once_answers_what_residents_wrote(engine, bot_settings, bot_api, run_cli, tmp_path):
     from conftest import DEMO_CSV
 

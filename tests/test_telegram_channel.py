@@ -108,6 +108,7 @@ def test_an_edit_whose_answer_was_lost_is_not_made_twice(engine, tg_settings, bo
     assert results == ["sent", "sent"]
 
 
+@pytest.mark.clock
 def test_429_is_waited_out_and_other_4xx_fail_visibly(engine, tg_settings, bot_api, run_cli):
     bot_api.fail("sendMessage", 429, retry_after=7)
     sync(engine, table(emergency(), emergency(addresses="вул. Садова, 3")), tg_settings, NOW)
@@ -145,6 +146,7 @@ def test_without_a_token_or_channel_nothing_is_queued(engine, settings):
     assert channel_rows(engine) == []
 
 
+@pytest.mark.clock
 def test_outages_send_delivers_the_channel_and_shows_it(engine, mail_settings, bot_api, monkeypatch, run_cli):
     for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_CHANNEL": CHANNEL,
                        "OUTAGES_TELEGRAM_API_URL": bot_api.url}.items():

@@ -137,6 +137,7 @@ def test_verdicts_that_need_what_the_store_knows(action: str, row: dict[str, Any
     assert the_plan.verdict(the_plan.decisions[0]) == expected
 
 
+@pytest.mark.clock
 def test_the_sheet_shows_what_check_json_says_for_the_demo_and_every_rejection(live, run_cli):
     from fake_sheets import KEY
     from rows import FIELD_HEADERS

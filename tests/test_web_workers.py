@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from clocks import child_env
 from web_demo import sync_demo
 
 
@@ -37,6 +38,7 @@ def _get(url: str, etag: str | None = None) -> tuple[int, dict[str, str]]:
         return exc.code, dict(exc.headers)
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, tmp_path):
     sync_demo(engine, settings)
@@ -45,7 +47,7 @@ def test_every_worker_answers_304_to_the_etag_of_another(engine, settings, env, 
     log_args = "--access-logfile - --access-logformat '%(p)s %(s)s %(U)s'"
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "outages"), "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, **env, "GUNICORN_CMD_ARGS": log_args}, cwd=tmp_path, stdout=subprocess.PIPE,
+        env=child_env({**os.environ, **env, "GUNICORN_CMD_ARGS": log_args}), cwd=tmp_path, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
     )
     booted = threading.Semaphore(0)

@@ -72,6 +72,7 @@ def deliver(engine, settings, now):
     return drain(engine, WebhookTransport(settings.webhooks), now=now, budget_s=30)
 
 
+@pytest.mark.clock
 def test_each_change_is_posted_once_signed_and_retried_with_the_same_delivery_id(engine, hook_settings, receiver):
     receiver.answers = [503]
     sync(engine, table(emergency()), hook_settings, NOW)
@@ -94,6 +95,7 @@ def test_each_change_is_posted_once_signed_and_retried_with_the_same_delivery_id
     assert h3["X-Outages-Event"] == "resolved"
 
 
+@pytest.mark.clock
 def test_a_refusal_fails_at_once_and_is_shown(engine, hook_settings, receiver, run_cli):
     receiver.answers = [410]
     sync(engine, table(emergency()), hook_settings, NOW)
@@ -121,6 +123,7 @@ def test_a_bad_webhook_setting_names_itself(env, tmp_path, monkeypatch, toml, me
         load()
 
 
+@pytest.mark.clock
 def test_a_bad_webhook_stops_the_sync_before_it_reads_anything_and_config_never_shows_a_secret(
         run_cli, env, tmp_path, monkeypatch):
     run_cli("init")

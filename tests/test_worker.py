@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from fake_sheets import KEY, NOW, WALL, DateCell
 from sqlalchemy import func, select
 
@@ -54,6 +55,7 @@ def test_two_workers_at_once_never_process_a_row_twice(live):
     assert live.fake.column(KEY, "Номер")[:3] == [1, 2, 3]
 
 
+@pytest.mark.clock
 def test_a_push_brings_a_new_form_row_in_within_seconds(live, monkeypatch):
     from web import create_app
 
@@ -107,6 +109,7 @@ def test_pushes_in_a_burst_make_one_pending_request(engine):
     assert not hub_worker.has_pending(engine)
 
 
+@pytest.mark.clock
 def test_run_once_then_status(live, run_cli):
     out = run_cli("run", "--once")
     assert out.exit_code == 0, out.output

@@ -12,7 +12,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
+from clocks import child_env
 from fake_sheets import KEY
 
 OUTAGES = str(Path(sys.executable).with_name("outages"))
@@ -43,8 +45,9 @@ def _wait_for(lines: "queue.Queue[str]", text: str, timeout: float) -> list[str]
     return seen
 
 
+@pytest.mark.clock
 def test_the_worker_process_syncs_and_stops_cleanly_on_sigterm(live):
-    env = dict(os.environ, OUTAGES_SYNC_INTERVAL="3600", PYTHONUNBUFFERED="1")
+    env = child_env(dict(os.environ, OUTAGES_SYNC_INTERVAL="3600", PYTHONUNBUFFERED="1"))
     proc = subprocess.Popen([OUTAGES, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = _lines(proc)
