@@ -56,3 +56,15 @@ def test_check_on_a_file_from_another_sheet_says_it_is_compared_with_this_stores
     assert "Схоже, це файл іншої таблиці" in result.output and "1 змінили б її записи" in result.output
     same = run_cli("check", str(DEMO_CSV))  # the store's own sheet: no warning
     assert "іншої таблиці" not in same.output
+
+
+@pytest.mark.clock
+def test_rejected_lists_the_rows_awaiting_a_fix_with_the_dispatchers_contact(run_cli):
+    assert run_cli("init").exit_code == 0
+    assert run_cli("sync", "--source", str(DEMO_CSV)).exit_code == 0  # the demo has 9 rejected rows
+    listed = json.loads(run_cli("rejected", "--format", "json").output)
+    assert listed["total"] == 9 and len(listed["rows"]) == 9
+    assert all(r["verdict"].startswith("Відхилено: ") for r in listed["rows"])
+    assert any(r["contact"]["contact_name"] for r in listed["rows"])  # whom to call about the row
+    text = run_cli("rejected", "--limit", "2").output
+    assert text.count("\n  Відхилено: ") == 2 and "показано (shown) 2 з (of) 9" in text

@@ -1,5 +1,5 @@
-"""The console's people and audit trail from the command line (issue 19): `outages users add|list|disable` and
-`outages audit`. What a person does here is audited as "cli:<os user>"."""
+"""The console from the command line (issue 19), for 3 a.m. over SSH: `outages users add|list|disable`, `outages
+audit` and `outages rejected` (the rows /ops lists first). What a person does here is audited as "cli:<os user>"."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
 from outages.console import audit as trail
-from outages.console import people
+from outages.console import people, worklist
 from outages.tables import text_table
 from outages.times import fmt
 
@@ -106,3 +106,37 @@ def audit_command(ctx: Context, record: int | None, form: str, limit: int) -> No
         return
     click.echo(text_table(["час (at)", "хто (actor)", "дія (action)", "об'єкт (object)", "чому (reason)"],
                           [[fmt(e.at, tz), e.actor, e.action, e.object, e.reason] for e in entries]))
+
+
+@cli.command("rejected")
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True,
+              help="text — рядки, json — список об'єктів / text: lines, json: a list of objects.")
+@click.option("--limit", type=click.IntRange(min=1), default=worklist.LIMIT, show_default=True,
+              help="Найновіші N рядків / The newest N rows.")
+@pass_ctx
+def rejected_command(ctx: Context, form: str, limit: int) -> None:
+    """Відхилені рядки, що чекають виправлення, з контактом диспетчера / Rejected rows awaiting a fix, with the
+    dispatcher's contact (what /ops lists first; staff-only output)."""
+    with ctx.ready_engine().connect() as conn:
+        found = worklist.rejected(conn, ctx.settings.rules, limit=limit)
+    tz = ctx.settings.tz
+    if form == "json":
+        click.echo(json.dumps({"total": found.total, "rows": [_rejected_json(r, tz) for r in found.items]},
+                              ensure_ascii=False, indent=1))
+        return
+    if not found.items:
+        click.echo("відхилених рядків, що чекають виправлення, немає (no rejected rows awaiting a fix)")
+        return
+    for item in found.items:
+        contact = ", ".join(v for v in (item.detail.get("contact_name"), item.detail.get("contact_phone"),
+                                        item.detail.get("reporter_email")) if v) or "контакт невідомий"
+        emergency = " · АВАРІЯ" if item.emergency else ""
+        click.echo(f"рядок {item.row}{emergency} · {fmt(item.last_seen_at, tz)} · {contact}\n  {item.verdict}")
+    click.echo(f"\nпоказано (shown) {len(found.items)} з (of) {found.total}")
+
+
+def _rejected_json(item: worklist.Rejected, tz) -> dict:  # noqa: ANN001
+    return {"row": item.row, "source": item.source, "verdict": item.verdict, "emergency": item.emergency,
+            "first_seen_at": item.first_seen_at.astimezone(tz).isoformat(),
+            "last_seen_at": item.last_seen_at.astimezone(tz).isoformat(),
+            "contact": {k: item.detail.get(k, "") for k in ("contact_name", "contact_phone", "reporter_email")}}
