@@ -15,15 +15,14 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+from stores import on_each_store
 
 from outages import db
 from outages.console import audit as trail
@@ -139,19 +138,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--postgres", help="also on this PostgreSQL database (a schema of its own, dropped after)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{folder}/bench.db", args.audit, args.runs)
-    if args.postgres:
-        schema = "bench_" + uuid.uuid4().hex[:8]
-        admin = create_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            bench(f"{args.postgres}?options=-csearch_path%3D{schema}", args.audit, args.runs)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+    on_each_store(bench, args.audit, args.runs, args.postgres)
 
 
 if __name__ == "__main__":

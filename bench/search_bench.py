@@ -14,15 +14,14 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from stores import on_each_store
 
 from outages import db
 from outages.db import bulk_insert
@@ -114,19 +113,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--postgres", help="also on this PostgreSQL database (a schema of its own, dropped after)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{folder}/bench.db", args.records, args.runs)
-    if args.postgres:
-        schema = "bench_" + uuid.uuid4().hex[:8]
-        admin = create_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            bench(f"{args.postgres}?options=-csearch_path%3D{schema}", args.records, args.runs)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+    on_each_store(bench, args.records, args.runs, args.postgres)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ it: an old entry, or a message queued in the same sync as a later update, must n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Collection, Sequence
 
@@ -63,20 +63,6 @@ def _undo(state: RecordView, name: str, old: Any) -> RecordView:
     return state
 
 
-@dataclass(frozen=True, slots=True)
-class Folded:
-    """One record's changes of a backlog as one message: the newest change, under the kind that tells the reader
-    most (a record they never heard of is "created", in its current state)."""
-
-    id: int
-    record_number: int
-    kind: str
-    at: datetime
-    revision: int
-    data: dict[str, Any]
-    created_at: datetime | None = None
-
-
 def fold(found: Sequence[Any], kinds: Collection[str] = RECORD_KINDS) -> list[Any]:
     """The events of a batch (in id order) with each record's changes of `kinds` folded into one: after a backlog
     (a worker or a mail server down for hours, a first import) an official or a resident gets «[АВАРІЯ] №4» in
@@ -97,7 +83,7 @@ def fold(found: Sequence[Any], kinds: Collection[str] = RECORD_KINDS) -> list[An
         kind = event.kind
         if len(mine) > 1 and kind in ("updated", "edited") and any(e.kind == "created" for e in mine):
             kind = "created"
-        out.append(event if kind == event.kind else Folded(
+        out.append(event if kind == event.kind else EventView(
             id=event.id, record_number=event.record_number, kind=kind, at=event.at, revision=event.revision,
-            data=dict(event.data or {}), created_at=getattr(event, "created_at", None)))
+            data=dict(event.data or {})))
     return out

@@ -56,3 +56,8 @@ def live(columns, now: datetime) -> ColumnElement[bool]:  # noqa: ANN001 (a Tabl
 def ended(columns, now: datetime) -> ColumnElement[bool]:  # noqa: ANN001
     """SQL for "planned works that ended as planned by `now`"."""
     return and_(columns.status == "active", columns.kind == Kind.PLANNED.value, columns.expected_end < now)
+
+
+def within_term(columns, now: datetime) -> ColumnElement[bool]:  # noqa: ANN001
+    """SQL for "state is active": reported, not over, its term not passed (what a first import still announces)."""
+    return and_(columns.status == "active", or_(columns.expected_end.is_(None), columns.expected_end >= now))

@@ -23,6 +23,7 @@ from outages.display import capped, shorten
 from outages.officials.options import mail_options
 from outages.records.history import states_by_event
 from outages.records.model import RECORD_KINDS
+from outages.records.state import within_term
 from outages.records.views import RecordView, records_by_number
 from outages.residents import posts
 from outages.schema import events, fanouts, outbox, records
@@ -56,10 +57,10 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
     # (works under way, tomorrow's power cut) is news to the channel and its subscribers; what is over is not, nor
     # an old emergency whose term passed with no word (its page says overdue; the channel is for what is on).
     # Selected in SQL: only the records still within their term among a year of old creations.
-    within_term = (records.c.status == "active") & (records.c.expected_end.is_(None) | (records.c.expected_end >= now))
     still = [e for e in conn.execute(
         select(events).join(records, records.c.number == events.c.record_number)
-        .where(span, events.c.kind == "created", events.c.at < now - options.news_max_age, within_term)
+        .where(span, events.c.kind == "created", events.c.at < now - options.news_max_age,
+               within_term(records.c, now))
         .order_by(events.c.id)).all() if e.id in wanted]
     if not recent and not still:
         return 0
