@@ -58,6 +58,7 @@ EN: dict[str, str] = {
     "Сталася": "Happened",
     "Початок робіт": "Works start",
     "Усунено": "Fixed",
+    "Скасовано як помилкові (не враховано)": "Cancelled as false alarms (left out)",
     "Виконавець": "Responsible utility",
     "Оновлено": "Updated",
     "Своєчасність внесення": "Timeliness of reporting",

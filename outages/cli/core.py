@@ -263,6 +263,9 @@ def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: s
             else (None, None, whole(line.median), whole(line.worst)))]
          for line in built.lines],
     ))
+    if built.cancelled:
+        click.echo("\nСкасовано як помилкові (не враховано) / cancelled, left out: "
+                   + ", ".join(f"{name}: {count}" for name, count in sorted(built.cancelled.items())))
     click.echo(f"\nПорушення строків / breaches: {len(built.breaches)}")
     if built.breaches:
         click.echo(text_table(

@@ -13,6 +13,7 @@ OUTBOX_STATUS = {
 }
 MESSAGE_KIND = {
     "created": "нове повідомлення", "edited": "уточнення", "updated": "оновлення", "resolved": "ліквідовано",
+    "corrected": "виправлено (контакт-центр)", "cancelled": "скасовано",
     "breach": "порушення строку", "overdue": "прострочено", "planned_reminder": "нагадування про планові роботи",
     "relay_reminder": "нагадування про передачу", "relay_escalation": "передачу не підтверджено",
     "breach_digest": "тижневий звіт про порушення", "monthly_report": "місячний звіт",

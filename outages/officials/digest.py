@@ -26,6 +26,7 @@ from outages.schema import digest_items, outbox
 from outages.settings import Settings
 
 KIND_UK = {"created": "нове", "edited": "уточнення", "updated": "оновлення", "resolved": "ліквідовано",
+           "corrected": "виправлено контакт-центром", "cancelled": "СКАСОВАНО",
            "planned_reminder": "нагадування: роботи завтра", "overdue": "термін минув"}
 # The «term passed» notice and its 3/6/12/24-hour reminders: one mail per recipient of those due together.
 REMINDER_KINDS = ("overdue", "overdue_reminder")

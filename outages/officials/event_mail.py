@@ -7,6 +7,7 @@ change, so a retry hours later sends exactly what was true when it was queued.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from outages.db import insert_or_skip
 from outages.delivery.queue import new_row, queue
 from outages.officials import relay
 from outages.officials.cadence import cadence, due_at
-from outages.officials.directory import check_address
+from outages.officials.directory import Recipient, check_address
 from outages.officials.messages import message_id, record_context, render, short_time
 from outages.officials.options import MailOptions, mail_options
 from outages.officials.routing import RELAY_ROLES, recipients_for
@@ -24,7 +25,7 @@ from outages.officials.words import reader_day, reader_time
 from outages.records.history import fold, states
 from outages.records.model import RECORD_KINDS, Kind
 from outages.records.views import EventView, RecordView, histories, records_by_number
-from outages.schema import digest_items, events
+from outages.schema import digest_items, events, outbox
 from outages.settings import Settings
 from outages.text import clean, one_line
 from outages.times import between, instant
@@ -62,8 +63,8 @@ def enqueue(conn: Connection, event_ids: list[int], settings: Settings, now: dat
             state = _as_of(record, past.get(event.record_number, []), event.id)
             # An emergency that has ended by now (a late sync, a first import) is told, but nobody is asked to relay
             # it any more.
-            ended = record.status == "resolved"
-            event_rows, event_items = _event_rows(event, state, settings, options, now, asked, ended)
+            ended = record.status != "active"
+            event_rows, event_items = _event_rows(conn, event, state, settings, options, now, asked, ended)
             rows.extend(event_rows)
             items.extend(event_items)
     if items:
@@ -95,7 +96,7 @@ def _events(conn: Connection, ids: list[int], since: datetime) -> list[Any]:
     return [e for e in conn.execute(query) if e.id in wanted]
 
 
-def _event_rows(event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
+def _event_rows(conn: Connection, event, record: RecordView, settings: Settings, options: MailOptions,  # noqa: ANN001
                 now: datetime, asked: dict[tuple[int, str], datetime],
                 ended: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The outbox rows of one event, and the digest items of the recipients who chose a digest."""
@@ -103,7 +104,7 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
     data = event.data or {}
     changes = _changes(data.get("changed", {}), settings, now)
     districts = set(record.districts)
-    if kind == "edited":
+    if kind in ("edited", "corrected"):
         if not changes:
             return [], []  # only contacts or flags changed: not news for officials
         old = data.get("changed", {}).get("districts", [None])[0]
@@ -115,6 +116,10 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
     extra = _extra(kind, data, record, settings, now)
     rows, items = [], []
     recipients = recipients_for(kind, record, settings, districts=sorted(districts))
+    if kind == "cancelled":
+        # Everyone told of the record hears that it is void, exactly once (control and the utility of a breach,
+        # an official whose district a correction dropped); nobody not told hears of it at all.
+        recipients = told_of(conn, record.number, recipients)
     told = [r.name for r in recipients if r.role == "hoa_head"]  # the ОСББ heads the hub reaches itself (7.7)
     for recipient in recipients:
         dedup = f"event:{event.id}:{recipient.email.lower()}"
@@ -153,6 +158,25 @@ def _event_rows(event, record: RecordView, settings: Settings, options: MailOpti
     return rows, items
 
 
+def told_of(conn: Connection, number: int, routed: list[Recipient]) -> list[Recipient]:
+    """Everyone already told of the record by mail (its messages, and the digests that will carry it), once each
+    by address. Those told by a message hear at once whatever cadence they chose: they may be acting on it."""
+    by_address: dict[str, Recipient] = {}
+    routed_by = {r.email.lower(): r for r in routed}
+    sent = conn.execute(select(outbox.c.recipient, outbox.c.recipient_name, outbox.c.role).where(
+        outbox.c.record_number == number, outbox.c.channel == "email", outbox.c.role != "reporter"))
+    for email, name, role in sent:
+        known = routed_by.get(email.lower())
+        by_address.setdefault(email.lower(), replace(known, delivery="now") if known else
+                              Recipient(email=email, name=name, role=role, delivery="now"))
+    noted = conn.execute(select(digest_items.c.recipient, digest_items.c.recipient_name, digest_items.c.role)
+                         .where(digest_items.c.record_number == number))
+    for email, name, role in noted:
+        by_address.setdefault(email.lower(), routed_by.get(email.lower())
+                              or Recipient(email=email, name=name, role=role))
+    return list(by_address.values())
+
+
 def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settings,
            now: datetime) -> dict[str, Any]:
     tz = settings.tz
@@ -161,7 +185,8 @@ def _extra(kind: str, data: dict[str, Any], record: RecordView, settings: Settin
     new = instant(data.get("new_expected_end"))
     return {
         # An update's or resolution's own words («Замінено 12 м трубопроводу…»): the record keeps its first summary.
-        "said": clean(data.get("text") or "") if kind in ("updated", "resolved") else "",
+        "said": clean(data.get("text") or data.get("reason") or "")
+        if kind in ("updated", "resolved", "corrected", "cancelled") else "",
         "old_end": reader_time(old, tz, today), "new_end": reader_time(new, tz, today) if new else "",
         # «до завтра 09:00 (було 20:00)»: the old time names its day only when it differs from the new one's.
         "new_end_short": reader_time(new, tz, today, "до") if new else "—",

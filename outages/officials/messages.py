@@ -27,7 +27,8 @@ from outages.text import clean, one_line
 
 SUBJECT_MAX = 200
 KINDS = (
-    "created", "edited", "updated", "resolved", "breach", "overdue", "planned_reminder", "relay_reminder",
+    "created", "edited", "updated", "resolved", "corrected", "cancelled", "breach", "overdue", "planned_reminder",
+    "relay_reminder",
     "relay_escalation", "breach_digest", "monthly_report", "reporter_accepted", "reporter_rejected",
     "overdue_reminder", "digest",
 )

@@ -22,6 +22,10 @@ DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "edited": AUDIENCE,
     "updated": AUDIENCE,
     "resolved": AUDIENCE,
+    # The console's corrections and cancellations (issue 19). A cancellation goes to everyone told of the record
+    # whatever their role (event_mail.told): these roles are those told besides.
+    "corrected": AUDIENCE,
+    "cancelled": AUDIENCE,
     "planned_reminder": AUDIENCE,
     "breach": ("control", "executor"),
     "overdue": ("control", "executor"),

@@ -32,7 +32,7 @@ class Action(StrEnum):
 # kinds, are raised against its deadlines): what its history, posts, webhooks and officials' mail are made of.
 # Here, in a module that imports nothing of the project, so settings (webhooks) and events.py's consumers can
 # share it without an import circle.
-RECORD_KINDS = ("created", "edited", "updated", "resolved")
+RECORD_KINDS = ("created", "edited", "updated", "resolved", "corrected", "cancelled")
 
 
 class Columns:

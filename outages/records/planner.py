@@ -302,7 +302,7 @@ def plan(table: SheetTable, headers: HeaderMap, state: State, settings: Settings
         else:
             sub = parsed[i]  # every row not recognised at once was parsed in the first loop
             assert sub is not None
-            decision = _decide(sub, hashes[i], known, state, settings, now)
+            decision = decide(sub, hashes[i], known, state, settings, now)
         parsed[i] = None
         decision.raw_hash = prints[i]  # saved with the submission: the next read of these cells skips the work
         if decision.status == "accepted":
@@ -350,7 +350,7 @@ class _Stored(Decision):
     notes = property(lambda self: self._detail("notes"), lambda self, v: self._details.__setitem__("notes", v))
 
 
-def _decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
+def decide(sub: Submission, digest: str, known: KnownSubmission | None, state: State,
             settings: Settings, now: datetime | None) -> Decision:
     # The first time a row was seen is its recorded time, whatever Google's timestamp says after an edit.
     first = (known.first_recorded() if known else None) or sub.recorded_at
@@ -407,7 +407,7 @@ def _new(decision: Decision, sub: Submission, known: KnownSubmission | None, sta
 
 
 def _open_records(executor: str, state: State) -> str:
-    numbers = sorted(n for n, r in state.records.items() if r.executor == executor and r.status != "resolved")
+    numbers = sorted(n for n, r in state.records.items() if r.executor == executor and r.status == "active")
     return verdict.open_records(executor, numbers)
 
 
@@ -424,6 +424,9 @@ def _follow_up(decision: Decision, sub: Submission, known: KnownSubmission | Non
         return [f"Повідомлення №{number} подав інший виконавець ({record.executor}): перевірте номер"
                 f" — {_open_records(sub.executor, state)}"]
     resolved_by_this_row = known is not None and known.record_number == number and known.action == Action.RESOLVE
+    if record.status == "cancelled":
+        return [f"Повідомлення №{number} скасовано контакт-центром як помилкове — про нову подію надішліть нове"
+                " повідомлення"]
     if record.status == "resolved" and not resolved_by_this_row:
         return [f"Повідомлення №{number} уже закрито як ліквідоване — про нову подію надішліть нове повідомлення"]
     errors = rules.update_problems(sub, record.event_at, settings.tz)

@@ -111,8 +111,10 @@ def _lock_for_sync(conn: Connection) -> None:
         conn.exec_driver_sql("UPDATE sync_runs SET id = id WHERE 0")  # takes SQLite's write lock now
 
 
-def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -> list[int]:
-    """Write the plan: records (inserted or changed in bulk), their events in row order, the submissions."""
+def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings, *, sheet: bool = True) -> list[int]:
+    """Write the plan: records (inserted or changed in bulk), their events in row order, the submissions.
+    `sheet` False: a phone report entered in the console (outages/console/actions.py), which has no sheet row to
+    remember and no reporter to answer."""
     changes = [d for d in the_plan.decisions if d.change in ("new", "edit", "update", "resolve")]
     fresh = {d.record for d in changes if d.change == "new"}
     rows = _load_records(conn, {d.record for d in changes} - fresh)
@@ -146,6 +148,8 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
         decision.addresses = None
     ids = emit(conn, new_events, now, settings)
     del new_events
+    if not sheet:
+        return ids
     if any(d.change != "unchanged" for d in the_plan.decisions):
         from outages.officials.event_mail import (
             enqueue_verdicts,  # rejected rows make no event; their reporters hear here
@@ -218,6 +222,8 @@ class NewRecord:
     reporter_email: str
     revision: int
     overdue_for: datetime | None
+    source: str = "form"
+    caller: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -251,7 +257,9 @@ def _record_values(decision: Decision) -> NewRecord:
 def _created(decision: Decision) -> list[NewEvent]:
     sub = decision.submission
     assert sub is not None and sub.recorded_at is not None and decision.deadline is not None
-    made = [NewEvent(decision.record, "created", sub.recorded_at, 1, {"row": decision.row})]
+    # A phone report (row 0: no sheet row) says so; a form record names its sheet row.
+    made = [NewEvent(decision.record, "created", sub.recorded_at, 1,
+                     {"row": decision.row} if decision.row else {"source": "phone"})]
     if not decision.deadline.met:
         made.append(NewEvent(decision.record, "breach", sub.recorded_at, 1, decision.deadline.as_json()))
     return made
@@ -272,7 +280,8 @@ def _change_record(current: dict[str, Any] | NewRecord, decision: Decision, was_
         values.update(_record_values(decision).items())
         values.update(revision=revision, status=current["status"], resolved_at=current["resolved_at"],
                       overdue_for=current["overdue_for"], last_changed_at=at)
-        del values["number"]
+        for name in ("number", "source", "caller"):  # a sheet row's edit keeps where the record came from
+            del values[name]
         if was_updated:
             # A later «Оновлення» row set the expected end; an edit of the first row does not undo it.
             values["expected_end"] = current["expected_end"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -38,6 +38,9 @@ class DeadlineReport:
     until: datetime | None
     lines: list[UtilityLine]
     breaches: list[RecordView]
+    # False alarms cancelled by the contact centre: not reports of anything, so neither on time nor late; counted
+    # apart per utility so a utility's share of cancelled records is still visible.
+    cancelled: dict[str, int] = field(default_factory=dict)
 
     def as_json(self, tz) -> dict[str, Any]:  # noqa: ANN001
         return {
@@ -45,6 +48,7 @@ class DeadlineReport:
                        "until": self.until.isoformat() if self.until else None},
             "utilities": [line.as_json() for line in self.lines],
             "breaches": [_breach_json(record, tz) for record in self.breaches],
+            "cancelled": [{"executor": name, "records": count} for name, count in sorted(self.cancelled.items())],
         }
 
 
@@ -56,7 +60,11 @@ def _measure(record: RecordView) -> float | None:
 
 def build(records: list[RecordView], since: datetime | None = None, until: datetime | None = None) -> DeadlineReport:
     groups: dict[tuple[str, Kind], list[RecordView]] = {}
+    cancelled: dict[str, int] = {}
     for record in records:
+        if record.status == "cancelled":
+            cancelled[record.executor] = cancelled.get(record.executor, 0) + 1
+            continue
         groups.setdefault((record.executor, record.kind), []).append(record)
     lines = []
     for (executor, kind), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1].value)):
@@ -67,8 +75,9 @@ def build(records: list[RecordView], since: datetime | None = None, until: datet
             executor=executor, kind=kind, records=len(group), on_time=len(group) - late, late=late,
             median=round(median(values), 2) if values else None, worst=worst,
         ))
-    breaches = sorted((r for r in records if not r.deadline.met), key=lambda r: r.first_recorded_at)
-    return DeadlineReport(since=since, until=until, lines=lines, breaches=breaches)
+    breaches = sorted((r for r in records if not r.deadline.met and r.status != "cancelled"),
+                      key=lambda r: r.first_recorded_at)
+    return DeadlineReport(since=since, until=until, lines=lines, breaches=breaches, cancelled=cancelled)
 
 
 def _breach_json(record: RecordView, tz) -> dict[str, Any]:  # noqa: ANN001

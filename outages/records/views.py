@@ -41,6 +41,10 @@ class RecordView:
     contact: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # A text field was cut to the display cap (outages.display); the store keeps the full text.
     shortened: bool = field(default=False, compare=False)
+    # "form" (the response sheet) or "phone" (the contact centre, 7.8); the operator's public reason for a
+    # cancellation or a resolution entered in the console. (Who called is private: in `contact`.)
+    source: str = "form"
+    status_reason: str = ""
 
     @property
     def overdue(self) -> bool:
@@ -62,6 +66,7 @@ class RecordView:
             "event_at": iso(self.event_at), "expected_end": iso(self.expected_end),
             "recorded_at": iso(self.first_recorded_at), "updated_at": iso(self.last_changed_at),
             "resolved_at": iso(self.resolved_at), "deadline": self.deadline.as_json(), "revision": self.revision,
+            "source": self.source, "status_reason": self.status_reason,
         }
 
 
@@ -85,7 +90,9 @@ def _view(row: Mapping[str, Any], now: datetime) -> RecordView:
         resolved_at=row["resolved_at"],
         deadline=Deadline(met=row["deadline_met"], delay_minutes=row["delay_minutes"], lead_hours=row["lead_hours"]),
         revision=row["revision"], state=state_of(row["kind"], row["status"], expected_end, now),
-        contact={"name": row["contact_name"], "phone": row["contact_phone"], "email": row["reporter_email"]},
+        contact={"name": row["contact_name"], "phone": row["contact_phone"], "email": row["reporter_email"],
+                 "caller": row.get("caller", "")},
+        source=row.get("source", "form"), status_reason=row.get("status_reason", ""),
     )
 
 
@@ -252,12 +259,13 @@ def planned_between(conn: Connection, start: datetime, end: datetime, where: Seq
 def planned_works(conn: Connection, now: datetime, since: datetime, where: Sequence[ColumnElement] = (), *,
                   limit: int) -> list[RecordView]:
     """The calendar's slice, soonest first: active planned works (soonest first, up to `limit`), then, room
-    left, those finished or cancelled that started since `since` (latest first)."""
+    left, those finished that started since `since` (latest first). Cancelled works leave the calendar: a
+    subscribed calendar drops an event the feed no longer has."""
     c = records.c
     result = conn.execute(select(records).where(live(c, now), c.kind == "planned", *where)
                           .order_by(c.event_at, c.number).limit(limit))
     active = result.all()
-    over = or_(c.status != "active", ended(c, now))  # resolved, cancelled, or ended as planned
+    over = or_(c.status == "resolved", ended(c, now))  # resolved, or ended as planned
     past = conn.execute(select(records).where(over, c.kind == "planned", c.event_at >= since, *where)
                         .order_by(c.event_at.desc(), c.number.desc()).limit(max(0, limit - len(active)))).all()
     chosen = sorted(active + past, key=lambda row: (row.event_at, row.number))

@@ -59,7 +59,7 @@ def wants(subscription: Any, service: str) -> bool:
 
 
 def is_news(kind: str, data: dict[str, Any]) -> bool:
-    if kind in ("created", "resolved"):
+    if kind in ("created", "resolved", "cancelled"):
         return True
     if kind != "updated":
         return False

@@ -33,7 +33,7 @@ from outages.times import between, instant
 from outages.transports.telegram import telegram_options
 
 # Changes residents hear about (fanout.py decides who and whether it is news for them).
-FANOUT_KINDS = ("created", "updated", "resolved")
+FANOUT_KINDS = ("created", "updated", "resolved", "cancelled")
 # Events of the clock, not of the utility: the term passed (an emergency is overdue, planned works ended). The
 # channel's post is edited to say so; nobody else is told here.
 STATE_KINDS = ("overdue", "ended")
@@ -111,7 +111,7 @@ def _channel_rows(conn: Connection, channel: str, event, state: RecordView, sett
     common = {"channel": "telegram", "recipient": channel, "role": "channel", "record_number": number, "now": now}
     last = _last_of_thread(conn, channel, number)
     if last is None:
-        if event.kind == "resolved" or event.kind in STATE_KINDS:
+        if event.kind in ("resolved", "cancelled") or event.kind in STATE_KINDS:
             return 0  # never posted (before the channel was set up): a post that says "fixed" tells nobody much
         _, new = put(conn, row(dedup_key=f"tg-post:{channel}:r{number}", kind="tg_post", text=text,
                                payload={"method": "send", "text": text, "post": text, "event": event.id},
@@ -140,6 +140,8 @@ def _reply(event, state: RecordView, settings: Settings) -> str:  # noqa: ANN001
     lines = []
     if event.kind == "resolved":
         lines.append(posts.resolved_text(state, settings.tz))
+    if event.kind == "cancelled":
+        return posts.cancelled_text(state)  # the reason is in it
     if event.kind == "updated":
         old, new = instant(data.get("old_expected_end")), instant(data.get("new_expected_end"))
         if new is not None and old != new:
@@ -158,7 +160,8 @@ def _webhook_rows(conn: Connection, hooks, event, state: RecordView, settings: S
         dedup = f"hook:event:{event.id}:{hook.name}"
         body = {
             "delivery": dedup,
-            "event": {"id": event.id, "kind": event.kind, "at": event.at.astimezone(settings.tz).isoformat()},
+            "event": {"id": event.id, "kind": event.kind, "type": f"record.{event.kind}",
+                      "at": event.at.astimezone(settings.tz).isoformat()},
             "record": state.public_json(settings.tz),  # the public view: no contacts, no reporter e-mail
             "url": posts.record_url(public_url, state.number),
         }

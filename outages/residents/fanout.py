@@ -26,7 +26,7 @@ from outages.records.views import RecordView, list_records, records_by_number
 from outages.residents.audience import covered, is_news, not_before, quiet_hours, wants
 from outages.residents.subscriptions import matching
 from outages.residents.writers import WRITERS, News
-from outages.schema import events, fanouts
+from outages.schema import events, fanouts, outbox, subscriptions
 from outages.settings import Settings
 from outages.text import clean
 from outages.times import instant
@@ -69,11 +69,23 @@ def expand(conn: Connection, event_ids: list[int], settings: Settings, now: date
             continue
         old = instant((event.data or {}).get("old_expected_end"))
         when = not_before(state.kind, now, settings.tz, quiet)
-        for sub in audience(conn, state, settings):
+        # A cancellation is for those told of the record, each once, however its addresses changed since.
+        told = told_subscriptions(conn, state.number) if event.kind == "cancelled" else audience(conn, state, settings)
+        data = event.data or {}
+        for sub in told:
             rows.append(_row(options, settings, event.kind, state, sub, event_id=event.id,
                              dedup_key=f"sub:event:{event.id}:s{sub.id}", now=now, when=when, old=old,
-                             said=(event.data or {}).get("text") or ""))
+                             said=data.get("text") or data.get("reason") or ""))
     return insert_rows(conn, rows)
+
+
+def told_subscriptions(conn: Connection, number: int) -> list[Any]:
+    """The active subscriptions a message about this record was made for (the outbox's range of the record)."""
+    made_for = select(outbox.c.subscription_id).where(outbox.c.record_number == number,
+                                                      outbox.c.subscription_id.is_not(None)).distinct()
+    return conn.execute(select(subscriptions).where(subscriptions.c.id.in_(made_for),
+                                                    subscriptions.c.disabled_at.is_(None))
+                        .order_by(subscriptions.c.id)).all()
 
 
 def audience(conn: Connection, record: RecordView, settings: Settings) -> list[Any]:

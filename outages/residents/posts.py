@@ -77,6 +77,8 @@ def post_text(record: RecordView, tz: ZoneInfo, public_url: str) -> str:
     lines = []
     if record.status == "resolved":
         lines.append(f"✅ <b>Ліквідовано</b> {fmt(record.resolved_at, tz)}")
+    elif record.status == "cancelled":
+        lines.append(cancelled_text(record))
     lines.append(headline(record))
     if record.addresses.strip():
         lines.append(f"📍 {_t(record.addresses, 500)}")
@@ -88,7 +90,7 @@ def post_text(record: RecordView, tz: ZoneInfo, public_url: str) -> str:
     lines.append(_t(record.summary))
     if record.impact.strip():
         lines.append(f"Наслідки: {_t(record.impact)}")
-    if record.status != "resolved":
+    if record.status == "active":
         lines.append(term(record, tz))
     lines.append(f"Виконавець: {_t(one_line(record.executor), 200)}")
     lines.append(f'<a href="{escape(record_url(public_url, record.number))}">Запис №{record.number}</a>')
@@ -106,6 +108,12 @@ def said_text(said: str) -> str:
     return f"💬 {_t(said)}"
 
 
+def cancelled_text(record: RecordView) -> str:
+    """A false alarm withdrawn by the contact centre, with its reason."""
+    reason = _t(record.status_reason, 300) if record.status_reason.strip() else ""
+    return "❌ <b>Скасовано</b>" + (f": {reason}" if reason else "")
+
+
 def resolved_text(record: RecordView, tz: ZoneInfo) -> str:
     return f"✅ Ліквідовано о {short_time(record.resolved_at, tz, record.event_at)}"
 
@@ -117,6 +125,7 @@ def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str
         "created": "Новий запис за вашою адресою",
         "updated": "Оновлення за вашою адресою",
         "resolved": "Ліквідовано за вашою адресою",
+        "cancelled": "СКАСОВАНО: помилковий запис за вашою адресою",
         "planned_eve": "Завтра планові роботи за вашою адресою",
     }[kind]
     lines = [f"<b>{opening}</b> «{_t(address, 200)}»", ""]
@@ -129,6 +138,6 @@ def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str
 
 
 def subject(kind: str, record: RecordView, address: str) -> str:
-    what = {"created": "Новий запис", "updated": "Оновлення", "resolved": "Ліквідовано",
+    what = {"created": "Новий запис", "updated": "Оновлення", "resolved": "Ліквідовано", "cancelled": "СКАСОВАНО",
             "planned_eve": "Завтра планові роботи"}[kind]
     return one_line(f"{what}: {record.kind.uk}, {record.service} — {address}")[:200]

@@ -23,7 +23,7 @@ from web.public.openapi import document
 
 bp = Blueprint("api", __name__)
 
-STATUSES = ("active", "resolved", "all")
+STATUSES = ("active", "resolved", "cancelled", "all")
 KINDS = ("emergency", "planned")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_OFFSET = 100_000_000  # far beyond any city's records, and within what the database takes as an OFFSET

@@ -6,7 +6,9 @@ Message types (OASIS CAP 1.2, 3.2.1):
   earlier messages as `sender,identifier,sent`, and whose `incidents` names the record, so an aggregator can
   thread them;
 - a resolution is an `Update` with `responseType AllClear` and `urgency Past`: the spec reserves `Cancel` for
-  withdrawing messages that were issued in error, while here the situation really happened and is now over.
+  withdrawing messages that were issued in error, while here the situation really happened and is now over;
+- a false alarm cancelled by the contact centre (issue 19) is exactly that: a `Cancel` whose `references` name
+  every earlier message of the record, `certainty Unlikely`, `responseType AllClear`.
 Only `status Actual` and `scope Public` are issued. Each message has a Ukrainian (uk-UA) and an English (en-US)
 info block; the utility's own text is Ukrainian in both. Times carry the city's offset, never `Z`.
 """
@@ -124,7 +126,7 @@ def alert_xml(change: Change) -> bytes:
     _add(alert, "sender", sender)
     _add(alert, "sent", cap_time(change.at, tz))
     _add(alert, "status", "Actual")
-    _add(alert, "msgType", "Update" if change.earlier else "Alert")
+    _add(alert, "msgType", _msg_type(change))
     _add(alert, "scope", "Public")
     if change.earlier:
         stamps = published_times(change.earlier)
@@ -134,6 +136,12 @@ def alert_xml(change: Change) -> bytes:
     _info(alert, change, english=False)
     _info(alert, change, english=True)
     return etree.tostring(alert, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _msg_type(change: Change) -> str:
+    if change.event.kind == "cancelled":
+        return "Cancel"
+    return "Update" if change.earlier else "Alert"
 
 
 def cap_time(moment: datetime, tz) -> str:  # noqa: ANN001
@@ -146,7 +154,7 @@ def _info(alert: etree._Element, change: Change, *, english: bool) -> None:
     tz = settings.tz
     state = change.state
     sent = change.at
-    resolved = state.status == "resolved"
+    resolved = state.status in ("resolved", "cancelled")  # it is over: clear it from the maps
     info = _add(alert, "info")
     _add(info, "language", "en-US" if english else "uk-UA")
     _add(info, "category", "Infra")
@@ -175,6 +183,8 @@ def _info(alert: etree._Element, change: Change, *, english: bool) -> None:
 def _assessment(change: Change) -> tuple[str, str, str]:
     """(urgency, severity, certainty) per CAP 3.2.2."""
     state = change.state
+    if state.status == "cancelled":
+        return "Past", "Minor", "Unlikely"  # a false alarm: it did not happen
     if state.status == "resolved":
         return "Past", "Minor", "Observed"
     if state.kind is Kind.EMERGENCY:

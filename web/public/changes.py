@@ -86,6 +86,10 @@ def change_label(change: Change) -> tuple[str, str]:
         return ("Оновлення", "Update")
     if kind == "edited":
         return ("Уточнення", "Correction")
+    if kind == "corrected":
+        return ("Виправлено контакт-центром", "Corrected by the contact centre")
+    if kind == "cancelled":
+        return ("Скасовано", "Cancelled")
     if change.state.kind is Kind.PLANNED:
         return ("Роботи завершено", "Works completed")
     return ("Ліквідовано", "Resolved")
@@ -95,7 +99,7 @@ def said(change: Change) -> str:
     """What this change says in its own words: an update's or resolution's «Коротка інформація» (the record keeps
     its first summary as the headline), else the headline."""
     data = change.event.data or {}
-    text = data.get("text") or ""
+    text = data.get("text") or data.get("reason") or ""  # the operator's reason for a correction or a cancel
     if not text and change.event.kind in ("updated", "resolved"):
         pair = (data.get("changed") or {}).get("summary")  # events written before updates kept their own text
         text = pair[1] if isinstance(pair, list) and len(pair) == 2 and pair[1] else ""

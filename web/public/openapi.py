@@ -43,13 +43,18 @@ _CHANGE_VALUE = {"anyOf": [
 _OUTAGE_REQUIRED = [
     "number", "kind", "status", "state", "overdue", "executor", "service", "districts", "addresses", "summary", "cause",
     "impact", "event_at", "expected_end", "recorded_at", "updated_at", "resolved_at", "deadline", "revision", "url",
-    "api_url",
+    "api_url", "source", "status_reason",
 ]
 
 _OUTAGE_PROPERTIES: dict[str, Any] = {
     "number": {"type": "integer", "minimum": 1, "description": "The record number (№)."},
     "kind": {"type": "string", "enum": ["emergency", "planned"]},
-    "status": {"type": "string", "enum": ["active", "resolved"]},
+    "status": {"type": "string", "enum": ["active", "resolved", "cancelled"]},
+    "source": {"type": "string", "enum": ["form", "phone"],
+               "description": "Where the record came from: a row of the utilities' form, or a phone report entered "
+                              "by the contact centre (regulation 7.8)."},
+    "status_reason": {"type": "string", "description": "The contact centre's reason for a cancellation (a false "
+                                                       "alarm) or a resolution it entered; empty otherwise."},
     "state": {"type": "string", "enum": ["active", "overdue", "ended", "resolved", "cancelled"],
               "description": "The record's one computed state at the time of the answer: active; overdue (an "
                              "emergency past its term with no update); ended (planned works past their stated "
@@ -220,7 +225,7 @@ _DOCUMENT: dict[str, Any] = {
                             "district": {"type": "array", "items": {"type": "string"}},
                             "service": {"type": "array", "items": {"type": "string"}},
                             "q": {"type": "string"},
-                            "status": {"type": "string", "enum": ["active", "resolved", "all"]},
+                            "status": {"type": "string", "enum": ["active", "resolved", "cancelled", "all"]},
                             "kind": {"type": ["string", "null"], "enum": ["emergency", "planned", None]},
                         },
                     },

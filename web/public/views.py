@@ -47,6 +47,8 @@ _EVENT_WORDS = {
     "edited": "виправлено запис",
     "updated": "оновлення",
     "resolved": "усунено (ліквідовано)",
+    "corrected": "виправлено контакт-центром",
+    "cancelled": "скасовано",
     "breach": "порушено строк внесення",
     "overdue": "минув термін ліквідації",
 }
@@ -127,6 +129,13 @@ class Presenter:
         if self.lang == "uk":
             return f"завершено за планом {self.short(record.expected_end)}"
         return f"ended as planned on {self.short(record.expected_end)}"
+
+    def cancelled(self, record: RecordView) -> str:
+        """A false alarm withdrawn by the contact centre, with its reason (the reason is the operator's, public)."""
+        when = self.short(record.last_changed_at)
+        if self.lang == "uk":
+            return f"Скасовано {when}" + (f": {record.status_reason}" if record.status_reason else "")
+        return f"Cancelled on {when}" + (f": {record.status_reason}" if record.status_reason else "")
 
     def whole_district(self, record: RecordView) -> str:
         """A record with no «Адреси»: every house of its districts."""
