@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from outages.console import people
-from outages.schema import audit, ops_sessions, users
+from outages.schema import audit, ops_sessions, outbox, records, users
 from outages.times import UTC
 
 SECRET = "ops-test-secret-key"
@@ -52,6 +52,8 @@ def snapshot(engine) -> dict[str, object]:
             "users": conn.execute(select(users).order_by(users.c.id)).all(),
             "sessions": conn.execute(select(ops_sessions).order_by(ops_sessions.c.id)).all(),
             "audit": conn.execute(select(func.count()).select_from(audit)).scalar(),
+            "records": conn.execute(select(records).order_by(records.c.number)).all(),
+            "outbox": conn.execute(select(outbox.c.id, outbox.c.status).order_by(outbox.c.id)).all(),
         }
 
 

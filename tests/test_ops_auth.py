@@ -5,6 +5,7 @@ at a pinned clock, one answer for an unknown e-mail and a wrong password, sessio
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from datetime import datetime, timedelta
@@ -22,11 +23,13 @@ from ops_client import (
     sign_in,
     snapshot,
 )
+from rows import emergency, table
 from sqlalchemy import select, text, update
 
 from outages.console import audit as trail
 from outages.console import people
-from outages.schema import audit, ops_sessions, users
+from outages.records.sync import sync
+from outages.schema import audit, ops_sessions, outbox, users
 from outages.settings import load
 from outages.times import UTC
 
@@ -45,9 +48,17 @@ def app(engine, settings):
     return make_app(engine, settings)
 
 
+def a_record(engine, settings) -> None:
+    """Record №1 with a failed message: what the record actions and the resend would change."""
+    sync(engine, table(emergency()), settings, datetime(2026, 11, 22, 14, 10, tzinfo=UTC))
+    with engine.begin() as conn:
+        conn.execute(update(outbox).values(status="failed"))
+
+
 def ops_rules(app) -> list[tuple[str, set[str]]]:
-    """Every route of the console, as the app knows it: a new page is covered without touching these tests."""
-    return sorted((rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+    """Every route of the console, as the app knows it: a new page is covered without touching these tests. A
+    route's parameters are filled in (`/ops/records/<int:number>` is asked as `/ops/records/1`)."""
+    return sorted((re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule), set(rule.methods or ()) - {"HEAD", "OPTIONS"})
                   for rule in app.url_map.iter_rules() if rule.rule == "/ops" or rule.rule.startswith("/ops/"))
 
 
@@ -118,13 +129,16 @@ def test_the_audit_trail_cannot_be_changed_or_deleted(engine, run_cli):
 
 # ---- signed out, CSRF ----
 
-def test_every_ops_route_signed_out_redirects_to_the_login_and_changes_nothing(app, engine):
+def test_every_ops_route_signed_out_redirects_to_the_login_and_changes_nothing(app, engine, settings):
     add_person(engine, "admin@example.org", "admin")
+    a_record(engine, settings)
     client = app.test_client()
     token = csrf_token(client)  # a real form's token: only the missing session stops these
     before = snapshot(engine)
     rules = ops_rules(app)
     assert {path for path, _ in rules} >= {"/ops", "/ops/login", "/ops/logout", "/ops/audit", "/ops/people",
+                                          "/ops/records/new", "/ops/records/1", "/ops/records/1/cancel",
+                                          "/ops/outbox/1/resend",
                                           "/ops/people/disable"}
     for path, methods in rules:
         if path == "/ops/login":
@@ -139,8 +153,9 @@ def test_every_ops_route_signed_out_redirects_to_the_login_and_changes_nothing(a
     assert client.get("/ops/audit?record=5").headers["Location"] == "/ops/login?next=/ops/audit?record%3D5"
 
 
-def test_every_post_without_csrf_token_is_400_and_changes_nothing(app, engine):
+def test_every_post_without_csrf_token_is_400_and_changes_nothing(app, engine, settings):
     add_person(engine, "admin@example.org", "admin")
+    a_record(engine, settings)
     add_person(engine, "op@example.org")
     client = app.test_client()
     assert sign_in(client, "admin@example.org").status_code == 303

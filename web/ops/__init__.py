@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from web.ops import access, audit, auth, people, today
+from web.ops import access, audit, auth, people, records, today
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
-for child in (auth.bp, today.bp, people.bp, audit.bp):
+for child in (auth.bp, today.bp, records.bp, people.bp, audit.bp):
     bp.register_blueprint(child)
 bp.record_once(access.setup)
 bp.before_request(access.guard)

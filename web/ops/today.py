@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, redirect, request, url_for
 
 from outages.console import worklist
 from outages.officials.options import mail_options
@@ -28,7 +28,8 @@ def index() -> Any:
             "failed": worklist.failed(conn),
             "failed_counts": worklist.failed_counts(conn),
         }
-    return page("today.html", title="Робота на сьогодні", now=now, within=within, **lists)
+    return page("today.html", title="Робота на сьогодні", now=now, within=within,
+                said=request.args.get("said", "")[:300], **lists)
 
 
 @bp.get("/", endpoint="slash")
