@@ -129,6 +129,8 @@ submissions = Table(
     Index("ix_submissions_hash", "content_hash"),
     # The console's rejected rows awaiting a fix, newest first.
     Index("ix_submissions_status", "status", "id"),
+    # A record's form rows, for its story (migration 0013).
+    Index("ix_submissions_record", "record_number", "id"),
 )
 
 events = Table(

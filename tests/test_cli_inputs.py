@@ -122,7 +122,7 @@ def test_records_and_the_deadline_report(run_cli, tmp_path):
 
     run_cli("init")
     run_cli("sync", "--source", str(DEMO_CSV))
-    active = json.loads(run_cli("records", "--active", "--format", "json").output)
+    active = json.loads(run_cli("records", "--active", "--format", "json").output)["records"]
     assert all(r["status"] == "active" for r in active) and len(active) == 13
     table = run_cli("records", "--active").output
     assert "ПРОСТРОЧЕНО" in table and "записів (records): 13" in table
@@ -185,7 +185,8 @@ def test_exports_as_programs_write_them_read_into_the_same_records(run_cli, tmp_
     assert [r["row"] for r in data["rows"]] == [2, 3, 4]
     result = run_cli("sync", "--source", str(path))
     assert "нових (new) 2" in result.output and "оновлено (updated) 1" in result.output, result.output
-    shown = {r["number"]: r for r in json.loads(run_cli("records", "--format", "json").output)}
+    shown = {r["number"]: r for r in json.loads(run_cli("records", "--state", "all", "--format", "json").output)
+             ["records"]}
     expected = {"a cell on three lines": "Немає води.\nПідвіз: вул. Садова, 3.\nТелефон 15-80",
                 "Unicode line and file separators": "Немає води до вечора"}
     assert shown[1]["impact"] == expected.get(name, "Немає води")

@@ -1,5 +1,8 @@
 """The console from the command line (issue 19), for 3 a.m. over SSH: `outages users add|list|disable`, `outages
-audit` and `outages rejected` (the rows /ops lists first). What a person does here is audited as "cli:<os user>"."""
+audit`, `outages rejected` (the rows /ops lists first), `outages records` (find records as a resident names the
+house) and `outages record N` (a record's whole story). What a person does here is audited as "cli:<os user>".
+
+Staff-only output: contacts, officials' addresses. Nothing here is reachable from the public site."""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ import click
 
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
+from outages.cli.story_text import found_lines, story_lines
 from outages.console import audit as trail
-from outages.console import people, worklist
+from outages.console import find, people, worklist
+from outages.console.story import story
 from outages.tables import text_table
 from outages.times import fmt
 
@@ -140,3 +145,52 @@ def _rejected_json(item: worklist.Rejected, tz) -> dict:  # noqa: ANN001
             "first_seen_at": item.first_seen_at.astimezone(tz).isoformat(),
             "last_seen_at": item.last_seen_at.astimezone(tz).isoformat(),
             "contact": {k: item.detail.get(k, "") for k in ("contact_name", "contact_phone", "reporter_email")}}
+
+
+@cli.command("records")
+@click.option("--q", "q", default="", metavar="АДРЕСА",
+              help="Вулиця або вулиця й будинок, як каже мешканець («Соборна 14», «Soborna 14», з помилками) / A"
+              " street, or a street and a house, as a resident says it (Latin letters and typos forgiven).")
+@click.option("--state", type=click.Choice(find.STATES), default="live", show_default=True,
+              help="live — діючі (активні й прострочені); all — також завершені, ліквідовані, скасовані / live:"
+              " active and overdue; all: also ended, resolved and cancelled.")
+@click.option("--active", is_flag=True, hidden=True,  # before --state was: kept for scripts
+              help="Те саме, що --state live / The same as --state live.")
+@click.option("--format", "form", type=click.Choice(["text", "table", "json"]), default="text", show_default=True,
+              help="text — таблиця, json — об'єкт зі списком / text: a table, json: an object with the list.")
+@click.option("--limit", type=click.IntRange(min=0), default=find.LIMIT, show_default=True,
+              help="Найновіші N записів; 0 — усі / The newest N records; 0: all.")
+@pass_ctx
+def records_command(ctx: Context, q: str, state: str, active: bool, form: str, limit: int) -> None:
+    """Знайти записи за адресою, найновіші першими / Find records by address, newest first (as the public site's
+    search finds them)."""
+    state = "live" if active else state
+    with ctx.ready_engine().connect() as conn:
+        found = find.find(conn, ctx.now(), ctx.settings, q, state, limit or None)
+    tz = ctx.settings.tz
+    if form == "json":
+        click.echo(json.dumps({"total": found.total, "more": found.more, "q": " ".join(q.split()), "state": state,
+                               "answer": found.answer, "records": [r.public_json(tz) for r in found.records]},
+                              ensure_ascii=False, indent=1))
+        return
+    click.echo("\n".join(found_lines(found, tz, state)))
+
+
+@cli.command("record")
+@click.argument("number", type=int)
+@click.option("--format", "form", type=FORMATS, default="text", show_default=True,
+              help="text — для читання, json — один об'єкт / text: to read, json: one object.")
+@pass_ctx
+def record_command(ctx: Context, number: int, form: str) -> None:
+    """Уся історія запису: рядки форми з вердиктами, події, дії працівників, повідомлення та їх доставка / A
+    record's whole story: its form rows with their verdicts, events, people's actions, messages and their delivery
+    (staff-only output: contacts included)."""
+    with ctx.ready_engine().connect() as conn:
+        found = story(conn, number, ctx.now(), ctx.settings)
+    if found is None:
+        fail(f"запис №{number} не знайдено / record {number} not found", code=1)
+    tz = ctx.settings.tz
+    if form == "json":
+        click.echo(json.dumps(found.as_json(tz), ensure_ascii=False, indent=1))
+        return
+    click.echo("\n".join(story_lines(found, tz)))

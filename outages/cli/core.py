@@ -1,4 +1,4 @@
-"""Core commands: init, config, check, sync, records, report."""
+"""Core commands: init, config, check, sync, report (`records` is the console's: outages/cli/console.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 from outages import db
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
-from outages.display import clip
 from outages.gcpause import collector_paused
 from outages.records import timeliness as report
 from outages.records import verdict
@@ -182,39 +181,6 @@ def print_sync(result: SyncResult) -> None:
         f" · із запізненням (late) {c['late']} · без змін (unchanged) {c['unchanged']}"
         f" · прострочено (overdue) {c['overdue']}"
     )
-
-
-@cli.command("records")
-@click.option("--active", is_flag=True, help="Лише ще не ліквідовані / Only records not yet resolved.")
-@click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Таблиця або JSON / A table or JSON.")
-@pass_ctx
-def records_command(ctx: Context, active: bool, fmt_: str) -> None:
-    """List records / Перелік записів."""
-    engine = ctx.ready_engine()
-    tz = ctx.settings.tz
-    with engine.connect() as conn:
-        found = queries.list_records(conn, ctx.now(), active_only=active)
-    if fmt_ == "json":
-        click.echo(json.dumps([r.public_json(tz) for r in found], ensure_ascii=False, indent=1))
-        return
-    rows = [
-        (r.number, _status_uk(r), r.kind.uk, r.executor, r.service, r.districts, fmt(r.expected_end, tz),
-         _clip(r.summary, 50))
-        for r in found
-    ]
-    click.echo(text_table(["№", "стан", "тип", "виконавець", "послуга", "райони", "термін", "коротко"], rows))
-    click.echo(f"\nзаписів (records): {len(found)}")
-
-
-def _status_uk(record: queries.RecordView) -> str:
-    if record.status == "resolved":
-        return "ліквідовано"
-    return "ПРОСТРОЧЕНО" if record.overdue else "активний"
-
-
-def _clip(text: str, width: int) -> str:
-    return clip(" ".join(text.split()), width)
 
 
 @cli.group("report")

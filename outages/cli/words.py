@@ -36,3 +36,23 @@ def word(words: dict[str, str], code: str | None) -> str:
         return ""
     said = words.get(code)
     return f"{said} ({code})" if said else code
+
+
+# A record's events (outages/records/events.py and the console's): a kind nobody has named yet is printed as is.
+EVENT_KIND = {
+    "created": "створено", "edited": "рядок виправлено", "updated": "оновлення", "resolved": "ліквідовано",
+    "breach": "порушення строку внесення", "overdue": "термін минув", "ended": "завершено за планом",
+    "corrected": "виправлено в консолі", "cancelled": "скасовано",
+}
+# The one computed state of a record (outages/records/state.py).
+STATE = {
+    "active": "активний", "overdue": "ПРОСТРОЧЕНО", "ended": "завершено за планом", "resolved": "ліквідовано",
+    "cancelled": "скасовано",
+}
+CHANNEL = {"email": "e-mail", "telegram": "Telegram", "webhook": "вебхук"}
+# The record's fields an edit names (events' data["changed"]).
+FIELD = {
+    "executor": "виконавець", "service": "послуга", "districts": "райони", "addresses": "адреси",
+    "summary": "що сталося", "cause": "причина", "impact": "наслідки", "event_at": "час події",
+    "expected_end": "термін", "kind": "тип", "status": "стан", "deadline_met": "строк внесення",
+}

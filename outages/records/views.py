@@ -273,8 +273,9 @@ def planned_works(conn: Connection, now: datetime, since: datetime, where: Seque
 
 
 def page_records(conn: Connection, now: datetime, where: Sequence[ColumnElement] = (), *, status: str | None = None,
-                 kind: str | None = None, limit: int, offset: int = 0) -> tuple[int, list[RecordView]]:
-    """(how many match, one page of them, newest record number first): the API's list."""
+                 kind: str | None = None, limit: int | None, offset: int = 0) -> tuple[int, list[RecordView]]:
+    """(how many match, one page of them, newest record number first; `limit` None: all of them): the API's
+    list."""
     where = [*where, *([records.c.status == status] if status else []), *([records.c.kind == kind] if kind else [])]
     total = int(conn.execute(select(func.count()).select_from(records).where(*where)).scalar() or 0)
     query = select(records).where(*where).order_by(records.c.number.desc()).limit(limit).offset(offset)
