@@ -196,7 +196,8 @@ def test_a_records_story_from_the_sheet_to_the_mail_server(mail_settings, smtp_p
     assert times == sorted(times) and len(times) >= 10
 
     # JSON: the same story as data, each message with its delivery attempts as the peer answered them.
-    assert data["record"]["contact"] == {"name": "Іван Петренко", "phone": "0501234567", "email": "ivan@example.org"}
+    assert data["record"]["contact"] == {"name": "Іван Петренко", "phone": "0501234567", "email": "ivan@example.org",
+                                         "caller": ""}
     assert [r["row"] for r in data["rows"]["items"]] == [3, 9]
     assert [e["kind"] for e in data["events"]["items"]] == ["created", "updated", "cancelled", "mystery"]
     listed = data["messages"]["items"]

@@ -29,6 +29,12 @@ PHONE = {
 
 
 @pytest.fixture
+def settings(mail_settings):
+    """The city with its officials' directory (so records queue mail) and the key that signs sessions."""
+    return mail_settings
+
+
+@pytest.fixture
 def app(engine, settings):
     return make_app(engine, settings, clock=lambda: NOW)
 

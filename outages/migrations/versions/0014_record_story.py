@@ -2,14 +2,14 @@
 a record are read by its number (`ix_submissions_record`). Without this index that read was a scan of every
 submission a year's sheet left.
 
-Revision ID: 0013_record_story
-Revises: 0012_console
+Revision ID: 0014_record_story
+Revises: 0013_record_actions
 """
 
 from alembic import op
 
-revision = "0013_record_story"
-down_revision = "0012_console"
+revision = "0014_record_story"
+down_revision = "0013_record_actions"
 branch_labels = None
 depends_on = None
 
