@@ -150,8 +150,10 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings) -
         from outages.officials.event_mail import (
             enqueue_verdicts,  # rejected rows make no event; their reporters hear here
         )
+        from outages.officials.rejected_mail import enqueue_rejected
 
         enqueue_verdicts(conn, the_plan, settings, now)
+        enqueue_rejected(conn, the_plan, settings, now)  # control chases rejected emergencies
     _save_submissions(conn, the_plan, now)
     return ids
 
