@@ -1,6 +1,7 @@
 """Rejected emergencies are chased (issue 19): a rejected «Аварійна ситуація» row reaches control in the next send,
-once per row content, with the verdict the sheet shows, what the row said and the dispatcher's contact. Through the
-real sync, a real SMTP server and both stores; the clock is passed in."""
+once per row content, with the verdict the sheet shows, what the row said and the dispatcher's contact; and it
+stays on /ops until the row is put right or a later row files that emergency again. Through the real sync, a real
+SMTP server and both stores; the clock is passed in."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from ops_client import add_person, make_app, sign_in
 from rows import emergency, planned, table, update
 from smtp_peer import rows_of
 from sqlalchemy import select
 
+from outages.console import worklist
 from outages.officials.sender import deliver_pending
 from outages.records.sync import sync
 from outages.schema import submissions
@@ -174,3 +177,60 @@ def test_a_city_can_route_the_chase_to_the_utility_too(engine, mail_settings, sm
     [utility] = chased(smtp_peer, "vodokanal@example.org")
     assert "Диспетчер: Олена Коваль" in plain(utility)
     assert chased(smtp_peer, "oblenergo@example.org") == []
+
+
+# ---- the console's worklist ----
+
+def listed(engine, settings) -> list[int]:
+    with engine.connect() as conn:
+        found = worklist.rejected(conn, settings.rules)
+    assert found.total == len(found.items)
+    return [item.row for item in found.items]
+
+
+def test_a_rejected_emergency_stays_listed_first_until_a_later_row_files_it_again(engine, mail_settings, smtp_peer):
+    rows = [emergency(), REJECTED, REJECTED_PLANNED]
+    send(engine, mail_settings, table(*rows))
+    assert listed(engine, mail_settings) == [3, 4]  # the emergency first, though the planned row is newer
+
+    # The same utility's next water emergency, elsewhere (вул. Соборна, 40): not this one.
+    elsewhere = emergency(addresses="вул. Соборна, 40", summary="Інший порив", recorded_at="22.11.2026 16:00",
+                          event_at="22.11.2026 15:50")
+    rows.append(elsewhere)
+    send(engine, mail_settings, table(*rows), NOW + timedelta(minutes=5))
+    assert listed(engine, mail_settings) == [3, 4]
+
+    # The dispatcher, rung, sends the form again: Херсонська 5 in a real district. Row 3 waits no more.
+    again = dict(REJECTED, districts="Інгульський", recorded_at="22.11.2026 16:30:00")
+    rows.append(again)
+    send(engine, mail_settings, table(*rows), NOW + timedelta(minutes=10))
+    assert listed(engine, mail_settings) == [4]
+    with engine.connect() as conn:
+        status, detail = conn.execute(select(submissions.c.status, submissions.c.detail)
+                                      .where(submissions.c.row_number == 3)).one()
+    assert status == "rejected"  # the sheet's verdict of row 3 stays true
+    assert detail["fixed_by"] == {"record": 3, "row": 6}
+    assert len(chased(smtp_peer)) == 1  # and control was asked once
+
+
+def test_the_same_row_edited_into_an_accepted_one_leaves_the_list(engine, mail_settings, smtp_peer):
+    send(engine, mail_settings, table(emergency(), REJECTED))
+    assert listed(engine, mail_settings) == [3]
+    send(engine, mail_settings, table(emergency(), dict(REJECTED, districts="Інгульський")), NOW + timedelta(minutes=5))
+    assert listed(engine, mail_settings) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(submissions.c.status, submissions.c.record_number)
+                            .where(submissions.c.row_number == 3)).one() == ("accepted", 2)
+    assert len(chased(smtp_peer)) == 1  # the fix is news for officials, not a chase
+
+
+def test_ops_shows_the_rejected_emergency_first_with_its_contact(engine, mail_settings, smtp_peer):
+    send(engine, mail_settings, table(emergency(), REJECTED, REJECTED_PLANNED))
+    app = make_app(engine, mail_settings, clock=lambda: NOW)
+    add_person(engine, "operator@example.org", now=NOW)
+    client = app.test_client()
+    assert sign_in(client, "operator@example.org").status_code == 303
+    page = client.get("/ops").get_data(as_text=True)
+    assert "Відхилені рядки, що чекають виправлення <span class=\"count\">(2)</span>" in page
+    assert page.index("Рядок 3 <span class=\"tag\">аварія</span>") < page.index("Рядок 4")
+    assert "Олена Коваль" in page and SOUTH in page
