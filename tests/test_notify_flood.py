@@ -24,6 +24,9 @@ KYIV = ZoneInfo("Europe/Kyiv")
 NUMBER = re.compile(r"№(\d+)")
 # Who hears of records at all (regulation 7.5–7.7); control and the utilities hear of breaches only.
 AUDIENCE = ("deputy", "press", "executive_head", "district_duty", "hoa_department", "hoa_head")
+# The demo's rejected emergency rows (23–29 and 35; row 21 is a repeat), each chased once by both control officers
+# however many rounds see the sheet (officials/rejected_mail.py).
+CHASED = Counter({"control@example.org": 8, "inspector@example.org": 8})
 
 
 @pytest.fixture
@@ -62,8 +65,9 @@ def test_over_a_demo_day_no_mailbox_gets_more_than_12_and_nobody_misses_a_record
     deliver_pending(engine, demo_settings, start)  # what `make demo` sends
     deliver_pending(engine, demo_settings, start + timedelta(days=1))  # the next morning: digests have come due
 
-    per_mailbox, heard = _mailboxes(smtp_peer)
+    per_mailbox, heard, chased = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
+    assert chased == CHASED, chased
 
     from outages.records.views import records_by_number
 
@@ -105,8 +109,9 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
         sync(engine, demo_table(), demo_settings, now)
         deliver_pending(engine, demo_settings, now)
 
-    per_mailbox, heard = _mailboxes(smtp_peer)
+    per_mailbox, heard, chased = _mailboxes(smtp_peer)
     assert max(per_mailbox.values()) <= 12, per_mailbox.most_common(5)
+    assert chased == CHASED, chased
 
     from outages.records.views import records_by_number
 
@@ -134,12 +139,17 @@ def test_over_a_whole_demo_day_of_hourly_rounds_no_mailbox_gets_more_than_12(eng
 
 
 def _mailboxes(smtp_peer):
-    """Per To: address, how many mails it got and which record numbers they named."""
+    """Per To: address, how many mails it got and which record numbers they named; apart, how many rejected
+    emergency rows it was asked to chase (one mail per row is a work item, not news: not in the bound of 12)."""
     per_mailbox: Counter[str] = Counter()
     heard: dict[str, set[int]] = defaultdict(set)
+    chased: Counter[str] = Counter()
     for message in smtp_peer.messages():
         to = str(message["To"])
+        if message["Subject"].startswith("[ВІДХИЛЕНО] Аварійна ситуація: рядок "):
+            chased[to] += 1
+            continue
         per_mailbox[to] += 1
         body = message.get_body(("plain",)).get_content()
         heard[to] |= {int(n) for n in NUMBER.findall(message["Subject"] + "\n" + body)}
-    return per_mailbox, heard
+    return per_mailbox, heard, chased

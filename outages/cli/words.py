@@ -19,6 +19,7 @@ MESSAGE_KIND = {
     "breach_digest": "тижневий звіт про порушення", "monthly_report": "місячний звіт",
     "reporter_accepted": "автору: прийнято", "reporter_rejected": "автору: відхилено",
     "overdue_reminder": "нагадування про забутий запис", "digest": "зведення змін",
+    "rejected_emergency": "контролю: відхилена аварія",
     # Residents' channels: Telegram, the bot, subscribers.
     "tg_post": "пост у каналі", "tg_edit": "зміна поста", "tg_reply": "відповідь під постом",
     "bot_reply": "відповідь бота", "subscribe_confirm": "підтвердження підписки",

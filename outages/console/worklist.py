@@ -1,5 +1,6 @@
-"""The day's work of the contact centre, read from the store for /ops: rejected rows awaiting a fix, emergencies
-past their term, relays not confirmed within the hour, messages that could not be delivered.
+"""The day's work of the contact centre, read from the store for /ops: rejected rows awaiting a fix (emergencies
+first; one that a later row filed again waits no more, records/fixes.py), emergencies past their term, relays not
+confirmed within the hour, messages that could not be delivered.
 
 Each list is a slice: the newest `limit` of it and how many there are, each one or two range reads of an index, so
 the page costs the same with 5,000 active records and 50,000 stored as with ten. What is here is private (the
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from outages.officials.directory import ROLE_UK
-from outages.records import verdict
+from outages.records import fixes, verdict
 from outages.records.planner import PARKED, Decision
 from outages.records.state import live
 from outages.records.views import RecordView, page_records
@@ -87,13 +88,18 @@ class Failed:
 
 
 def rejected(conn: Connection, rules: Rules, limit: int = LIMIT) -> Slice:
-    """Rejected rows still in the sheet, newest first, with the verdict the dispatcher was given."""
-    where = (submissions.c.status == "rejected", submissions.c.row_key.not_like(GONE))
+    """Rejected rows still in the sheet and not fixed by a later row (records/fixes.py), emergencies first, each
+    part newest first, with the verdict the dispatcher was given."""
+    where = (submissions.c.status == "rejected", submissions.c.row_key.not_like(GONE), fixes.waiting())
     total = conn.execute(select(func.count()).select_from(submissions).where(*where)).scalar() or 0
-    rows = conn.execute(select(submissions.c.id, submissions.c.source, submissions.c.row_number,
-                               submissions.c.verdict, submissions.c.first_seen_at, submissions.c.last_seen_at,
-                               submissions.c.detail)
-                        .where(*where).order_by(submissions.c.id.desc()).limit(limit)).all()
+    query = select(submissions.c.id, submissions.c.source, submissions.c.row_number, submissions.c.verdict,
+                   submissions.c.first_seen_at, submissions.c.last_seen_at, submissions.c.detail).where(*where)
+    kind = func.coalesce(submissions.c.detail["kind"].as_string(), "")
+    # Two reads down the (status, id) index, each stopping at `limit`, rather than one sort of every rejected row.
+    rows = conn.execute(query.where(kind == fixes.EMERGENCY).order_by(submissions.c.id.desc()).limit(limit)).all()
+    if len(rows) < limit:
+        rows += conn.execute(query.where(kind != fixes.EMERGENCY).order_by(submissions.c.id.desc())
+                             .limit(limit - len(rows))).all()
     items = []
     for sid, source, row, stored, first, last, detail in rows:
         errors = list((stored or {}).get("errors") or [])

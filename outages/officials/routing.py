@@ -33,6 +33,7 @@ DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "breach_digest": ("control", "executor"),
     "monthly_report": ("control", "executor"),
     "relay_escalation": ("control",),
+    "rejected_emergency": ("control",),  # a rejected emergency row (officials/rejected_mail.py)
 }
 # Those who must relay emergencies within the hour and confirm it: the district duty officer to the КСН heads
 # (7.6), the HOA department to the ОСББ heads the hub does not reach (7.7). An ОСББ head is told, not asked.

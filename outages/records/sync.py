@@ -18,6 +18,7 @@ from outages.places import index as address_index
 from outages.places.addresses import parse_addresses
 from outages.records.districts import index as index_districts
 from outages.records.events import NewEvent, emit
+from outages.records.fixes import mark_fixed
 from outages.records.model import Action, Kind, SheetTable
 from outages.records.parse import read_table
 from outages.records.planner import PARKED, Decision, KnownRecord, KnownSubmission, LazyRecords, Plan, State, plan
@@ -154,9 +155,12 @@ def apply(conn: Connection, the_plan: Plan, now: datetime, settings: Settings, *
         from outages.officials.event_mail import (
             enqueue_verdicts,  # rejected rows make no event; their reporters hear here
         )
+        from outages.officials.rejected_mail import enqueue_rejected
 
         enqueue_verdicts(conn, the_plan, settings, now)
+        enqueue_rejected(conn, the_plan, settings, now)  # control chases rejected emergencies
     _save_submissions(conn, the_plan, now)
+    mark_fixed(conn, the_plan, settings)  # a rejected emergency that a later row filed again waits no more
     return ids
 
 
