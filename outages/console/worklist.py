@@ -20,7 +20,7 @@ from outages.officials.directory import ROLE_UK
 from outages.records import fixes, verdict
 from outages.records.planner import PARKED, Decision
 from outages.records.state import live
-from outages.records.views import RecordView, page_records
+from outages.records.views import RecordView, page_records, records_by_number
 from outages.schema import outbox, records, relay_confirmations, submissions
 from outages.settings import Rules
 from outages.times import stored_utc
@@ -133,6 +133,29 @@ def unconfirmed_relays(conn: Connection, now: datetime, within: timedelta, limit
     return Slice(int(total), [Relay(r.id, r.record_number, r.recipient, r.recipient_name, ROLE_UK.get(r.role, r.role),
                                     r.sent_at, now - r.sent_at, r.relay_reminded_at is not None,
                                     r.relay_escalated_at is not None) for r in rows])
+
+
+@dataclass(frozen=True)
+class Gone:
+    record: RecordView
+    row: int  # the sheet row it was last seen in
+    source: str
+
+
+def gone(conn: Connection, now: datetime, limit: int = LIMIT) -> Slice:
+    """Records still active whose own form row has disappeared from the sheet (deleted: perhaps a false alarm the
+    dispatcher withdrew the only way the form allows). Nothing in the sheet can close them any more: the operator
+    rings the utility and cancels or resolves them here. Read through the active records (ix_records_status) and
+    each one's rows (ix_submissions_record), so a year's submissions are never scanned."""
+    where = (records.c.status == "active", records.c.source == "form", submissions.c.action == "new",
+             submissions.c.status == "accepted", submissions.c.row_key.like(GONE))
+    joined = records.join(submissions, submissions.c.record_number == records.c.number)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
+    rows = conn.execute(select(records.c.number, submissions.c.row_number, submissions.c.source)
+                        .select_from(joined).where(*where).order_by(records.c.number.desc()).limit(limit)).all()
+    views = records_by_number(conn, [r.number for r in rows], now)
+    return Slice(int(total), [Gone(views[r.number], r.row_number, r.source) for r in rows
+                              if r.number in views])
 
 
 def failed_counts(conn: Connection) -> dict[str, int]:

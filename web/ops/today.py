@@ -26,6 +26,7 @@ def index() -> Any:
             "overdue": worklist.overdue(conn, now),
             "relays": worklist.unconfirmed_relays(conn, now, within),
             "failed": worklist.failed(conn),
+            "gone": worklist.gone(conn, now),
             "failed_counts": worklist.failed_counts(conn),
         }
     return page("today.html", title="Робота на сьогодні", now=now, within=within,
