@@ -94,9 +94,9 @@ records = Table(
     Column("overdue_for", UTCDateTime),
     # Migration 0013: "form" or "phone" (entered by the contact centre, 7.8); who rang (private); the operator's
     # public reason for a cancellation or a resolution entered in the console.
-    Column("source", String(16), nullable=False, default="form", server_default="form"),
-    Column("caller", String(200), nullable=False, default="", server_default=""),
-    Column("status_reason", Text, nullable=False, default="", server_default=""),
+    Column("source", String(16), nullable=False, server_default="form"),
+    Column("caller", String(200), nullable=False, server_default=""),
+    Column("status_reason", Text, nullable=False, server_default=""),
     Index("ix_records_status", "status"),
     # The public lists (outages/records/views.py): each section is a range of one of these, per status and kind.
     Index("ix_records_list_event", "status", "kind", "event_at"),

@@ -118,3 +118,18 @@ def test_correct_cancel_and_resend_from_the_record_page(app, operator, engine, s
 
 def test_an_unknown_record_is_404(operator):
     assert operator.get("/ops/records/999").status_code == 404
+
+
+def test_a_record_whose_row_was_deleted_from_the_sheet_is_listed_until_cancelled(operator, engine, settings):
+    false_alarm = emergency(addresses="вул. Херсонська, 5", summary="Немає води (помилково)")
+    real = emergency(addresses="вул. Соборна, 12", summary="Порив водогону")
+    sync(engine, table(false_alarm, real), settings, NOW)
+    assert "Таких записів немає" in text(operator.get("/ops"))
+    sync(engine, table(real), settings, NOW)  # the dispatcher deleted the row: №1 is still public
+    today = text(operator.get("/ops"))
+    assert "Записи, рядки яких зникли з таблиці (1)" in today
+    assert "№1 · КП «Водоканал» · Водопостачання Немає води (помилково) Рядок 2 зник із таблиці" in today
+    token = csrf_token(operator, "/ops/records/1")
+    assert operator.post("/ops/records/1/cancel", data={"csrf_token": token, "reason": "Хибний виклик"}) \
+        .status_code == 303
+    assert "Записи, рядки яких зникли з таблиці (0)" in text(operator.get("/ops"))

@@ -35,6 +35,8 @@ REMINDER_KINDS = ("overdue", "overdue_reminder")
 def state_line(record, tz, today) -> str:  # noqa: ANN001
     """The record's current state in one phrase, its times relative to the reader's day."""
     emergency = record.kind is Kind.EMERGENCY
+    if record.status == "cancelled":
+        return "СКАСОВАНО як помилковий" + (f": {record.status_reason}" if record.status_reason else "")
     if record.status == "resolved":
         done = reader_time(record.resolved_at, tz, today)
         return ("ліквідовано" if emergency else "завершено") + (f", {done}" if done else "")

@@ -173,8 +173,8 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
     ).order_by(outbox.c.id)).all()
     for message in due:
         record = get_record(conn, message.record_number, now)
-        if record is None or record.status == "resolved":
-            continue  # over: chasing the relay of an emergency that has ended is noise
+        if record is None or record.status != "active":
+            continue  # over or cancelled: chasing the relay of an emergency that has ended is noise
         context = record_context(record, tz, None, options.public_url, settings.city_name, now=now,
                                  hotline=options.hotline)
         # The very link of the first message (issued when it was queued).
@@ -205,7 +205,7 @@ def enqueue_due(conn: Connection, settings: Settings, options: MailOptions, now:
     escalated: list[int] = []
     for number, messages in groups.items():
         record = get_record(conn, number, now)
-        if record is None or record.status == "resolved":
+        if record is None or record.status != "active":
             continue
         missing = [{"name": m.recipient_name, "email": m.recipient, "role_uk": ROLE_UK.get(m.role, m.role),
                     "sent_at": reader_time(m.sent_at, tz, today)} for m in messages]
