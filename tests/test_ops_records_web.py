@@ -133,3 +133,16 @@ def test_a_record_whose_row_was_deleted_from_the_sheet_is_listed_until_cancelled
     assert operator.post("/ops/records/1/cancel", data={"csrf_token": token, "reason": "Хибний виклик"}) \
         .status_code == 303
     assert "Записи, рядки яких зникли з таблиці (0)" in text(operator.get("/ops"))
+
+
+def test_the_story_shows_that_the_dispatchers_later_edit_won_over_a_correction(operator, engine, settings):
+    sync(engine, table(emergency()), settings, NOW)
+    token = csrf_token(operator, "/ops/records/1")
+    operator.post("/ops/records/1/correct", data={"csrf_token": token, "expected_end": "2026-11-23T02:00",
+                                                  "reason": "Уточнено телефоном"})
+    sync(engine, table(emergency()), settings, NOW)  # unchanged: the correction stands
+    assert "Термін 23.11.2026 02:00" in text(operator.get("/ops/records/1"))
+    sync(engine, table(emergency(expected_end="23.11.2026 04:00")), settings, NOW)  # the row edited later
+    story = text(operator.get("/ops/records/1"))
+    assert "Термін 23.11.2026 04:00" in story
+    assert story.index("виправлено в консолі: Уточнено телефоном") < story.index("рядок змінено диспетчером")

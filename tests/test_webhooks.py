@@ -143,3 +143,25 @@ def test_a_bad_webhook_stops_the_sync_before_it_reads_anything_and_config_never_
     assert "t0k3n" not in shown and "0123456789abcdef-x" not in shown
     assert "0123456789abcdef-x" not in str(load().masked())
     assert "нових (new) 1" in run_cli("sync", "--source", export).output
+
+
+@pytest.mark.clock
+def test_a_cancelled_false_alarm_is_posted_once_as_record_cancelled(engine, env, tmp_path, monkeypatch, receiver):
+    from outages.console import actions
+
+    config = tmp_path / "city.toml"  # the default kinds: every change of a record, cancellations included
+    config.write_text(f'[[webhooks]]\nname = "crm"\nurl = "{receiver.url}"\nsecret = "{SECRET}"\n', encoding="utf-8")
+    monkeypatch.setenv("OUTAGES_CONFIG", str(config))
+    settings = load()
+    sync(engine, table(emergency()), settings, NOW)
+    actions.cancel(engine, 1, "Хибний виклик", actor="olha@contact.example.org", settings=settings,
+                   now=NOW + timedelta(minutes=5))
+    for minutes in (6, 7):
+        sync(engine, table(emergency()), settings, NOW + timedelta(minutes=minutes))
+        deliver(engine, settings, NOW + timedelta(minutes=minutes))
+    kinds = [(json.loads(body)["event"]["type"], headers["X-Outages-Event"]) for headers, body in receiver.received]
+    assert kinds == [("record.created", "created"), ("record.cancelled", "cancelled")]
+    cancelled = json.loads(receiver.received[1][1])["record"]
+    assert (cancelled["status"], cancelled["state"], cancelled["status_reason"]) == (
+        "cancelled", "cancelled", "Хибний виклик")
+    assert "olha@" not in receiver.received[1][1].decode()  # the operator is staff, not public

@@ -178,7 +178,9 @@ class Story:
     def timeline(self) -> list[Moment]:
         """Every listed item in time order (a message at its queuing, a relay at its confirmation)."""
         moments = [Moment(r.first_seen_at, "row", r) for r in self.rows.items]
-        moments += [Moment(e.at, "event", e) for e in self.events.items]
+        # An edit of a sheet row keeps the row's first time as its `at` (regulation 7.4.5): in the story it stands
+        # where the hub read it, so an edit after an operator's correction is seen to come after it (and win).
+        moments += [Moment(e.created_at if e.kind == "edited" else e.at, "event", e) for e in self.events.items]
         moments += [Moment(a.at, "action", a) for a in self.actions.items]
         moments += [Moment(m.created_at, "message", m) for m in self.messages.items]
         moments += [Moment(m.confirmation.confirmed_at, "relay", m) for m in self.messages.items if m.confirmation]
