@@ -302,3 +302,11 @@ def test_a_failed_message_is_resent_once(engine, hub, smtp_peer):
     deliver(engine, hub, NOW)
     assert len(smtp_peer.to("deputy@example.org")) == 1
     assert [(e.action, e.after["outbox"]) for e in story(engine, 1)] == [("message_resend", failed.id)]
+
+
+def test_the_same_phone_report_sent_twice_is_refused_naming_the_first(engine, settings):
+    actions.enter(engine, PHONE, actor=OPERATOR, settings=settings, now=NOW)
+    with pytest.raises(actions.Refused, match="Такий запис уже внесено: №1"):
+        actions.enter(engine, PHONE, actor="another@contact.example.org", settings=settings, now=NOW)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records)).scalar() == 1

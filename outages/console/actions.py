@@ -76,6 +76,7 @@ def enter(engine: Engine, form: Mapping[str, str], *, actor: str, settings: Sett
         decision = decide(sub, "", None, State(records=state.records, next_number=state.next_number), settings, now)
         if decision.status != "accepted":
             raise Refused(list(decision.errors))
+        _not_twice(conn, sub)
         the_plan = Plan(source="phone", decisions=[decision], rules=settings.rules)
         said = the_plan.verdict(decision)
         number = decision.record
@@ -206,6 +207,17 @@ def resend(engine: Engine, outbox_id: int, *, actor: str, now: datetime) -> Done
 
 
 # ---- helpers ----
+
+def _not_twice(conn: Connection, sub) -> None:  # noqa: ANN001
+    """A phone report sent twice (a double click, a second operator taking the same call) is refused, naming the
+    record the first one made: the same utility, service, event time and summary, still active."""
+    same = conn.execute(select(records.c.number).where(
+        records.c.source == "phone", records.c.status == "active", records.c.executor == sub.executor,
+        records.c.service == sub.service, records.c.event_at == sub.event_at, records.c.summary == sub.summary,
+    ).limit(1)).scalar()
+    if same is not None:
+        raise Refused([f"Такий запис уже внесено: №{same} (той самий виконавець, послуга, час події й опис)"])
+
 
 def _headers(settings: Settings) -> HeaderMap:
     return settings.built(_header_map)
