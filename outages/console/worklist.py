@@ -147,8 +147,11 @@ def gone(conn: Connection, now: datetime, limit: int = LIMIT) -> Slice:
     dispatcher withdrew the only way the form allows). Nothing in the sheet can close them any more: the operator
     rings the utility and cancels or resolves them here. Read through the active records (ix_records_status) and
     each one's rows (ix_submissions_record), so a year's submissions are never scanned."""
+    # `status || ''` is in no index: on a table the planner has no statistics for yet (a fresh import, before
+    # autovacuum's ANALYZE), PostgreSQL otherwise ANDs ix_submissions_status (every accepted row) into each active
+    # record's probe of ix_submissions_record: 5,000 × 45,000 index entries, 20 s instead of 25 ms.
     where = (records.c.status == "active", records.c.source == "form", submissions.c.action == "new",
-             submissions.c.status == "accepted", submissions.c.row_key.like(GONE))
+             (submissions.c.status + "") == "accepted", submissions.c.row_key.like(GONE))
     joined = records.join(submissions, submissions.c.record_number == records.c.number)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
     rows = conn.execute(select(records.c.number, submissions.c.row_number, submissions.c.source)
