@@ -267,7 +267,7 @@ def test_every_record_page_and_the_days_work_pass_the_nu_html_checker(engine, hu
     checker()
     console_city(engine, hub)
     app = make_app(engine, hub, clock=lambda: NOW)
-    add_person(engine, "admin@example.org", "admin")
+    add_person(engine, "admin@example.org", "admin", now=NOW)
     client = app.test_client()
     assert sign_in(client, "admin@example.org").status_code == 303
     answers = {name: client.get(path) for name, path in PAGES.items()}
@@ -295,7 +295,7 @@ def test_every_record_page_and_the_days_work_pass_the_nu_html_checker(engine, hu
 def test_every_console_page_in_chromium_at_390_px_and_on_a_desktop_fits_and_has_no_axe_violations(
         chromium, engine, hub, serve):
     console_city(engine, hub)
-    add_person(engine, "admin@example.org", "admin")
+    add_person(engine, "admin@example.org", "admin", now=NOW)
     site = serve(hub, lambda: NOW)
     shots = Path(SCREENSHOT).parent
     shots.mkdir(parents=True, exist_ok=True)
