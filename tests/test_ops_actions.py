@@ -310,3 +310,11 @@ def test_the_same_phone_report_sent_twice_is_refused_naming_the_first(engine, se
         actions.enter(engine, PHONE, actor="another@contact.example.org", settings=settings, now=NOW)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(records)).scalar() == 1
+
+
+def test_the_story_over_ssh_names_the_caller_and_the_cancel_reason(engine, settings, run_cli):
+    actions.enter(engine, PHONE, actor=OPERATOR, settings=settings, now=NOW)
+    actions.cancel(engine, 1, "Хибний виклик", actor=OPERATOR, settings=settings, now=NOW)
+    story = run_cli("record", "1").output
+    assert f"за телефонним дзвінком (phone report) · телефонував (staff only): {CALLER}" in story
+    assert "Причина скасування (public): Хибний виклик" in story

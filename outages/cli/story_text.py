@@ -88,6 +88,12 @@ def _record(r: RecordView, tz: ZoneInfo) -> list[str]:
     lines += [when[0].upper() + when[1:],
               f"Строк внесення: {r.deadline.describe()}" + ("" if r.deadline.met else " (порушено / breached)"),
               f"Контакт диспетчера (лише для персоналу / staff only): {contact or 'не вказано'}"]
+    if r.source == "phone":
+        lines.append("Внесено контакт-центром за телефонним дзвінком (phone report) · телефонував (staff only): "
+                     + (r.contact.get("caller") or "не вказано"))
+    if r.status_reason:
+        lines.append(("Причина скасування" if r.status == "cancelled" else "Повідомлення про завершення")
+                     + f" (public): {r.status_reason}")
     return lines
 
 
