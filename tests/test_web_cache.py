@@ -221,3 +221,27 @@ def test_one_thread_reads_the_data_version_while_the_others_answer_with_the_last
     thread.join(10)
     assert seen == [2] and reads == ["slow"]
     assert store.version(lambda: 4) == 2  # checked just now: no read until the interval has passed again
+
+
+def test_the_cache_is_bounded_in_bytes_and_says_so_on_healthz(app):
+    """A scraper walking many large API pages: the worker keeps at most `cache_max_mb` of answers, the least
+    recently used leaving first, and /healthz shows what it holds."""
+    cache = app.extensions["outages_cache"]
+    client = app.test_client()
+    budget = 256 * 1024
+    cache.max_bytes = budget
+    sizes = []
+    for offset in range(40):  # distinct pages: each its own entry
+        answer = client.get(f"/api/v1/outages?limit=100&offset={offset}")
+        assert answer.status_code == 200
+        sizes.append(len(answer.data))
+    health = client.get("/healthz").get_json()["cache"]
+    assert health["max_bytes"] == budget and 0 < health["bytes"] <= budget
+    assert health["evicted"] > 0 and health["entries"] < 40
+    assert health["rendered"] == 40
+    # The newest page is still kept, the first one was evicted and is rendered again.
+    before = health["rendered"]
+    client.get("/api/v1/outages?limit=100&offset=39")
+    client.get("/api/v1/outages?limit=100&offset=0")
+    after = client.get("/healthz").get_json()["cache"]
+    assert after["rendered"] == before + 1 and after["bytes"] <= budget

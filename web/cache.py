@@ -46,6 +46,7 @@ bp = Blueprint("cache", __name__)
 # checks, duty officers' confirmation links) is never cached.
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
+ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
 
@@ -60,6 +61,12 @@ class Entry:
     last_modified: datetime
     compressible: bool
     _gzipped: bytes | None = field(default=None, repr=False)
+
+    @property
+    def weight(self) -> int:
+        """What the entry may come to hold, counted when it is stored: its body, the gzip copy it may make later
+        (never larger than the body and a few bytes), and its bookkeeping. An upper bound, so the budget holds."""
+        return len(self.body) * (2 if self.compressible else 1) + ENTRY_OVERHEAD
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
@@ -110,8 +117,13 @@ def _not_modified(entry: Entry, etag: str, if_none_match: str | None, if_modifie
 class Store:
     """An LRU of entries and the data version, safe for gunicorn's threaded workers."""
 
-    def __init__(self, ttl: float, check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 max_bytes: int = 64 * 1024 * 1024) -> None:
         self.ttl = ttl
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        # Seen by /healthz (this worker's): lookups that found an entry, answers rendered and stored, evictions.
+        self.found = self.rendered = self.evicted = 0
         self.check_interval = check_interval
         self.clock = clock
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
@@ -128,6 +140,7 @@ class Store:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
+                self.found += 1
             return entry
 
     def get_raw(self, raw: tuple) -> Entry | None:
@@ -136,10 +149,21 @@ class Store:
 
     def put(self, key: tuple, entry: Entry, raw: tuple | None = None) -> None:
         with self._lock:
+            if entry.weight > self.max_bytes:
+                return  # larger than the whole budget: answered, never kept
+            old = self._entries.get(key)
+            if old is not entry:
+                if old is not None:
+                    self._bytes -= old.weight
+                self._bytes += entry.weight
+                self.rendered += 1
             self._entries[key] = entry
             self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
+            # The least recently used go first, until both bounds hold.
+            while len(self._entries) > MAX_ENTRIES or self._bytes > self.max_bytes:
+                _, gone = self._entries.popitem(last=False)
+                self._bytes -= gone.weight
+                self.evicted += 1
             if raw is not None:
                 if len(self._raw) >= 2 * MAX_ENTRIES:
                     self._raw.clear()
@@ -190,8 +214,14 @@ class Store:
     def fresh(self, entry: Entry, version: int | None) -> bool:
         return (version is None or entry.version == version) and self.clock() - entry.born < self.ttl
 
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": self._bytes, "max_bytes": self.max_bytes,
+                    "found": self.found, "rendered": self.rendered, "evicted": self.evicted}
+
     def clear(self) -> None:
         with self._lock:
+            self._bytes = 0
             self._entries.clear()
             self._raw.clear()
             self._version = None
@@ -258,7 +288,8 @@ def _setup(state) -> None:  # noqa: ANN001
     app: Flask = state.app
     data = app.extensions["outages"].settings.data
     app.extensions["outages_cache"] = Store(ttl=float(data["cache_seconds"]),
-                                            check_interval=float(data["cache_check_seconds"]))
+                                            check_interval=float(data["cache_check_seconds"]),
+                                            max_bytes=int(float(data["cache_max_mb"]) * 1024 * 1024))
     app.wsgi_app = FastDoor(app, app.wsgi_app)
 
 

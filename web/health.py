@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from web import hub
@@ -17,4 +17,5 @@ def healthz():  # noqa: ANN201
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001  (the page must answer even when the database does not)
         return jsonify(ok=False, database=type(exc).__name__), 503
-    return jsonify(ok=True)
+    # This worker's response cache (web/cache.py): each gunicorn worker keeps its own.
+    return jsonify(ok=True, cache=current_app.extensions["outages_cache"].stats())
