@@ -1,4 +1,4 @@
-"""Normalising what people type: control characters, spaces, quotes and apostrophes."""
+"""Normalising what people type (control characters, spaces, quotes, apostrophes), and a counted noun's plural."""
 
 from __future__ import annotations
 
@@ -59,3 +59,12 @@ def fold(value: object) -> str:
     text = one_line(value).translate(_APOSTROPHES)
     text = _QUOTES.sub("", text)
     return " ".join(text.casefold().split())
+
+
+def plural_word(count: int, one: str, few: str, many: str) -> str:
+    """The Ukrainian form of a noun after `count`: «1 запис», «2 записи», «5 записів», «11 записів», «21 запис»."""
+    if count % 10 == 1 and count % 100 != 11:
+        return one
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return few
+    return many

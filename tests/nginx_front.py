@@ -43,12 +43,17 @@ def wait_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None
     raise AssertionError(f"nothing listens on {port}")
 
 
-def main_config(tmp: Path, nginx_port: int, app_port: int, site: Path) -> Path:
-    """deploy/nginx.conf with this test's ports and folder, inside a minimal main configuration."""
+def main_config(tmp: Path, nginx_port: int, app_port: int, site: Path, changes: dict[str, str] | None = None) -> Path:
+    """deploy/nginx.conf with this test's ports and folders (its cache in `tmp`/cache), inside a minimal main
+    configuration. `changes`: further text of the shipped file replaced, each found exactly once."""
     server = (CONF.read_text("utf-8").replace("listen 80;", f"listen 127.0.0.1:{nginx_port};")
               .replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};")
-              .replace("root /srv/outages/site;", f"root {site};"))
-    assert str(site) in server and str(app_port) in server
+              .replace("root /srv/outages/site;", f"root {site};")
+              .replace("proxy_cache_path /var/cache/nginx/outages ", f"proxy_cache_path {tmp / 'cache'} "))
+    assert str(site) in server and str(app_port) in server and str(tmp / "cache") in server
+    for old, new in (changes or {}).items():
+        assert server.count(old) == 1, old
+        server = server.replace(old, new)
     (tmp / "outages.conf").write_text(server, "utf-8")
     temp = "".join(f"{name}_temp_path {tmp / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     main = tmp / "nginx.conf"
@@ -62,8 +67,9 @@ def main_config(tmp: Path, nginx_port: int, app_port: int, site: Path) -> Path:
     return main
 
 
-def start_nginx(tmp: Path, nginx_port: int, app_port: int, site: Path) -> subprocess.Popen:
+def start_nginx(tmp: Path, nginx_port: int, app_port: int, site: Path,
+                changes: dict[str, str] | None = None) -> subprocess.Popen:
     (tmp / "nginx").mkdir(exist_ok=True)
-    conf = main_config(tmp / "nginx", nginx_port, app_port, site)
+    conf = main_config(tmp / "nginx", nginx_port, app_port, site, changes)
     return subprocess.Popen([nginx_binary(), "-e", str(tmp / "nginx" / "error.log"), "-c", str(conf),
                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

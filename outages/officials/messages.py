@@ -23,7 +23,7 @@ from outages.officials.routing import CONTACT_ROLES
 from outages.officials.words import reader_day, reader_time, span, tel
 from outages.records.model import Kind
 from outages.records.views import RecordView
-from outages.text import clean, one_line
+from outages.text import clean, one_line, plural_word
 
 SUBJECT_MAX = 200
 KINDS = (
@@ -65,13 +65,7 @@ def environments() -> tuple[Environment, Environment]:
 
 def plural(count: int, one: str, few: str, many: str) -> str:
     """«1 запис», «2 записи», «5 записів»: Ukrainian plural forms."""
-    if count % 10 == 1 and count % 100 != 11:
-        word = one
-    elif 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        word = few
-    else:
-        word = many
-    return f"{count} {word}"
+    return f"{count} {plural_word(count, one, few, many)}"
 
 
 def render(kind: str, context: dict[str, Any], *, limit: int | None = None) -> Rendered:

@@ -1,16 +1,32 @@
 """The one-line answer to a resident who searched for a house: what is off there now and until when, and what
 is planned there — or that nothing is. Pure: records, the query and the clock in, words out (Ukrainian, or
-English for ?lang=en)."""
+English for ?lang=en).
+
+Each of its two lists names at most ITEMS records; the rest are counted, «і ще 2 995 записів — переглянути всі»,
+and the words «переглянути всі» lead to the site's paged list of the section holding them. A house under 3,000
+records in a blackout would otherwise answer in hundreds of KB. The bot's reply (outages/residents/bot.py) follows
+the same rule (`bounded`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
 
 from outages.places.addresses import AddressQuery
 from outages.records.model import Kind
 from outages.records.views import RecordView
+from outages.text import plural_word
+
+ITEMS = 10  # records named per list of an answer: the site's line and the bot's reply
+T = TypeVar("T")
+
+
+def bounded(items: Sequence[T]) -> tuple[list[T], int]:
+    """The first ITEMS of `items`, and how many more there are."""
+    return list(items[:ITEMS]), max(0, len(items) - ITEMS)
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = {"uk": ("пн", "вт", "ср", "чт", "пт", "сб", "нд"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -33,6 +49,8 @@ _WORDS = {
         "at_time": "{day} {date} о {time}",
         "no_street": "Вулицю «{text}» не знайдено в довіднику міста",
         "whole": "увесь район: {districts}",
+        "more": "і ще {count}",
+        "see_all": "переглянути всі",
     },
     "en": {
         "at": "At {address}",
@@ -52,16 +70,41 @@ _WORDS = {
         "at_time": "{day} {date} at {time}",
         "no_street": "No street «{text}» in the city's street list",
         "whole": "the whole district: {districts}",
+        "more": "and {count} more",
+        "see_all": "see all",
     },
 }
 
 
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    section: str | None = None  # the words lead to this section's paged list of the same search (web: a link)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The line in pieces: plain text, and the «переглянути всі» words with the list they lead to."""
+
+    pieces: tuple[Piece, ...]
+
+    def __str__(self) -> str:
+        return "".join(piece.text for piece in self.pieces)
+
+
 def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, tz: ZoneInfo, lang: str = "uk",
            service_name: Callable[[str], str] = lambda name: name) -> str | None:
-    """The line for a query with a house (None without one); `covering` are the records covering it."""
+    """The line for a query with a house as plain text (None without one); `covering` are the records covering it."""
+    said = answer_pieces(query, covering, now, tz, lang, service_name)
+    return None if said is None else str(said)
+
+
+def answer_pieces(query: AddressQuery, covering: Iterable[RecordView], now: datetime, tz: ZoneInfo,
+                  lang: str = "uk", service_name: Callable[[str], str] = lambda name: name) -> Answer | None:
+    """The line for a query with a house (None without one), each list bounded to ITEMS records."""
     words = _WORDS["en" if lang == "en" else "uk"]
     if not query.street_keys:
-        return words["no_street"].format(text=query.text) if query.text else None
+        return Answer((Piece(words["no_street"].format(text=query.text)),)) if query.text else None
     if query.house is None:
         return None
 
@@ -79,27 +122,54 @@ def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, t
             said += ", " + words["whole"].format(districts=", ".join(record.districts))
         return said
 
+    def off_now(record: RecordView) -> str:
+        if record.expected_end is None:
+            end = words["no_end"]
+        elif record.overdue:
+            end = words["overdue"].format(when=at_time(record.expected_end))
+        else:
+            end = words["until"].format(when=at_time(record.expected_end))
+        return f"{service_name(record.service)} ({kind(record)}) — {end}"
+
+    def planned(record: RecordView) -> str:
+        span = (words["from_to"].format(start=at_time(record.event_at), end=at_time(record.expected_end))
+                if record.expected_end else words["from"].format(start=at_time(record.event_at)))
+        return f"{service_name(record.service)} ({kind(record)}) — {span}"
+
+    def count(n: int) -> str:
+        if lang == "en":
+            return f"{n:,}"
+        # 2 995 as Ukrainian writes it, the digits kept on one line.
+        return f"{n:,}".replace(",", "\u00a0") + " " + plural_word(n, "запис", "записи", "записів")
+
+    def listed(records: list[RecordView], say: Callable[[RecordView], str], section: str) -> list[Piece]:
+        shown, rest = bounded(records)
+        text = "; ".join(say(r) for r in shown)
+        if not rest:
+            return [Piece(text)]
+        return [Piece(f"{text}; {words['more'].format(count=count(rest))} — "), Piece(words["see_all"], section)]
+
     # The record's one computed state (outages.records.state): planned works past their stated end are over.
     active = sorted((r for r in covering if r.live), key=lambda r: (r.event_at, r.number))
-    off, coming = [], []
-    for record in active:
-        name = service_name(record.service)
-        if record.kind is Kind.EMERGENCY or record.event_at <= now:
-            if record.expected_end is None:
-                end = words["no_end"]
-            elif record.overdue:
-                end = words["overdue"].format(when=at_time(record.expected_end))
-            else:
-                end = words["until"].format(when=at_time(record.expected_end))
-            off.append(f"{name} ({kind(record)}) — {end}")
-        else:
-            span = (words["from_to"].format(start=at_time(record.event_at), end=at_time(record.expected_end))
-                    if record.expected_end else words["from"].format(start=at_time(record.event_at)))
-            coming.append(f"{name} ({kind(record)}) — {span}")
+    off = [r for r in active if r.kind is Kind.EMERGENCY or r.event_at <= now]
+    coming = [r for r in active if not (r.kind is Kind.EMERGENCY or r.event_at <= now)]
+    pieces = [Piece(words["at"].format(address=query.label) + " ")]
+    if off:
+        # The rest of what is off: the emergencies' list when any of them is among the rest, else works under way.
+        rest = off[ITEMS:]
+        section = "emergencies" if any(r.kind is Kind.EMERGENCY for r in rest) else "ongoing"
+        head, _, tail = words["now"].partition("{items}")
+        pieces += [Piece(head), *listed(off, off_now, section), Piece(tail)]
+    else:
+        pieces.append(Piece(words["nothing_now"]))
+    pieces.append(Piece(". "))
     # Works under way are said among what is off now: then "no planned works" would contradict the line.
     works_now = any(r.kind is Kind.PLANNED and r.event_at <= now for r in active)
-    none_coming = words["nothing_else_planned" if works_now else "nothing_planned"]
-    parts = [words["now"].format(items="; ".join(off)) if off else words["nothing_now"],
-             words["planned"].format(items="; ".join(coming)) if coming else none_coming]
-    return words["at"].format(address=query.label) + " " + ". ".join(
-        [parts[0], parts[1][0].upper() + parts[1][1:]]) + "."
+    if coming:
+        head, _, tail = words["planned"].partition("{items}")
+        pieces += [Piece(head[0].upper() + head[1:]), *listed(coming, planned, "upcoming"), Piece(tail)]
+    else:
+        none_coming = words["nothing_else_planned" if works_now else "nothing_planned"]
+        pieces.append(Piece(none_coming[0].upper() + none_coming[1:]))
+    pieces.append(Piece("."))
+    return Answer(tuple(piece for piece in pieces if piece.text))

@@ -33,6 +33,7 @@ from outages.delivery.queue import insert_rows, row
 from outages.officials.options import mail_options
 from outages.places import index as address_index
 from outages.places.addresses import parse_query
+from outages.places.answer import bounded
 from outages.records.model import Kind
 from outages.records.views import list_records
 from outages.residents import posts
@@ -214,7 +215,7 @@ def status_text(conn: Connection, address: str, settings: Settings, now: datetim
     if not now_off and not planned:
         return f"За адресою «{label}» зараз усе працює, планових робіт не заплановано."
     # A busy house in a blackout has dozens of records: a reply past Telegram's 4,096 units is refused. Each list
-    # names its first REPLY_ITEMS and links the site's search for the rest.
+    # names its first ITEMS (outages.places.answer) and links the site's search for the rest.
     more = f'{public_url}/?{urlencode({"q": query.label})}'
     lines = [f"За адресою «{label}»:"]
     lines += (["Зараз:"] + _bounded(now_off, more)) if now_off else ["Зараз усе працює."]
@@ -223,12 +224,7 @@ def status_text(conn: Connection, address: str, settings: Settings, now: datetim
     return "\n".join(lines)
 
 
-REPLY_ITEMS = 10
-
-
 def _bounded(items: list[str], more: str) -> list[str]:
-    if len(items) <= REPLY_ITEMS:
-        return items
-    rest = len(items) - REPLY_ITEMS
-    return items[:REPLY_ITEMS] + [f'…і ще {rest} — <a href="{escape(more)}">усі на сайті</a>']
+    shown, rest = bounded(items)  # the site's answer line names as many (outages/places/answer.py)
+    return shown + ([f'…і ще {rest} — <a href="{escape(more)}">усі на сайті</a>'] if rest else [])
 

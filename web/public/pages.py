@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from outages.places.answer import answer
+from outages.places.answer import Answer, answer_pieces
 from outages.places.index import condition, stored
 from outages.places.search import Filters
 from outages.records import timeliness as report
@@ -162,14 +162,16 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
     )
 
 
-def address_answer(conn, filters: Filters, p: Presenter, settings) -> str | None:  # noqa: ANN001
-    """The one line above the list when `q` names a house (or names no street the city knows)."""
+def address_answer(conn, filters: Filters, p: Presenter, settings) -> Answer | None:  # noqa: ANN001
+    """The one line above the list when `q` names a house (or names no street the city knows). Its «see all»
+    words lead to a section's paged list of the whole city for the same `q` (index.html): the line answers for
+    the house in every district, whatever the page's other filters."""
     query = filters.address(conn)
     if query is None:
         return None
     covering = (list_records(conn, p.now, active_only=True, where=condition(query, settings.streets))
                 if query.house is not None else [])
-    return answer(query, covering, p.now, p.tz, p.lang, p.service)
+    return answer_pieces(query, covering, p.now, p.tz, p.lang, p.service)
 
 
 @bp.get("/sections/<section>", defaults={"page": 1})
