@@ -318,3 +318,22 @@ def test_the_story_over_ssh_names_the_caller_and_the_cancel_reason(engine, setti
     story = run_cli("record", "1").output
     assert f"за телефонним дзвінком (phone report) · телефонував (staff only): {CALLER}" in story
     assert "Причина скасування (public): Хибний виклик" in story
+
+
+def test_a_correction_reaches_subscribers_told_before_and_those_it_now_covers_once(engine, hub, bot_api):
+    sheet = table(emergency(addresses="вул. Соборна, 10-16"))
+    subscribe(engine, hub, bot_api, "Соборна 14", NOW - timedelta(hours=4))
+    sync(engine, sheet, hub, NOW - timedelta(minutes=10))
+    deliver(engine, hub, NOW - timedelta(minutes=10))
+    told_before = len(bot_api.texts(OLENA))
+
+    actions.correct(engine, 1, {"cause": "Корозія труби"}, "Уточнено причину", actor=OPERATOR, settings=hub,
+                    now=NOW - timedelta(minutes=5))  # not what a resident acts on: nobody is messaged
+    actions.correct(engine, 1, {"expected_end": "23.11.2026 02:00"}, "Виконавець уточнив термін", actor=OPERATOR,
+                    settings=hub, now=NOW)
+    for later in (NOW, NOW + timedelta(minutes=5)):
+        sync(engine, sheet, hub, later)
+        deliver(engine, hub, later)
+    news = bot_api.texts(OLENA)[told_before:]
+    assert len(news) == 1 and "Контакт-центр виправив запис за вашою адресою" in news[0]
+    assert "Виконавець уточнив термін" in news[0] and "23.11.2026 02:00" in news[0]

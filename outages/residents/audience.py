@@ -58,9 +58,15 @@ def wants(subscription: Any, service: str) -> bool:
     return not chosen or service in chosen
 
 
+# What a resident acts on: a correction of these is news to them (a cause or the utility's name is not).
+CORRECTED_NEWS = ("addresses", "districts", "event_at", "expected_end", "summary", "impact", "service", "kind")
+
+
 def is_news(kind: str, data: dict[str, Any]) -> bool:
     if kind in ("created", "resolved", "cancelled"):
         return True
+    if kind == "corrected":
+        return any(name in CORRECTED_NEWS for name in data.get("changed") or {})
     if kind != "updated":
         return False
     if (data.get("text") or "").strip():

@@ -33,7 +33,7 @@ from outages.times import between, instant
 from outages.transports.telegram import telegram_options
 
 # Changes residents hear about (fanout.py decides who and whether it is news for them).
-FANOUT_KINDS = ("created", "updated", "resolved", "cancelled")
+FANOUT_KINDS = ("created", "updated", "resolved", "corrected", "cancelled")
 # Events of the clock, not of the utility: the term passed (an emergency is overdue, planned works ended). The
 # channel's post is edited to say so; nobody else is told here.
 STATE_KINDS = ("overdue", "ended")

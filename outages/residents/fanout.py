@@ -70,7 +70,14 @@ def expand(conn: Connection, event_ids: list[int], settings: Settings, now: date
         old = instant((event.data or {}).get("old_expected_end"))
         when = not_before(state.kind, now, settings.tz, quiet)
         # A cancellation is for those told of the record, each once, however its addresses changed since.
-        told = told_subscriptions(conn, state.number) if event.kind == "cancelled" else audience(conn, state, settings)
+        if event.kind == "cancelled":
+            told = told_subscriptions(conn, state.number)
+        elif event.kind == "corrected":
+            # Those told before (their house may have left the record) and those it covers now, each once.
+            told = list({s.id: s for s in [*told_subscriptions(conn, state.number),
+                                           *audience(conn, state, settings)]}.values())
+        else:
+            told = audience(conn, state, settings)
         data = event.data or {}
         for sub in told:
             rows.append(_row(options, settings, event.kind, state, sub, event_id=event.id,

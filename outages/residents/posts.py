@@ -126,6 +126,7 @@ def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str
         "updated": "Оновлення за вашою адресою",
         "resolved": "Ліквідовано за вашою адресою",
         "cancelled": "СКАСОВАНО: помилковий запис за вашою адресою",
+        "corrected": "Контакт-центр виправив запис за вашою адресою",
         "planned_eve": "Завтра планові роботи за вашою адресою",
     }[kind]
     lines = [f"<b>{opening}</b> «{_t(address, 200)}»", ""]
@@ -139,5 +140,6 @@ def subscriber_text(kind: str, record: RecordView, tz: ZoneInfo, public_url: str
 
 def subject(kind: str, record: RecordView, address: str) -> str:
     what = {"created": "Новий запис", "updated": "Оновлення", "resolved": "Ліквідовано", "cancelled": "СКАСОВАНО",
+            "corrected": "Виправлено",
             "planned_eve": "Завтра планові роботи"}[kind]
     return one_line(f"{what}: {record.kind.uk}, {record.service} — {address}")[:200]
