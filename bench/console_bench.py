@@ -21,7 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from console_scale import fill_console
 from sqlalchemy import text
 from stores import on_each_store
 
@@ -29,7 +31,7 @@ from outages import db
 from outages.console import audit as trail
 from outages.console import people
 from outages.db import bulk_insert
-from outages.schema import audit, delivery_attempts, events, outbox, records, submissions
+from outages.schema import audit, delivery_attempts, events, outbox
 from outages.settings import load
 
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
@@ -39,41 +41,7 @@ OFFICIALS, RESIDENTS, UPDATES, ACTIONS = 3_000, 30_000, 500, 1_000
 
 
 def fill(engine, active: int, stored: int, audit_rows: int) -> None:
-    base = NOW - timedelta(minutes=7 * stored)
-    rows, subs = [], []
-    for n in range(1, stored + 1):
-        live = n > stored - active
-        event = base + timedelta(minutes=7 * n)
-        rows.append({
-            "number": n, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
-            "districts": ["Центральний"], "addresses": f"вул. Соборна, {n % 90 + 1}", "summary": f"Порив №{n}",
-            "cause": "", "impact": "", "event_at": event,
-            "expected_end": NOW - timedelta(hours=1) if live and n % 5 == 0 else NOW + timedelta(hours=n % 48 + 1),
-            "first_recorded_at": event, "last_changed_at": event, "status": "active" if live else "resolved",
-            "resolved_at": None if live else event + timedelta(hours=3), "deadline_met": True,
-            "delay_minutes": 10.0, "lead_hours": None, "contact_name": "Диспетчер", "contact_phone": "0500000000",
-            "reporter_email": "d@example.org", "revision": 1, "overdue_for": None})
-        rejected = n % 10 == 0
-        subs.append({
-            "source": "year", "row_key": f"row:{n}", "row_number": n + 1, "content_hash": f"{n:064d}",
-            "raw_hash": None, "first_recorded_at": event, "status": "rejected" if rejected else "accepted",
-            "action": None if rejected else "new", "record_number": None if rejected else n,
-            "verdict": {"row": n + 1, "errors": ["Район: «Південний» невідомий"]} if rejected else {"row": n + 1},
-            "first_seen_at": event, "last_seen_at": event,
-            "detail": {"contact_name": f"Диспетчер {n}", "kind": "emergency"} if rejected else None})
-    mail = [{
-        "dedup_key": f"bench:{i}", "record_number": stored - (i % active), "kind": "event",
-        "recipient": f"o{i}@example.org", "recipient_name": "", "role": "district_duty", "subject": "s",
-        "text_body": "t", "html_body": "h", "message_id": f"<{i}@example.org>", "relay": 1_000 <= i < 1_500,
-        "status": "failed" if i < 1_000 else "sent", "attempts": 1, "created_at": NOW - timedelta(hours=3),
-        "next_attempt_at": NOW - timedelta(hours=3), "sent_at": None if i < 1_000 else NOW - timedelta(hours=2),
-        "failed_at": NOW - timedelta(hours=1) if i < 1_000 else None, "last_error": "421" if i < 1_000 else None,
-        "channel": "email"} for i in range(20_000)]
-    with engine.begin() as conn:
-        for start in range(0, stored, 10_000):
-            bulk_insert(conn, records, rows[start:start + 10_000])
-            bulk_insert(conn, submissions, subs[start:start + 10_000])
-        bulk_insert(conn, outbox, mail)
+    fill_console(engine, NOW, active, stored)  # the same city as the scale test of /ops
     rng = random.Random(19)
     actors = [f"operator{i}@example.org" for i in range(20)]
     actions = ("record_correct", "record_cancel", "relay_by_phone", "message_resend", "login")

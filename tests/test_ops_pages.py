@@ -13,14 +13,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from console_scale import fill_console
 from ops_client import PASSWORD, SECRET, add_person, audit_rows, csrf_token, make_app, sign_in
 from rows import emergency, planned, table
 from sqlalchemy import select, update
 
 from outages.console import audit as trail
-from outages.db import bulk_insert
 from outages.records.sync import sync
-from outages.schema import outbox, records, submissions
+from outages.schema import outbox
 
 KYIV = ZoneInfo("Europe/Kyiv")
 SYNCED = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
@@ -154,53 +154,8 @@ def test_no_personal_data_of_the_console_reaches_public_output(engine, settings)
 
 # ---- at a city's scale ----
 
-def _fill(engine, active: int, stored: int) -> None:
-    """`stored` records, `active` of them active emergencies (a fifth of those overdue), the rest resolved; a
-    submission per record (one in ten rejected), and an outbox of 20,000 (1,000 failed, 500 unconfirmed relays)."""
-    base = datetime(2026, 1, 1, 8, 0, tzinfo=KYIV)
-    rows, subs, mail = [], [], []
-    for n in range(1, stored + 1):
-        live = n > stored - active
-        event = base + timedelta(minutes=7 * n)
-        rows.append({
-            "number": n, "executor": "КП «Водоканал»", "kind": "emergency", "service": "Водопостачання",
-            "districts": ["Центральний"], "addresses": f"вул. Соборна, {n % 90 + 1}", "summary": f"Порив №{n}",
-            "cause": "", "impact": "", "event_at": event,
-            "expected_end": NOW - timedelta(hours=1) if live and n % 5 == 0 else NOW + timedelta(hours=n % 48 + 1),
-            "first_recorded_at": event, "last_changed_at": event, "status": "active" if live else "resolved",
-            "resolved_at": None if live else event + timedelta(hours=3), "deadline_met": True,
-            "delay_minutes": 10.0, "lead_hours": None, "contact_name": "Диспетчер", "contact_phone": "0500000000",
-            "reporter_email": "d@example.org", "revision": 1, "overdue_for": None})
-        rejected = n % 10 == 0
-        subs.append({
-            "source": "year", "row_key": f"row:{n}", "row_number": n + 1, "content_hash": f"{n:064d}",
-            "raw_hash": None, "first_recorded_at": event, "status": "rejected" if rejected else "accepted",
-            "action": None if rejected else "new", "record_number": None if rejected else n,
-            "verdict": {"row": n + 1, "status": "rejected", "errors": ["Район: «Південний» невідомий"]} if rejected
-            else {"row": n + 1, "status": "accepted"},
-            "first_seen_at": event, "last_seen_at": event,
-            "detail": {"contact_name": f"Диспетчер {n}", "kind": "emergency"} if rejected else None})
-    for i in range(20_000):
-        number = stored - (i % active)
-        status = "failed" if i < 1_000 else "sent"
-        relay = 1_000 <= i < 1_500
-        mail.append({
-            "dedup_key": f"scale:{i}", "record_number": number, "kind": "event", "recipient": f"o{i}@example.org",
-            "recipient_name": "", "role": "district_duty", "subject": "s", "text_body": "t", "html_body": "h",
-            "message_id": f"<{i}@example.org>", "relay": relay, "status": status, "attempts": 1,
-            "created_at": NOW - timedelta(hours=3), "next_attempt_at": NOW - timedelta(hours=3),
-            "sent_at": None if status == "failed" else NOW - timedelta(hours=2),
-            "failed_at": NOW - timedelta(hours=1) if status == "failed" else None,
-            "last_error": "421 try later" if status == "failed" else None, "channel": "email"})
-    with engine.begin() as conn:
-        for start in range(0, stored, 10_000):
-            bulk_insert(conn, records, rows[start:start + 10_000])
-            bulk_insert(conn, submissions, subs[start:start + 10_000])
-        bulk_insert(conn, outbox, mail)
-
-
 def test_ops_renders_at_5000_active_records_and_50000_stored_from_slices(engine, settings):
-    _fill(engine, active=5_000, stored=50_000)
+    fill_console(engine, NOW, active=5_000, stored=50_000)
     app = make_app(engine, settings, clock=lambda: NOW)
     client = signed_in(app, engine)
     timings = []
