@@ -27,7 +27,7 @@ from outages.records.events import NewEvent, emit
 from outages.records.model import Kind, SheetRow
 from outages.records.parse import FORM_FIELD_UK, HeaderMap, parse_row
 from outages.records.planner import Plan, State, decide
-from outages.records.sync import _json, _lock_for_sync, apply, load_state
+from outages.records.sync import _json, apply, load_state, lock_for_sync
 from outages.records.verdict import typed_time
 from outages.schema import outbox, records
 from outages.settings import FIELDS, Settings
@@ -71,7 +71,7 @@ def enter(engine: Engine, form: Mapping[str, str], *, actor: str, settings: Sett
     if sub.kind is None and not form.get("kind"):
         sub.errors.append("Не заповнено: тип (аварійна ситуація чи планові роботи)")
     with engine.begin() as conn:
-        _lock_for_sync(conn)  # the next number is taken under the same lock a sync takes
+        lock_for_sync(conn)  # the next number is taken under the same lock a sync takes
         state = load_state(conn)
         decision = decide(sub, "", None, State(records=state.records, next_number=state.next_number), settings, now)
         if decision.status != "accepted":
@@ -95,7 +95,7 @@ def correct(engine: Engine, number: int, form: Mapping[str, str], reason: str, *
     reason = _reason(reason)
     given = {name: form[name] for name in CORRECTABLE if name in form}
     with engine.begin() as conn:
-        _lock_for_sync(conn)
+        lock_for_sync(conn)
         current = _open_record(conn, number, "виправити")
         new = _parsed(given, current, settings, now)
         changed = {name: [_json(current[name]), _json(value)] for name, value in new.items() if current[name] != value}
@@ -125,7 +125,7 @@ def cancel(engine: Engine, number: int, reason: str, *, actor: str, settings: Se
     """A false alarm: cancelled everywhere, and everyone told of it gets exactly one «СКАСОВАНО» message."""
     reason = _reason(reason)
     with engine.begin() as conn:
-        _lock_for_sync(conn)
+        lock_for_sync(conn)
         current = _open_record(conn, number, "скасувати")
         revision = current["revision"] + 1
         conn.execute(update(records).where(records.c.number == number).values(
@@ -145,7 +145,7 @@ def resolve(engine: Engine, number: int, reason: str, resolved_at: str | datetim
     reason = _reason(reason)
     at = _time(resolved_at, settings, "resolved_at") if resolved_at else now
     with engine.begin() as conn:
-        _lock_for_sync(conn)
+        lock_for_sync(conn)
         current = _open_record(conn, number, "завершити")
         errors = []
         skew = timedelta(minutes=settings.rules.clock_skew_minutes)

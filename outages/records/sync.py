@@ -79,7 +79,7 @@ def sync(engine: Engine, table: SheetTable, settings: Settings, now: datetime,
     headers = read_table(table, settings)
     source = table.source
     with collector_paused(), engine.begin() as conn:
-        _lock_for_sync(conn)
+        lock_for_sync(conn)
         the_plan = plan(table, headers, load_state(conn), settings, now)
         # The plan holds all the sync needs of the sheet. A caller that handed the table over (a file export, a
         # published CSV: Batch.take_table) lets go of its rows here, before the writes build their own: 100 MiB
@@ -104,7 +104,7 @@ def record_failure(engine: Engine, source: str, started: datetime, error: str) -
         ))
 
 
-def _lock_for_sync(conn: Connection) -> None:
+def lock_for_sync(conn: Connection) -> None:
     # Two syncs at once would both number "the next" record: serialise them on the records table.
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE")
@@ -226,8 +226,6 @@ class NewRecord:
     reporter_email: str
     revision: int
     overdue_for: datetime | None
-    source: str = "form"
-    caller: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -284,8 +282,7 @@ def _change_record(current: dict[str, Any] | NewRecord, decision: Decision, was_
         values.update(_record_values(decision).items())
         values.update(revision=revision, status=current["status"], resolved_at=current["resolved_at"],
                       overdue_for=current["overdue_for"], last_changed_at=at)
-        for name in ("number", "source", "caller"):  # a sheet row's edit keeps where the record came from
-            del values[name]
+        del values["number"]
         if was_updated:
             # A later «Оновлення» row set the expected end; an edit of the first row does not undo it.
             values["expected_end"] = current["expected_end"]
