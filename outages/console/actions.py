@@ -143,7 +143,7 @@ def resolve(engine: Engine, number: int, reason: str, resolved_at: str | datetim
     """The utility reported the end by phone: resolved as a form's «Ліквідовано» row would, with the operator's
     words as the update's text."""
     reason = _reason(reason)
-    at = _time(resolved_at, settings, "resolved_at") if resolved_at else now
+    at = _resolved_at(resolved_at, settings) if resolved_at else now
     with engine.begin() as conn:
         lock_for_sync(conn)
         current = _open_record(conn, number, "завершити")
@@ -280,14 +280,11 @@ def _parsed(given: Mapping[str, str], current: Mapping[str, Any], settings: Sett
     return out
 
 
-def _time(value: str | datetime, settings: Settings, name: str) -> datetime:
+def _resolved_at(value: str | datetime, settings: Settings) -> datetime:
     try:
         return parse_datetime(value, settings.tz)
     except TimeError as exc:
-        raise Refused([f"{_LABELS.get(name, name)}: {exc}"]) from None
-
-
-_LABELS = {"resolved_at": "Час завершення"}
+        raise Refused([f"Час завершення: {exc}"]) from None
 
 
 def _public_fields(conn: Connection, number: int) -> dict[str, Any]:
