@@ -14,11 +14,13 @@ from typing import Any
 from outages.officials.cadence import role_cadences
 from outages.officials.options import mail_options
 from outages.officials.routing import routing
+from outages.reports.options import report_options
 from outages.residents.audience import quiet_hours
 from outages.settings import Settings, load
 from outages.transports.telegram import telegram_options
 
-BUILDERS: tuple[Callable[[Settings], Any], ...] = (mail_options, telegram_options, routing, role_cadences, quiet_hours)
+BUILDERS: tuple[Callable[[Settings], Any], ...] = (mail_options, telegram_options, routing, role_cadences, quiet_hours,
+                                                   report_options)
 
 
 def load_checked(environ: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:

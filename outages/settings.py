@@ -133,10 +133,11 @@ SETTINGS: list[Setting] = [
 STRUCTURED: dict[str, type] = {
     "columns": dict, "rules": dict, "notify": dict, "routing": dict, "delivery": dict,
     "districts": list, "services": list, "utilities": list, "streets": list, "recipients": list, "webhooks": list,
+    "reports": dict,
     "cache_seconds": float, "cache_check_seconds": float, "cache_max_mb": float,
 }
 # Tables whose every key is named in defaults.toml: any other key is a typo, refused when the settings load.
-CLOSED_TABLES = ("notify", "rules", "columns")
+CLOSED_TABLES = ("notify", "rules", "columns", "reports")
 
 # Fields of the record, in sheet order; the keys of [columns].
 FIELDS = (
