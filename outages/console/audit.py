@@ -19,13 +19,15 @@ from outages.schema import audit
 
 # The actions the issue names; those of the record actions are written by the console's later parts.
 ACTIONS = ("login", "login_failed", "record_new", "record_correct", "record_cancel", "record_resolve",
-           "relay_by_phone", "message_resend", "report_moderate", "user_add", "user_disable")
+           "relay_by_phone", "message_resend", "report_moderate", "report_take", "report_forget", "user_add",
+           "user_disable")
 
 ACTION_UK = {
     "login": "вхід", "login_failed": "невдалий вхід", "record_new": "новий запис (телефоном)",
     "record_correct": "виправлення запису", "record_cancel": "скасування запису", "record_resolve": "завершення запису",
     "relay_by_phone": "передачу підтверджено телефоном", "message_resend": "повторне надсилання",
-    "report_moderate": "модерація звернення", "user_add": "додано працівника", "user_disable": "вимкнено працівника",
+    "report_moderate": "модерація звернення", "report_take": "звернення взято в роботу (виконавець)",
+    "report_forget": "стерто контакти мешканця", "user_add": "додано працівника", "user_disable": "вимкнено працівника",
 }
 
 ANONYMOUS = "anonymous"

@@ -30,7 +30,8 @@ KINDS = (
     "created", "edited", "updated", "resolved", "corrected", "cancelled", "breach", "overdue", "planned_reminder",
     "relay_reminder",
     "relay_escalation", "breach_digest", "monthly_report", "reporter_accepted", "reporter_rejected",
-    "overdue_reminder", "digest", "rejected_emergency",
+    "overdue_reminder", "digest", "rejected_emergency", "report_forward", "report_night", "report_late",
+    "report_signal",
 )
 
 

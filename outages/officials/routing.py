@@ -34,6 +34,12 @@ DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "monthly_report": ("control", "executor"),
     "relay_escalation": ("control",),
     "rejected_emergency": ("control",),  # a rejected emergency row (officials/rejected_mail.py)
+    # Residents' reports (outages/reports/): forwarded to the utility's executor, at night an SOS one also to the
+    # district's duty officer; a report not taken in time, and a crowd of reports with no record, to control.
+    "report_forward": ("executor",),
+    "report_night": ("district_duty",),
+    "report_late": ("control",),
+    "report_signal": ("executor", "control"),
 }
 # Those who must relay emergencies within the hour and confirm it: the district duty officer to the КСН heads
 # (7.6), the HOA department to the ОСББ heads the hub does not reach (7.7). An ОСББ head is told, not asked.

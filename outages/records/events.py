@@ -42,6 +42,10 @@ def emit(conn: Connection, new: list[NewEvent], now: datetime, settings: Setting
     from outages.residents.channels import enqueue as enqueue_channels
 
     enqueue_channels(conn, ids, settings, now)
+    # Residents' reports follow their records: taken by a new record, closed with it (outages/reports/follow.py).
+    from outages.reports.follow import on_events
+
+    on_events(conn, ids, settings, now)
     return ids
 
 

@@ -1,0 +1,52 @@
+"""The report row and its words: statuses, the public wording of each (pinned by seed 002), and reading and writing
+one report. Everything else in outages/reports/ goes through here."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from outages.schema import reports
+
+PENDING, OPEN, CLOSED, REJECTED = "pending", "open", "closed", "rejected"
+STATUSES = (PENDING, OPEN, CLOSED, REJECTED)
+# Seed 002's answers, word for word.
+TAKEN = "Повідомлення взято до розгляду"
+DONE = "Роботу виконано"
+EXPLAINED = "Роз'яснення надано"
+SOURCES = ("web", "bot", "open311", "phone")
+DESCRIPTION_MAX = 4000  # Open311's limit, for every door
+CONTACTS = ("email", "name", "phone", "chat_id", "client")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def taken_words(record_number: int | None) -> str:
+    return f"{TAKEN}: №{record_number}" if record_number else TAKEN
+
+
+def get(conn: Connection, report_id: int) -> Any:
+    return conn.execute(select(reports).where(reports.c.id == report_id)).first()
+
+
+def by_token(conn: Connection, token: str) -> Any:
+    return conn.execute(select(reports).where(reports.c.token == token)).first()
+
+
+def change(conn: Connection, report_id: int, now: datetime, **values: Any) -> Any:
+    """Write these columns of one report (and its `updated_at`); the report as it now is."""
+    conn.execute(update(reports).where(reports.c.id == report_id).values(updated_at=now, **values))
+    return get(conn, report_id)
+
+
+def as_json(report: Any) -> dict[str, Any]:
+    """The whole row for the audit trail (contacts included: the trail is the console's, never public)."""
+    out = {}
+    for key, value in report._mapping.items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
