@@ -18,7 +18,8 @@ from web.formats import FORMATS
 
 # Each module defines `bp`, a Blueprint; they are registered in this order (the public formats: web/formats.py).
 BLUEPRINTS: list[str] = ["web.cache", "web.health", *(f.module for f in FORMATS), "web.public.pages", "web.hooks",
-                         "web.relay", "web.subscribe", "web.follow", "web.reports", "web.open311", "web.ops", "web.guard"]
+                         "web.relay", "web.subscribe", "web.follow", "web.reports", "web.open311", "web.ops",
+                         "web.guard"]
 
 
 @dataclass
