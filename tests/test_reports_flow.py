@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rows import emergency, resolve, table
-from smtp_peer import directory, mail_settings, notify_toml, smtp_peer  # noqa: F401  (fixtures)
 from sqlalchemy import func, select
 
 from outages.officials.sender import deliver_pending
@@ -28,7 +27,7 @@ OPERATOR = "olha@contact.example.org"
 
 
 @pytest.fixture
-def hub(mail_settings, engine):  # noqa: F811
+def hub(mail_settings, engine):
     return mail_settings
 
 
