@@ -74,6 +74,16 @@ def test_a_bad_setting_names_itself(environ, named):
     ("[[districts]]\naliases = ['x']\n", "districts[0]"),
     ("[[services]]\nname = 'Вода'\n[[services]]\nname = 'Водопостачання'\naliases = ['вода']\n", "services"),
     ("timezone = \n", "not valid TOML"),
+    # Residents' reports (docs/reports.md).
+    ("[reports]\nhourz = '08:00-20:00'\n", "[reports] «hourz»: невідомий ключ / unknown key"),
+    ("[reports]\nhours = '8-20'\n", "reports.hours: expected HH:MM-HH:MM"),
+    ("[reports]\ncrowd_min = 0\n", "reports.crowd_min: expected a whole number ≥ 1"),
+    ("[reports]\nopen311_keys = 'k'\n", "reports.open311_keys: expected a list of keys"),
+    ("[[services]]\nname = 'Вода'\ncode = 'Water Supply'\n", "services «Вода».code"),
+    ("[[services]]\nname = 'Вода'\ncode = 'water'\n[[services]]\nname = 'Світло'\ncode = 'water'\n",
+     "services: code «water» is given twice"),
+    ("[[services]]\nname = 'Вода'\ncode = 'water'\n[[utilities]]\nname = 'Водоканал'\nservices = ['gas']\n",
+     "utilities.services: unknown service code «gas»"),
 ])
 def test_a_bad_file_names_the_setting(tmp_path, toml, named):
     config = tmp_path / "city.toml"
