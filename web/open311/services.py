@@ -48,7 +48,7 @@ def services(fmt: str) -> Response:
 @served
 def definition(code: str, fmt: str) -> Response:
     if report_options(hub().settings).service(code) is None:
-        raise Problem(404, f"service_code: послуги «{code[:40]}» немає; перелік — у services.{fmt}.")
+        raise Problem(404, f"service_code: послуги «{code[:40]}» немає; перелік — у services.json або services.xml.")
     raise Problem(404, f"service_code: послуга «{code}» не має додаткових полів (metadata false): надсилайте "
                        "лише стандартні поля GeoReport v2.")
 
