@@ -26,6 +26,7 @@ from outages.reports.store import by_token
 from outages.settings import load
 from web import create_app
 from web.formats import PUBLIC_BLUEPRINTS
+from web.publish import _public
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=KYIV)  # within office hours, the record of tests/rows.py live
@@ -297,8 +298,14 @@ def test_api_keys_and_jurisdiction_where_the_city_sets_them(env, tmp_path, monke
     engine.dispose()
 
 
-def test_open311_is_never_cached_nor_published():
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_open311_is_never_cached_nor_published(settings, engine):
+    app = create_app(settings, engine=engine)
     assert not any(name.startswith("open311") for name in PUBLIC_BLUEPRINTS)
+    for path in ("/open311/v2/requests.json", "/open311/v2/services.xml", "/open311/v2/discovery.json"):
+        assert not _public(app.url_map, path), path
+    answer = app.test_client().get("/open311/v2/services.json")
+    assert "ETag" not in answer.headers and answer.headers["Cache-Control"] == "no-cache"
 
 
 def _id_of(conn, token: str) -> int:
