@@ -279,3 +279,20 @@ def test_the_public_list_pages_newest_first(client, engine, mail_settings, clock
     assert 'aria-current="page">2<' in second
     assert client.get("/reports?page=9").status_code == 404
     assert client.get("/reports/999999").status_code == 404
+
+
+def test_a_reporter_who_confirms_after_the_report_was_taken_hears_its_status_once(client, engine, mail_settings,
+                                                                                  smtp_peer):
+    # «Соборна 12» is taken at once (record №1): the reporter confirms later and is told where it stands.
+    report(client, service="water", address="Соборна 12", email="olena@example.org")
+    transport = SmtpTransport(mail_options(mail_settings))
+    drain(engine, transport, now=NOW, budget_s=30)
+    [confirmation] = [r.message for r in smtp_peer.received if "olena@example.org" in r.rcpt_tos]
+    path = re.search(r"https://hub\.example\.org(/report/confirm/\S+)",
+                     confirmation.get_body(("plain",)).get_content()).group(1)
+    client.post(path)
+    client.post(path)  # pressed twice: one message still
+    drain(engine, transport, now=NOW, budget_s=30)
+    mails = [r.message for r in smtp_peer.received if "olena@example.org" in r.rcpt_tos]
+    assert len(mails) == 2
+    assert "Повідомлення взято до розгляду: №1" in mails[1].get_body(("plain",)).get_content()
