@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import update
 
 from outages.delivery.queue import insert_rows, row
 from outages.officials.messages import message_id
 from outages.officials.options import MailOptions, mail_options
 from outages.reports.options import report_options
+from outages.reports.store import get
 from outages.residents.mail import render
+from outages.schema import reports
 from outages.settings import Settings
 
 CONFIRM_SALT = "report-email"
@@ -79,3 +82,11 @@ def status_changed(conn, settings: Settings, report: Any, now: datetime) -> int:
                         msg_id=message_id(mail.domain, "report", report.id, report.status, len(words),
                                           recipient=report.email)))
     return insert_rows(conn, rows)
+
+
+def confirm(conn, report_id: int, now: datetime) -> tuple[Any, bool]:  # noqa: ANN001
+    """The reporter followed the confirmation link and pressed the button: their e-mail may now be told of the
+    report's statuses. Stamped once; (the report, whether this press stamped it). None for an unknown report."""
+    done = conn.execute(update(reports).where(reports.c.id == report_id, reports.c.email_confirmed_at.is_(None),
+                                              reports.c.email != "").values(email_confirmed_at=now)).rowcount
+    return get(conn, report_id), bool(done)
