@@ -484,6 +484,9 @@ reports = Table(
     Column("public", Boolean, nullable=False, default=False),
     Column("record_number", Integer, ForeignKey("records.number")),
     Column("unmoderated", Boolean, nullable=False, default=False),  # an SOS report forwarded at night
+    # When a person of the contact centre first decided on it: until then a report public through its record
+    # (known first, or taken by a later record) shows its status but not the resident's own words.
+    Column("checked_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("forwarded_at", UTCDateTime),

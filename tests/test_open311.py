@@ -143,10 +143,16 @@ def test_a_report_the_known_record_answers_is_open_then_closed_with_the_record(s
     shown = api.get(f"requests/{sid}.FMT", "service_requests")
     assert shown == [{
         "service_request_id": sid, "status": "open", "status_notes": "Повідомлення взято до розгляду: №1",
-        "service_name": "Водопостачання", "service_code": "water", "description": "Немає води з ранку",
+        "service_name": "Водопостачання", "service_code": "water",
+        "description": "",  # the resident's own words wait until a person of the contact centre has read them
         "agency_responsible": "КП «Водоканал»", "service_notice": "", "requested_datetime": "2026-11-22T15:00:00+02:00",
         "updated_datetime": "2026-11-22T15:00:00+02:00", "address": "вул. Соборна, 12"}]
     assert [r["service_request_id"] for r in api.get("requests.FMT?status=open", "service_requests")] == [sid]
+    with engine.begin() as conn:  # an operator reads it: accepting a report open through its record only checks it
+        moderate(conn, settings, int(sid), "accept", actor="olha@contact.example.org", now=NOW)
+    checked = api.get(f"requests/{sid}.FMT", "service_requests")[0]
+    assert (checked["description"], checked["status_notes"]) == ("Немає води з ранку",
+                                                                 "Повідомлення взято до розгляду: №1")
 
     sync(engine, table(emergency(), resolve(1)), settings, EVENING)  # the utility's «Ліквідовано» row
     at(api, EVENING)

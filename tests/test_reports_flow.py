@@ -217,3 +217,20 @@ def test_the_reporters_contact_never_reaches_the_public_view(engine, hub):
         shown = str(public.one(conn, report_options(hub), got.report.id).as_json())
     for private in ("olena@example.net", "Олена", "067 000 11 22", "203.0.113.9", got.report.token):
         assert private not in shown
+
+
+def test_a_report_public_through_its_record_shows_the_residents_words_only_once_a_person_read_them(engine, hub,
+                                                                                                  smtp_peer):
+    sync(engine, table(emergency()), hub, NOW - timedelta(minutes=20))
+    got = say(engine, hub, NOW, address="Соборна 12", text="Сусід з 5 поверху каже, що це надовго")
+    with engine.connect() as conn:
+        assert public.one(conn, report_options(hub), got.report.id).description == ""
+    act(engine, hub, got.report.id, "accept", NOW + timedelta(minutes=3))  # read: only checked, not forwarded
+    with engine.connect() as conn:
+        shown = public.one(conn, report_options(hub), got.report.id)
+    assert (shown.description, shown.note) == ("Сусід з 5 поверху каже, що це надовго",
+                                               "Повідомлення взято до розгляду: №1")
+    deliver_pending(engine, hub, NOW + timedelta(minutes=4))
+    assert [s for s in mails(smtp_peer, "vodokanal@example.org") if "ПОВІДОМЛЕННЯ МЕШКАНЦЯ" in s] == []
+    with pytest.raises(NotAllowed, match="вже взято до розгляду"):
+        act(engine, hub, got.report.id, "accept", NOW + timedelta(minutes=5))

@@ -2,7 +2,9 @@
 in one transaction with its audit row. Statuses, pinned by seed 002:
 accept → open, «Повідомлення взято до розгляду», forwarded to the utility (unless it was, at night);
 done → closed, «Роботу виконано»; explain → closed, «Роз'яснення надано: <note>»; attach → follows record N
-(«Повідомлення взято до розгляду: №N», closed when N is resolved); reject → never public (4.4.3)."""
+(«Повідомлення взято до розгляду: №N», closed when N is resolved); reject → never public (4.4.3). Any decision marks the report checked (`checked_at`): only then are the resident's
+own words public — a report made public by its record alone shows its status, not its text (seed 002:
+premoderation); accepting such a report only checks it."""
 
 from __future__ import annotations
 
@@ -53,11 +55,14 @@ def moderate(conn: Connection, settings: Settings, report_id: int, action: str, 
     if report.status in (CLOSED, REJECTED) and action != "attach":
         raise NotAllowed(f"Повідомлення №{report_id} вже закрите ({report.note or report.status}).")
     before = as_json(report)
+    if report.checked_at is None:  # a person has now read the resident's words: they may be shown
+        report = change(conn, report_id, now, checked_at=now)
     if action == "accept":
-        if report.status == OPEN:
+        if report.status == OPEN and before["checked_at"] is not None:
             raise NotAllowed(f"Повідомлення №{report_id} вже взято до розгляду.")
-        report = change(conn, report_id, now, status=OPEN, public=True, note=TAKEN)
-        report = forward.forward(conn, settings, report, now)
+        if report.status != OPEN:  # a report open through its record was the utility's already: only checked
+            report = change(conn, report_id, now, status=OPEN, public=True, note=TAKEN)
+            report = forward.forward(conn, settings, report, now)
     elif action == "reject":
         if report.public:
             raise NotAllowed(f"Повідомлення №{report_id} вже опубліковане: закрийте його з роз'ясненням.")

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean, nullable=False),
         sa.Column("record_number", sa.Integer, sa.ForeignKey("records.number")),
         sa.Column("unmoderated", sa.Boolean, nullable=False),
+        sa.Column("checked_at", TS),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("forwarded_at", TS),
