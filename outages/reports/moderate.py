@@ -2,9 +2,10 @@
 in one transaction with its audit row. Statuses, pinned by seed 002:
 accept → open, «Повідомлення взято до розгляду», forwarded to the utility (unless it was, at night);
 done → closed, «Роботу виконано»; explain → closed, «Роз'яснення надано: <note>»; attach → follows record N
-(«Повідомлення взято до розгляду: №N», closed when N is resolved); reject → never public (4.4.3). Any decision marks the report checked (`checked_at`): only then are the resident's
-own words public — a report made public by its record alone shows its status, not its text (seed 002:
-premoderation); accepting such a report only checks it."""
+(«Повідомлення взято до розгляду: №N», closed when N is resolved); reject → never public (4.4.3).
+Any decision marks the report checked (`checked_at`): only then are the resident's own words public — a report
+made public by its record alone shows its status, not its text (seed 002: premoderation); accepting such a report
+only checks it."""
 
 from __future__ import annotations
 

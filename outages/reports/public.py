@@ -49,7 +49,8 @@ def view(report: Any, options: ReportOptions) -> ReportView:
         id=report.id, service_code=report.service_code, service_name=service.name if service else "",
         utility=service.utility if service else "", street=report.street, address=place,
         # The resident's words only once a person has read them (moderate.py: checked_at).
-        description=report.description if report.checked_at is not None else "", status=CLOSED if report.status == CLOSED else OPEN, note=report.note,
+        description=report.description if report.checked_at is not None else "",
+        status=CLOSED if report.status == CLOSED else OPEN, note=report.note,
         record_number=report.record_number, created_at=report.created_at, updated_at=report.updated_at,
         districts=tuple(report.districts or ()))
 
