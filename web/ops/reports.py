@@ -81,7 +81,7 @@ def _report_page(report_id: int, *, error: str = "", values: dict[str, str] | No
         abort(404)
     return page("reports_one.html", status, title=f"Повідомлення №{report_id}", item=item, r=item.report,
                 entries=entries, error=error, values=values or {}, actions=ACTIONS, now=now,
-                said=request.args.get("said", "")[:300], take=queue.take_words(item.report, now, h.settings.tz))
+                said=request.args.get("said", "")[:300], take=lambda r: queue.take_words(r, now, h.settings.tz))
 
 
 def _number(text: str) -> int | None:
