@@ -269,3 +269,21 @@ def test_the_reporters_own_mail_goes_with_the_contact(engine, settings):
     deliver_once(engine, settings, now)
     with engine.connect() as conn:
         assert conn.execute(select(outbox.c.id).where(outbox.c.recipient == "gone@example.org")).all() == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_report_pages_are_valid_html(operator, engine, settings, tmp_path):
+    from test_html_valid import check, checker
+
+    checker()
+    ids = the_queue(engine, settings)
+    path = f"/ops/reports/{ids['late']}"
+    pages = {"queue": operator.get("/ops/reports"), "one": operator.get(f"/ops/reports/{ids['old']}"),
+             "refused": operator.post(f"{path}/moderate", data={"action": "reject",
+                                                                "csrf_token": csrf_token(operator, path)})}
+    files = []
+    for name, answer in pages.items():
+        out = tmp_path / f"ops-reports-{name}.html"
+        out.write_bytes(answer.data)
+        files.append(out)
+    assert check(files) == []
