@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from outages.cli import console, core, mail, subscribers, web, worker  # noqa: F401  (each registers its commands)
+from outages.cli import console, core, mail, reports, subscribers, web, worker  # noqa: F401  (each registers its commands)
 from outages.cli.context import Context, fail
 from outages.cli.group import cli
 

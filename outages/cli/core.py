@@ -1,9 +1,10 @@
-"""Core commands: init, config, check, sync, report (`records` is the console's: outages/cli/console.py)."""
+"""Core commands: init, config, check, sync, report (deadlines: records, then residents' reports; `records` is the
+console's: outages/cli/console.py)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -23,9 +24,10 @@ from outages.records.parse import UnusableInput
 from outages.records.planner import Plan
 from outages.records.sync import SyncResult, check, sync
 from outages.redact import redact
+from outages.reports.deadlines import takes
 from outages.settings import SETTINGS
 from outages.tables import csv_text, decimal, text_table, whole
-from outages.times import TimeError, fmt, fmt_day, month_start, next_day, parse_day
+from outages.times import UTC, TimeError, fmt, fmt_day, month_start, next_day, parse_day
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -198,7 +200,8 @@ def report_group() -> None:
               help="Таблиця, JSON або CSV / A table, JSON or CSV.")
 @pass_ctx
 def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: str) -> None:
-    """Timeliness per utility, then the breaches / Дотримання строків за виконавцями."""
+    """Timeliness per utility, then the breaches, then residents' reports taken into work / Дотримання строків за
+    виконавцями, порушення, повідомлення мешканців, взяті в роботу."""
     tz = ctx.settings.tz
     start, last = _day_option("--since", since, tz), _day_option("--until", until, tz)
     end = next_day(last, tz) if last else None
@@ -207,9 +210,13 @@ def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: s
     engine = ctx.ready_engine()
     with engine.connect() as conn:
         found = queries.list_records(conn, ctx.now(), since=start, until=end)
+        # Reports by the time they were forwarded; an open end is "until now" (nothing is forwarded later).
+        taken = takes(conn, ctx.settings, start or datetime(1970, 1, 1, tzinfo=UTC),
+                      end or ctx.now() + timedelta(days=1), ctx.now())
     built = report.build(found, start, end)
     if fmt_ == "json":
-        click.echo(json.dumps(built.as_json(tz), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(built.as_json(tz) | {"reports": [line.as_json() for line in taken]},
+                              ensure_ascii=False, indent=1))
         return
     headers = ["executor", "kind", "records", "on_time", "late", "on_time_share", "median", "worst", "unit"]
     rows = [[line.as_json()[h] for h in headers] for line in built.lines]
@@ -242,6 +249,13 @@ def report_deadlines(ctx: Context, since: str | None, until: str | None, fmt_: s
               *((verdict.minutes_late(b.deadline, rules), None) if b.deadline.delay_minutes is not None
                 else (None, verdict.hours_ahead(b.deadline, rules)))] for b in built.breaches],
         ))
+    click.echo("\nПовідомлення мешканців: взято в роботу вчасно / із запізненням / не взято (п. 5.1: SOS — 30 хв,"
+               " інші — 2 год) / residents' reports taken into work")
+    if not taken:
+        click.echo("повідомлень, переданих виконавцям за період, немає (none forwarded in the period)")
+        return
+    click.echo(text_table(["виконавець", "передано", "взято вчасно", "із запізненням", "не взято (строк минув)"],
+                          [[t.utility, t.forwarded, t.in_time, t.late, t.not_taken] for t in taken]))
 
 
 def _day_option(name: str, value: str | None, tz):  # noqa: ANN001, ANN202

@@ -20,6 +20,9 @@ MESSAGE_KIND = {
     "reporter_accepted": "автору: прийнято", "reporter_rejected": "автору: відхилено",
     "overdue_reminder": "нагадування про забутий запис", "digest": "зведення змін",
     "rejected_emergency": "контролю: відхилена аварія",
+    # Residents' reports (outages/reports/).
+    "report_forward": "виконавцю: повідомлення мешканця", "report_night": "черговому: повідомлення вночі",
+    "report_late": "контролю: повідомлення не взято в роботу", "report_signal": "можлива аварія (кілька повідомлень)",
     # Residents' channels: Telegram, the bot, subscribers.
     "tg_post": "пост у каналі", "tg_edit": "зміна поста", "tg_reply": "відповідь під постом",
     "bot_reply": "відповідь бота", "subscribe_confirm": "підтвердження підписки",

@@ -87,11 +87,14 @@ class Filters:
     actor: str = ""
     since: datetime | None = None  # a day: [since, until)
     until: datetime | None = None
+    object: str = ""  # one object's story: "report:<id>" (a record's is `record`)
 
     def where(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
         if self.record is not None:
             out.append(audit.c.object == record_object(self.record))
+        if self.object:
+            out.append(audit.c.object == self.object)
         if self.actor:
             out.append(audit.c.actor == self.actor)
         if self.since is not None:

@@ -1,6 +1,7 @@
 """The day's work of the contact centre, read from the store for /ops: rejected rows awaiting a fix (emergencies
 first; one that a later row filed again waits no more, records/fixes.py), emergencies past their term, relays not
-confirmed within the hour, messages that could not be delivered.
+confirmed within the hour, messages that could not be delivered; residents' crowd signals and the reports waiting
+for moderation (issue 20).
 
 Each list is a slice: the newest `limit` of it and how many there are, each one or two range reads of an index, so
 the page costs the same with 5,000 active records and 50,000 stored as with ten. What is here is private (the
@@ -21,7 +22,7 @@ from outages.records import fixes, verdict
 from outages.records.planner import PARKED, Decision
 from outages.records.state import live
 from outages.records.views import RecordView, page_records, records_by_number
-from outages.schema import outbox, records, relay_confirmations, submissions
+from outages.schema import outbox, records, relay_confirmations, report_signals, reports, submissions
 from outages.settings import Rules
 from outages.times import stored_utc
 
@@ -178,6 +179,34 @@ def failed(conn: Connection, limit: int = LIMIT) -> Slice:
     items = [Failed(r.id, r.channel, r.kind, _to(r), r.record_number, r.failed_at, r.attempts, r.last_error or "")
              for r in rows]
     return Slice(sum(counts.values()), items)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A crowd of residents' reports with no record (outages/reports/crowd.py): perhaps an emergency nobody
+    has entered yet."""
+    id: int
+    service_code: str
+    street: str
+    reports: int
+    raised_at: datetime
+
+
+def signals(conn: Connection, now: datetime, within: timedelta = timedelta(days=1), limit: int = LIMIT) -> Slice:
+    """Crowd signals raised within the last day, newest first. The table holds one row per street, service and
+    window at most, a few a day, so reading it by time costs nothing however many reports are stored."""
+    where = (report_signals.c.raised_at > now - within,)
+    total = conn.execute(select(func.count()).select_from(report_signals).where(*where)).scalar() or 0
+    rows = conn.execute(select(report_signals.c.id, report_signals.c.service_code, report_signals.c.street,
+                               report_signals.c.reports, report_signals.c.raised_at).where(*where)
+                        .order_by(report_signals.c.raised_at.desc(), report_signals.c.id.desc()).limit(limit)).all()
+    return Slice(int(total), [Signal(*row) for row in rows])
+
+
+def reports_waiting(conn: Connection) -> int:
+    """Residents' reports waiting for moderation (a range of ix_reports_status)."""
+    return int(conn.execute(select(func.count()).select_from(reports).where(reports.c.status == "pending"))
+               .scalar() or 0)
 
 
 def _to(row: Any) -> str:

@@ -14,6 +14,7 @@ from outages.delivery.drain import drain
 from outages.delivery.protocol import Transport
 from outages.officials import digest, relay, schedule
 from outages.officials.options import mail_options
+from outages.reports import forward
 from outages.settings import Settings
 from outages.times import UTC
 from outages.transports import registry
@@ -21,14 +22,14 @@ from outages.transports import registry
 
 def queue_due(engine: Engine, settings: Settings, now: datetime) -> int:
     """Queue the relay reminders and escalations, reminders (planned works, forgotten records), the recipients'
-    digests and the periodic reports that are due."""
+    digests, the periodic reports, and control's word of residents' reports the utility did not take in time."""
     options = mail_options(settings)
     # Interval arithmetic (the relay's 45/60 minutes) in UTC: on a zone's wall clock `now - 45 min` is off by an
     # hour across a DST change.
     now = now.astimezone(UTC)
     with engine.begin() as conn:
         return (relay.enqueue_due(conn, settings, options, now) + schedule.enqueue_due(conn, settings, options, now)
-                + digest.enqueue_due(conn, settings, options, now))
+                + digest.enqueue_due(conn, settings, options, now) + forward.enqueue_late(conn, settings, now))
 
 
 def deliver_pending(engine: Engine, settings: Settings, now: datetime | None = None, *,

@@ -2,8 +2,9 @@
 that do it continuously under `outages run` (each a thread of its own, like the mail lane: a Telegram or webhook
 peer that hangs delays its own messages only, never a sync, mail or the site).
 
-- the **residents** lane: forget stale sign-ups, write the subscribers' messages of new changes (fan-out), then
-  drain the Telegram rows and the webhook rows, each drain within a time budget;
+- the **residents** lane: forget stale sign-ups and reporters' contacts kept long enough (outages/reports/forget.py),
+  write the subscribers' messages of new changes (fan-out), then drain the Telegram rows and the webhook rows, each
+  drain within a time budget;
 - the **bot** lane (with a token): long-polls Telegram for residents' messages and queues the answers.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from outages.delivery.drain import drain, release, worker_name
 from outages.delivery.lane import rounds
+from outages.reports import forget as reports_forget
 from outages.residents import subscriptions
 from outages.residents.bot import ChatLimit, poll_once
 from outages.residents.fanout import expand_due
@@ -38,10 +40,12 @@ def deliver_once(engine: Engine, settings: Settings, now: datetime | None = None
                  stop: threading.Event | None = None, budget_s: float = DRAIN_BUDGET,
                  workers: dict[str, str] | None = None,
                  made: list | None = None) -> dict[str, dict[str, int]]:
-    """Purge, fan out, then drain Telegram and webhooks once. Returns counts per channel, and "queued"."""
+    """Purge (stale sign-ups; reporters' contacts past their keeping), fan out, then drain Telegram and webhooks
+    once. Returns counts per channel, and "queued"."""
     at = now or datetime.now(UTC)
     with engine.begin() as conn:
         subscriptions.purge(conn, at)
+        reports_forget.purge(conn, settings, at)
     out: dict[str, dict[str, int]] = {"residents": {"queued": expand_due(engine, settings, at)}}
     for transport in made if made is not None else transports(settings, RESIDENTS):
         worker = (workers or {}).get(transport.channel)

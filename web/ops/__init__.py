@@ -1,10 +1,10 @@
 """The contact centre's console under /ops (issue 19): sign-in, the day's work, the audit trail, and people (for
 admins). Server-rendered pages in Ukrainian, no script, a 390 px phone as well as a desktop.
 
-One blueprint, `ops`, holds a child per page family (auth, today, people, audit); its hooks (web/ops/access.py) run
-for every child: a secret key or 503, CSRF on every POST (400, nothing changes), a session or the login page, and
-headers that keep the answers out of every cache. /ops is in no list of web/formats.py: never cached, never
-published, never linked from public pages.
+One blueprint, `ops`, holds a child per page family (auth, today, records, reports, people, audit); its hooks
+(web/ops/access.py) run for every child: a secret key or 503, CSRF on every POST (400, nothing changes), a session or
+the login page, and headers that keep the answers out of every cache. /ops is in no list of web/formats.py: never
+cached, never published, never linked from public pages.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from web.ops import access, audit, auth, people, records, today
+from web.ops import access, audit, auth, people, records, reports, today
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
-for child in (auth.bp, today.bp, records.bp, people.bp, audit.bp):
+for child in (auth.bp, today.bp, records.bp, reports.bp, people.bp, audit.bp):
     bp.register_blueprint(child)
 bp.record_once(access.setup)
 bp.before_request(access.guard)
