@@ -234,3 +234,24 @@ def test_a_report_public_through_its_record_shows_the_residents_words_only_once_
     assert [s for s in mails(smtp_peer, "vodokanal@example.org") if "ПОВІДОМЛЕННЯ МЕШКАНЦЯ" in s] == []
     with pytest.raises(NotAllowed, match="вже взято до розгляду"):
         act(engine, hub, got.report.id, "accept", NOW + timedelta(minutes=5))
+
+
+def test_the_audit_trail_of_a_decision_keeps_no_contact_so_forgetting_leaves_none_behind(engine, hub):
+    from outages.console.audit import Filters as AuditFilters
+    from outages.console.audit import page as audit_page
+    from outages.reports.forget import forget
+
+    got = say(engine, hub, NOW, address="Соборна 40", email="olena@example.net", name="Олена Коваль",
+              phone="067 000 11 22", client="203.0.113.9")
+    act(engine, hub, got.report.id, "accept", NOW)
+    with engine.begin() as conn:
+        assert forget(conn, "OLENA@example.net", NOW) == 1
+    with engine.connect() as conn:
+        trail = audit_page(conn, AuditFilters(object=f"report:{got.report.id}"))
+        kept = conn.execute(select(reports.c.email, reports.c.name, reports.c.phone, reports.c.client)).one()
+    [entry] = trail
+    said = str(entry.before) + str(entry.after) + entry.reason
+    for private in ("olena@example.net", "Олена", "067 000 11 22", "203.0.113.9", got.report.token):
+        assert private not in said
+    assert entry.after["has_email"] is True and entry.after["status"] == "open"
+    assert tuple(kept) == ("", "", "", "")

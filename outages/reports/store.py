@@ -44,9 +44,18 @@ def change(conn: Connection, report_id: int, now: datetime, **values: Any) -> An
     return get(conn, report_id)
 
 
+# Never written to the audit trail: its rows cannot be changed, so a contact there could never be erased (4.4;
+# forget.py). The trail says whether there was one.
+UNAUDITED = (*CONTACTS, "token")
+
+
 def as_json(report: Any) -> dict[str, Any]:
-    """The whole row for the audit trail (contacts included: the trail is the console's, never public)."""
-    out = {}
+    """The row for the audit trail's before/after: everything but the contacts and the token."""
+    out: dict[str, Any] = {}
     for key, value in report._mapping.items():
+        if key in UNAUDITED:
+            if key in ("email", "phone", "chat_id"):
+                out[f"has_{key}"] = bool(value)
+            continue
         out[key] = value.isoformat() if isinstance(value, datetime) else value
     return out
