@@ -176,3 +176,16 @@ def _read(conn: Connection, settings: Settings, options: ReportOptions,
 def _sent_within_hour(conn: Connection, client: str, now: datetime) -> int:
     return int(conn.execute(select(func.count()).select_from(reports).where(
         reports.c.client == client, reports.c.created_at > now - timedelta(hours=1))).scalar() or 0)
+
+
+def address_refusal(conn: Connection, settings: Settings, address: str) -> str | None:
+    """What `submit` would say of this address (None: it would take it), for a door that asks one field at a time
+    (the bot) and wants to ask the address again at once rather than after the description. The same reading as
+    `submit`'s, so the words cannot drift apart."""
+    options = report_options(settings)
+    probe = Intake(service_code=options.services[0].code if options.services else "", address=address)
+    try:
+        _read(conn, settings, options, probe)
+    except Refused as refused:
+        return refused.errors.get("address_string")
+    return None
