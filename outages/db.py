@@ -142,7 +142,10 @@ def insert_or_skip(conn: Connection, table: Table,
     (ON CONFLICT DO NOTHING, which PostgreSQL and SQLite both have): queuing the same thing twice writes it once.
     The result's rowcount tells how many rows were new. An empty list is the caller's to skip."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return conn.execute(dialect.insert(table).on_conflict_do_nothing(), values)
+    # SQLAlchemy 2.1 reads an INSERT's rowcount only when asked to (without it psycopg's answer is -1, which is
+    # truthy: every caller would take a clash for a new row, and a replayed bot update would be handled twice).
+    statement = dialect.insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return conn.execute(statement, values)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

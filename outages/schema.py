@@ -521,3 +521,18 @@ report_signals = Table(
     UniqueConstraint("street_key", "service_code", "anchor", name="uq_report_signals_crowd"),
     Index("ix_report_signals_raised", "street_key", "service_code", "raised_at"),
 )
+
+# ---- Issue 20, the bot's /report (migration 0016_bot_report): tables go here. ----
+
+# A resident's /report conversation in the bot, one row per chat, kept in the store so a worker restart does not
+# lose it: the step the bot asked last (service | address | description) and what was answered before it. Deleted
+# when the report is taken or the conversation is cancelled; a row idle past the bot's DIALOG_IDLE is forgotten.
+bot_dialogs = Table(
+    "bot_dialogs", metadata,
+    Column("chat_id", String(50), primary_key=True),
+    Column("step", String(16), nullable=False),
+    Column("service_code", String(40), nullable=False, default=""),
+    Column("address", String(300), nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_bot_dialogs_updated", "updated_at"),
+)

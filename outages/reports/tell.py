@@ -5,6 +5,7 @@ report and status (dedup `report:<id>:<status words>`), never twice."""
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -66,8 +67,10 @@ def status_changed(conn, settings: Settings, report: Any, now: datetime) -> int:
     key = f"report:{report.id}:{report.status}:{words}"[:280]
     rows = []
     if report.chat_id:
-        text = (f"Ваше повідомлення №{report.id} ({service_name}, {report.address}): {words}.\n"
-                f"{status_url(mail, report)}")
+        # Telegram HTML: an address or an operator's note with «<» or «&» would be refused by the Bot API.
+        text = (f"Ваше повідомлення №{report.id} ({escape(service_name, quote=False)}, "
+                f"{escape(report.address, quote=False)}): {escape(words, quote=False)}.\n"
+                f"{escape(status_url(mail, report), quote=False)}")
         rows.append(row(channel="telegram", dedup_key=f"{key}:tg", kind="report_status", recipient=report.chat_id,
                         role="reporter", text=text, payload={"method": "send", "text": text}, now=now,
                         subject=f"Повідомлення №{report.id}: {words}"))

@@ -8,7 +8,9 @@ the flood limits, and a failure is visible in `outages outbox`.
 
 Conversation: `/start` asks for an address; any text is read as an address by the city's street matcher: the bot
 answers what is off there now and what is planned, and subscribes the chat. `/list` shows the chat's addresses
-with a `/remove_N` command each; `/stop` ends every subscription of the chat.
+with a `/remove_N` command each; `/stop` ends every subscription of the chat. `/report` starts a resident's report
+(outages/residents/bot_report.py: while it is being written, a text is its next answer, not an address);
+`/subscribe_N` subscribes the chat to the address of its report N.
 
 Hostile input (issue 22): one chat gets at most FLOOD answers a minute, then one «зачекайте» and silence, decided
 before any work on the message, so a flood costs a look-up per message, not a search. An update whose data the
@@ -36,7 +38,8 @@ from outages.places.addresses import parse_query
 from outages.places.answer import bounded
 from outages.records.model import Kind
 from outages.records.views import list_records
-from outages.residents import posts
+from outages.reports.store import get as get_report
+from outages.residents import bot_report, posts
 from outages.residents import subscriptions as store
 from outages.residents.audience import locate
 from outages.schema import bot_updates
@@ -53,7 +56,8 @@ WAIT = "Забагато повідомлень. Зачекайте хвилин
 
 HELLO = ("Вітаю! Я повідомлятиму про аварії та планові роботи за вашою адресою.\n"
          "Напишіть адресу: вулицю і номер будинку, наприклад «Соборна 14».\n"
-         "/list — ваші адреси, /stop — відписатися від усіх.")
+         "/list — ваші адреси, /stop — відписатися від усіх.\n"
+         "/report — повідомити про аварію чи проблему.")
 
 
 class ChatLimit:
@@ -138,6 +142,12 @@ def replies(conn: Connection, update: dict[str, Any], settings: Settings, now: d
 
 def _answer(conn: Connection, chat_id: str, text: str, settings: Settings, now: datetime) -> str:
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    if command in bot_report.COMMANDS or not command and bot_report.in_dialog(conn, chat_id, now):
+        return bot_report.answer(conn, chat_id, text, settings, now)
+    if command:
+        bot_report.leave(conn, chat_id)  # another command ends a report being written: a text is an address again
+    if command.startswith("/subscribe_"):
+        return _subscribe_report(conn, chat_id, command, settings, now)
     if command in ("/start", "/help"):
         return HELLO
     if command == "/list":
@@ -176,6 +186,15 @@ def _remove(conn: Connection, chat_id: str, command: str, now: datetime) -> str:
         return "Такої адреси у списку немає. /list — ваші адреси."
     store.unsubscribe(conn, sub.id, now)
     return f"Адресу «{escape(sub.address, quote=False)}» прибрано. /list — ваші адреси."
+
+
+def _subscribe_report(conn: Connection, chat_id: str, command: str, settings: Settings, now: datetime) -> str:
+    """`/subscribe_N` under the answer to a report: the address of this chat's report N."""
+    number = command.removeprefix("/subscribe_")
+    report = get_report(conn, int(number)) if number.isdigit() and len(number) < 10 else None
+    if report is None or report.chat_id != chat_id or report.erased_at is not None:
+        return "Такого повідомлення у цьому чаті немає. Напишіть адресу, щоб підписатися."
+    return _subscribe(conn, chat_id, report.address[:MAX_TEXT], settings, now)
 
 
 def _subscribe(conn: Connection, chat_id: str, text: str, settings: Settings, now: datetime) -> str:
