@@ -100,7 +100,7 @@ def bot_api():
 
 
 @pytest.fixture
-def mail_settings(mail_settings, monkeypatch, bot_api):  # noqa: F811 (conftest's, with the bot beside the mail)
+def mail_settings(mail_settings, monkeypatch, bot_api):
     for key, value in {"OUTAGES_TELEGRAM_BOT_TOKEN": TOKEN, "OUTAGES_TELEGRAM_API_URL": bot_api.url}.items():
         monkeypatch.setenv(key, value)
     return load()
