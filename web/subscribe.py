@@ -34,7 +34,8 @@ SUBSCRIBE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-act
 
 @bp.after_request
 def private(response):  # noqa: ANN001, ANN201
-    # The links carry a token that acts for the subscriber: no cache keeps these pages, no Referer leaks it.
+    """For pages whose URL acts for someone (a subscriber's or a reporter's token, a utility's signed link): no
+    cache keeps them, no Referer carries the token away, no search engine lists them."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, and_, select, update
 
 from outages.delivery.queue import new_row, queue
@@ -23,7 +22,7 @@ from outages.officials.options import MailOptions, mail_options
 from outages.officials.routing import by_role
 from outages.officials.words import reader_day, reader_time, tel
 from outages.reports.options import Service, report_options
-from outages.reports.store import OPEN, change, get
+from outages.reports.store import OPEN, change, get, sign_id, signed_id
 from outages.schema import reports
 from outages.settings import Settings
 from outages.text import one_line
@@ -32,21 +31,12 @@ TAKE_SALT = "report-take"
 
 
 def take_token(options: MailOptions, report_id: int) -> str:
-    signer = URLSafeSerializer(options.secret_key, salt=TAKE_SALT)
-    return signer.dumps([report_id])
+    return sign_id(options.secret_key, TAKE_SALT, report_id)
 
 
 def read_take_token(options: MailOptions, token: str) -> int | None:
     """The report a «Прийнято в роботу» link names; None for a forged one (or no secret key)."""
-    if not options.secret_key:
-        return None
-    try:
-        value = URLSafeSerializer(options.secret_key, salt=TAKE_SALT).loads(token)
-    except BadSignature:
-        return None
-    if not (isinstance(value, list) and len(value) == 1 and isinstance(value[0], int)):
-        return None
-    return value[0]
+    return signed_id(options.secret_key, TAKE_SALT, token)
 
 
 def utility_recipients(service: Service, settings: Settings) -> list[Recipient]:

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, select, update
 
 from outages.schema import reports
@@ -28,6 +29,23 @@ def new_token() -> str:
 
 def taken_words(record_number: int | None) -> str:
     return f"{TAKEN}: №{record_number}" if record_number else TAKEN
+
+
+def sign_id(secret: str, salt: str, report_id: int) -> str:
+    """A link's token naming one report, signed with the hub's secret key (one salt per purpose)."""
+    return URLSafeSerializer(secret, salt=salt).dumps([report_id])
+
+
+def signed_id(secret: str, salt: str, token: str) -> int | None:
+    """The report a token of `sign_id` names; None for a forged or foreign one, or without a secret key."""
+    if not secret:
+        return None
+    try:
+        value = URLSafeSerializer(secret, salt=salt).loads(token)
+    except BadSignature:
+        return None
+    ok = isinstance(value, list) and len(value) == 1 and isinstance(value[0], int) and not isinstance(value[0], bool)
+    return value[0] if ok else None
 
 
 def get(conn: Connection, report_id: int) -> Any:

@@ -8,14 +8,13 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
 
 from outages.delivery.queue import insert_rows, row
 from outages.officials.messages import message_id
 from outages.officials.options import MailOptions, mail_options
 from outages.reports.options import report_options
-from outages.reports.store import get
+from outages.reports.store import get, sign_id, signed_id
 from outages.residents.mail import render
 from outages.schema import reports
 from outages.settings import Settings
@@ -28,17 +27,11 @@ def status_url(mail: MailOptions, report: Any) -> str:
 
 
 def confirm_token(mail: MailOptions, report_id: int) -> str:
-    return URLSafeSerializer(mail.secret_key, salt=CONFIRM_SALT).dumps([report_id])
+    return sign_id(mail.secret_key, CONFIRM_SALT, report_id)
 
 
 def read_confirm_token(mail: MailOptions, token: str) -> int | None:
-    if not mail.secret_key:
-        return None
-    try:
-        value = URLSafeSerializer(mail.secret_key, salt=CONFIRM_SALT).loads(token)
-    except BadSignature:
-        return None
-    return value[0] if isinstance(value, list) and len(value) == 1 and isinstance(value[0], int) else None
+    return signed_id(mail.secret_key, CONFIRM_SALT, token)
 
 
 def confirm_email(conn, settings: Settings, report: Any, now: datetime) -> None:  # noqa: ANN001

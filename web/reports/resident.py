@@ -29,11 +29,11 @@ from web.reports.words import (
     REJECTED_WHY,
     page,
     place,
-    private,
     service_groups,
     service_name,
     status_words,
 )
+from web.subscribe import private  # the headers of every page whose link acts for someone
 
 bp = Blueprint("resident", __name__)
 bp.after_request(private)

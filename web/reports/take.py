@@ -16,7 +16,8 @@ from outages.reports import forward
 from outages.reports.moderate import report_object
 from outages.reports.store import as_json, get
 from web import hub
-from web.reports.words import options, page, place, private
+from web.reports.words import options, page, place
+from web.subscribe import private
 
 bp = Blueprint("take", __name__)
 bp.after_request(private)

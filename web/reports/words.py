@@ -22,23 +22,8 @@ REJECTED_WHY = ("Контакт-центр за підсумками премо�
                 "пунктів 4.2 та 4.3 Положення про контакт-центр (наприклад, питання поза межами повноважень "
                 "органів місцевого самоврядування, без чітко викладеного питання або дублювання вже розміщеного "
                 "повідомлення). Тому воно не публікується.")
-# No script at all; the site's own stylesheet and icon; forms post only here.
-PRIVATE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-               "frame-ancestors 'none'")
-
-
 def setup(state: Any) -> None:
     state.app.jinja_env.globals.update(report_links=nav_links)
-
-
-def private(response):  # noqa: ANN001, ANN201
-    """For pages whose URL acts for someone (a reporter's token, a utility's signed link): no cache keeps them,
-    no Referer carries the token away, no search engine lists them."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Content-Security-Policy"] = PRIVATE_CSP
-    return response
 
 
 def options() -> ReportOptions:
