@@ -15,7 +15,6 @@ Under CI=true a missing Chromium, Playwright or checker fails these tests; elsew
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from datetime import datetime, timedelta
@@ -24,7 +23,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rows import emergency, table
-from test_browser import ARGS, CHROMIUM, SCREENSHOT, _missing, axe_violations
+from test_browser import (
+    SCREENSHOT,
+    axe_violations,
+    browser,  # noqa: F401  (a fixture: test_browser's Chromium, shared)
+)
 from werkzeug.serving import make_server
 
 from outages.officials.options import mail_options
@@ -36,21 +39,6 @@ KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=KYIV)
 PHONE_SIZE = {"width": 390, "height": 844}
 STATUS_LINK = re.compile(r'/report/status/[A-Za-z0-9_-]+')
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    problem = _missing()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run under CI: {problem}")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -95,8 +83,8 @@ def send_with_keyboard(page, site: str, service: str, address: str, description:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_resident_reports_from_a_phone_with_the_keyboard_and_no_script(chromium, site):
-    context = chromium.new_context(viewport=PHONE_SIZE, java_script_enabled=False, locale="uk-UA")
+def test_a_resident_reports_from_a_phone_with_the_keyboard_and_no_script(browser, site):  # noqa: F811
+    context = browser.new_context(viewport=PHONE_SIZE, java_script_enabled=False, locale="uk-UA")
     page = context.new_page()
     send_with_keyboard(page, site, "water", "Соборна 12", "Немає води з обіду")
     assert page.locator("h1").inner_text() == "Про це вже відомо"
@@ -162,11 +150,11 @@ def test_every_report_page_passes_the_nu_html_checker(app, engine, mail_settings
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_report_page_in_chromium_at_390_px_fits_and_has_no_axe_violations(
-        chromium, app, engine, mail_settings, site):
+        browser, app, engine, mail_settings, site):  # noqa: F811
     shots = Path(SCREENSHOT).parent
     shots.mkdir(parents=True, exist_ok=True)
     # axe is the test's own script, injected past the pages' policy (bypass_csp); the pages have none.
-    context = chromium.new_context(viewport=PHONE_SIZE, bypass_csp=True, locale="uk-UA")
+    context = browser.new_context(viewport=PHONE_SIZE, bypass_csp=True, locale="uk-UA")
     page = context.new_page()
     for name, (method, path, form) in pages_to_check(app, engine, mail_settings).items():
         if method == "GET":
