@@ -129,7 +129,7 @@ def push_latency(engine, settings, site: Path, pushes: int, first: int) -> list[
             finished.wait(300)
     finally:
         worker.stop.set()
-        thread.join(30)
+        thread.join(300)  # a publish the lane began is let finish before the store is removed
     return out
 
 

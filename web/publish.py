@@ -94,6 +94,7 @@ class _Release:
         self.folder, self.last, self.log = folder, last, log
         self.keep = keep  # render(): every answer in memory too, for tests
         self.folders: set[str] = set()
+        self.fds: dict[tuple[str, str], int] = {}
         self.lists: dict[str, str] = {}  # list page path -> fingerprint, for the next publish
         self.urls = self.rendered = self.new_bytes = 0
         self.skipped: list[tuple[str, str]] = []
@@ -106,24 +107,51 @@ class _Release:
             self.folders.add(parent)
         return out
 
-    def link(self, path: str) -> bool:
-        """Hard-link the last release's file for `path` (and its .gz); False if it has none."""
+    def _fd(self, release: Path, folder: str) -> int:
+        """An open descriptor of a folder of a release: links are made relative to it, so the kernel walks one
+        name, not the whole path, for each of 300,000 links (a third less time)."""
+        key = (str(release), folder)
+        fd = self.fds.get(key)
+        if fd is None:
+            if release == self.folder:
+                self._parent(folder + "/x" if folder else "x")
+            fd = self.fds[key] = os.open(release / folder if folder else release, os.O_RDONLY | os.O_DIRECTORY)
+        return fd
+
+    def link(self, path: str, hint: str = "html") -> str | None:
+        """Hard-link the last release's file for `path` (and its .gz); its extension, or None if it has none.
+        `hint`: the extension to try first (a route's answers all have one type)."""
         if self.last is None:
-            return False
+            return None
         base = file_for(path, "text/html")
-        names = [base] if "." in path.rsplit("/", 1)[-1] else [base[:-4] + ext for ext in _KNOWN]
-        for name in names:
+        folder, _, name = base.rpartition("/")
+        if "." in path.rsplit("/", 1)[-1]:
+            names = [(name, "")]
+        else:
+            stem = name[:-4]
+            names = [(stem + ext, ext) for ext in (hint, *(e for e in _KNOWN if e != hint))]
+        try:
+            old = self._fd(self.last, folder)
+        except FileNotFoundError:
+            return None
+        new = self._fd(self.folder, folder)
+        for name, extension in names:
             try:
-                os.link(self.last / name, self._parent(name))
+                os.link(name, name, src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
             except FileNotFoundError:
                 continue
             try:
-                os.link(self.last / (name + ".gz"), self.folder / (name + ".gz"))
+                os.link(name + ".gz", name + ".gz", src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
             except FileNotFoundError:
                 pass
             self.urls += 1
-            return True
-        return False
+            return extension or name.rsplit(".", 1)[-1]
+        return None
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
 
     def render(self, client, path: str) -> bool:  # noqa: ANN001
         """Ask the app for `path` and write the answer; False (and a line in the log) if it failed."""
@@ -258,25 +286,10 @@ def _fill(app: Flask, folder: Path, last: Path | None, now: datetime, log: Calla
     except Exception as exc:
         raise PublishError(f"база даних недоступна / database unreachable: {type(exc).__name__}") from exc
     out = _Release(folder, last if reuse else None, log, keep)
-    client = app.test_client()
-    for path in plan.fixed(app) + plan.scope_pages(app, hub.settings):
-        out.render(client, path)
-    old_lists = before.get("lists", {}) if reuse else {}
-    for page in lists:
-        if old_lists.get(page.path) == page.fingerprint and not changed.intersection(page.numbers) \
-                and out.link(page.path):
-            out.lists[page.path] = page.fingerprint
-        elif out.render(client, page.path):
-            out.lists[page.path] = page.fingerprint
-    endpoints = plan.record_endpoints(app)
-    for numbers in plan.record_slices(hub.engine):
-        for number in numbers:
-            for path in plan.record_paths(app, endpoints, number):
-                if not (reuse and number not in changed and out.link(path)):
-                    out.render(client, path)
-    for path, number in plan.cap_messages(app):
-        if not (reuse and number not in changed and out.link(path)):
-            out.render(client, path)
+    try:
+        _fill_release(app, out, lists, changed if reuse else None, before.get("lists", {}) if reuse else {})
+    finally:
+        out.close()
     manifest = {"version": version, "now": now.isoformat(), "build": key,
                 "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "urls": out.urls, "rendered": out.rendered, "new_bytes": out.new_bytes, "incremental": reuse,
@@ -291,6 +304,34 @@ def _moment(text: object) -> datetime | None:
         return datetime.fromisoformat(str(text))
     except ValueError:
         return None
+
+
+def _fill_release(app: Flask, out: _Release, lists: list[plan.ListPage], changed: set[int] | None,
+                  old_lists: dict[str, str]) -> None:
+    """Render or link every address; `changed` None: nothing is reused."""
+    hub = app.extensions["outages"]
+    client = app.test_client()
+    for path in plan.fixed(app) + plan.scope_pages(app, hub.settings):
+        out.render(client, path)
+    for page in lists:
+        if changed is not None and old_lists.get(page.path) == page.fingerprint \
+                and not changed.intersection(page.numbers) and out.link(page.path):
+            out.lists[page.path] = page.fingerprint
+        elif out.render(client, page.path):
+            out.lists[page.path] = page.fingerprint
+    endpoints = plan.record_endpoints(app)
+    hints = ["html"] * len(endpoints)  # each route's file extension, learnt from its first link
+    for numbers in plan.record_slices(hub.engine):
+        for number in numbers:
+            for n, path in enumerate(plan.record_paths(app, endpoints, number)):
+                linked = None if changed is None or number in changed else out.link(path, hints[n])
+                if linked is None:
+                    out.render(client, path)
+                else:
+                    hints[n] = linked
+    for path, number in plan.cap_messages(app):
+        if changed is None or number in changed or not out.link(path):
+            out.render(client, path)
 
 
 def render(app: Flask, log: Callable[[str], None] = print) -> tuple[dict[str, tuple[str, bytes]], list, int]:

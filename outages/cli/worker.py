@@ -61,10 +61,15 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
 def _publisher(ctx: Context, engine, directory: str):  # noqa: ANN001, ANN202
     """Write the static site to `directory`: the worker's publishing lane calls it when the data changed (or every
     5 minutes, for the clock), `run --once` after its sync."""
-    from web.publish import publish_site  # the web side, loaded only when publishing is asked for
+    from web import create_app  # the web side, loaded only when publishing is asked for
+    from web.publish import publish as run
+
+    made = []  # one app for the worker's life: its templates are compiled once, not at every publish
 
     def publish() -> None:
-        publish_site(ctx.settings, engine, directory, log=lambda line: click.echo(line, err=True))
+        if not made:
+            made.append(create_app(ctx.settings, engine=engine))
+        run(made[0], directory, log=lambda line: click.echo(line, err=True))
 
     return publish
 
