@@ -4,9 +4,9 @@ publish, several times; and how long a push waits for its sync while the worker'
     .venv/bin/python bench/publish_bench.py [--stored 50000] [--active 5000] [--runs 5] [--pushes 5]
 
 The store is written straight into the tables (bench/web_bench.py's seed_scale). Each publish is `outages publish
-DIR` in a child process of its own: wall time, and its peak RSS from os.wait4 (ru_maxrss). A change is what a sync
-writes for an update: the record's new text and revision, and an `updated` event. Size on disk is `du -sk`, which
-counts a hard-linked file once: the release alone, and both kept releases together.
+DIR` in a child process of its own: wall time, and its peak RSS (its own VmHWM, read as it exits). A change is
+what a sync writes for an update: the record's new text and revision, and an `updated` event. Size on disk is
+`du -sk`, which counts a hard-linked file once: the release alone, and both kept releases together.
 
 Then the worker runs in this process (Worker.run in a thread, its publishing lane on the same DIR): each time a
 record changes, the lane starts a publish; a push (sync request) is made at once, and the time until its sync's
@@ -45,18 +45,25 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
 
 
+# `outages publish` as its console script runs it, reporting its own peak RSS (VmHWM) as it exits. Not wait4's
+# ru_maxrss: the child starts as a vfork of this process, and Linux keeps that image's high-water mark across exec,
+# so ru_maxrss would report this process's own size (hundreds of MiB after seeding) instead of the publish's.
+PEAK = ("import atexit, sys; atexit.register(lambda: sys.stderr.write(next(l for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')))); from outages.cli import main; sys.argv = ['outages', 'publish', sys.argv[1]];"
+        " main()")
+
+
 def child_publish(site: Path, env: dict, cwd: Path) -> dict:
     started = time.perf_counter()
-    process = subprocess.Popen([str(BIN / "outages"), "publish", str(site)], env=env, cwd=cwd,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.run([sys.executable, "-c", PEAK, str(site)], env=env, cwd=cwd, capture_output=True,
+                             text=True)
     seconds = time.perf_counter() - started
-    out = process.stdout.read().decode() if process.stdout else ""
-    if status != 0:
-        raise SystemExit(f"publish failed: {out} {process.stderr.read().decode() if process.stderr else ''}")
+    if process.returncode != 0:
+        raise SystemExit(f"publish failed: {process.stdout} {process.stderr}")
+    peak_kib = int(next(line for line in process.stderr.splitlines() if line.startswith("VmHWM")).split()[1])
     release = Path(os.path.realpath(site))
     manifest = json.loads((release / "publish.json").read_text("utf-8"))
-    return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024, 1), "urls": manifest["urls"],
+    return {"seconds": round(seconds, 2), "peak_mib": round(peak_kib / 1024, 1), "urls": manifest["urls"],
             "rendered": manifest["rendered"], "incremental": manifest["incremental"],
             "load": Path("/proc/loadavg").read_text().split()[:3]}
 
