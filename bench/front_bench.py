@@ -56,7 +56,7 @@ http {{
     server {{
         listen 127.0.0.1:{static_port};
         root {site};
-        location / {{ try_files $uri $uri/index.html $uri/index.json =404; }}
+        location / {{ try_files $uri $uri.html $uri.json $uri/index.html =404; }}
     }}
 }}
 """

@@ -65,7 +65,7 @@ http {{
         listen 127.0.0.1:{port};
         root {site};
         gzip_static on;
-        location / {{ try_files $uri $uri/index.html $uri/index.json =404; }}
+        location / {{ try_files $uri $uri.html $uri.json $uri/index.html =404; }}
     }}
 }}
 """

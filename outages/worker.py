@@ -6,8 +6,9 @@ lets one sync at a time, and one that died holding it loses it when the lease ex
 serialises in the database (outages.records.sync), so even two syncs at once never number a record twice.
 
 Delivery never runs in the sync's thread: `run()` starts the mail lane (delivery/lane.py), a thread that drains the
-outbox on its own, so a mail server that never answers delays mail only. `run(once=True)` (cron) syncs, then
-drains once within the drain budget.
+outbox on its own, so a mail server that never answers delays mail only; with `publish`, the publishing lane
+(publish_lane.py) writes the static site in a thread of its own too. `run(once=True)` (cron) syncs, then drains
+once within the drain budget, then publishes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from outages.db import STORE_FULL, store_full
 from outages.delivery.lane import MailLane
 from outages.gcpause import collector_paused
 from outages.officials.sender import deliver_pending
+from outages.publish_lane import PublishLane
 from outages.records.model import SheetTable
 from outages.records.sync import SyncResult, record_failure, sync
 from outages.redact import redact
@@ -140,7 +142,8 @@ class Worker:
     def __init__(self, engine: Engine, settings: Settings, pull: Callable[[], Batch], label: str, *,
                  holder: str | None = None, clock: Callable[[], datetime] | None = None,
                  stop: threading.Event | None = None, echo: Callable[[str], None] | None = None,
-                 after_cycle: Callable[[Cycle], None] | None = None) -> None:
+                 after_cycle: Callable[[Cycle], None] | None = None,
+                 publish: Callable[[], object] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.pull = pull
@@ -149,7 +152,10 @@ class Worker:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stop = stop or threading.Event()
         self.echo = echo or (lambda line: log.info(line))
-        self.after_cycle = after_cycle  # e.g. publishing the static site (given by the CLI: the core knows no web)
+        self.after_cycle = after_cycle  # a step after each cycle, in the cycle's thread (tests, embedding)
+        # Writing the static site (given by the CLI: the core knows no web): a lane of its own, never in a cycle.
+        self.publish = publish
+        self.publisher: PublishLane | None = None
         self.cycles = 0
         self.lane: MailLane | None = None
         self._done = threading.Condition()
@@ -228,17 +234,23 @@ class Worker:
             self.echo(summary(report, self.label))
             self.deliver_once()
             self.residents_once()
+            self.publish_once()
             return 1 if report.ok is False else 0
         self._install_signals()
         lane = self.lane = MailLane(self.engine, self.settings, stop=self.stop, echo=self.echo).start()
         # Telegram (channel and bot), webhooks and subscribers' fan-out: lanes of their own, like mail.
         residents = ResidentLanes(self.engine, self.settings, stop=self.stop, echo=self.echo).start()
+        # The static site: its own thread and trigger (the data version), so a publish never delays a push.
+        publisher = self.publisher = (PublishLane(self.engine, self.publish, stop=self.stop, echo=self.echo).start()
+                                      if self.publish else None)
         try:
             while not self.stop.is_set():
                 report = self.cycle()
                 self.echo(summary(report, self.label))
                 lane.wake()  # the sync may have queued messages: the lane takes them at once
                 residents.wake()
+                if publisher is not None and _changed(report):
+                    publisher.wake()
                 wait = float(self.settings.sync_interval)
                 if report.stats.get("cells_written"):
                     wait = min(wait, VERIFY_AFTER)
@@ -248,10 +260,21 @@ class Worker:
             released = lane.shutdown(timeout=LANE_STOP_SECONDS)
             # A Telegram call is let finish (at most 9 s): cut short, a post could be made twice.
             released += residents.shutdown(timeout=RESIDENTS_STOP_SECONDS)
+            if publisher is not None:
+                publisher.shutdown(timeout=LANE_STOP_SECONDS)
         if released:
             self.echo(f"повернуто до черги / given back to the queue: {released}")
         self.echo("Зупинено / stopped")
         return 0
+
+    def publish_once(self) -> None:
+        """`run --once`: write the static site after the sync, in this thread (cron has nothing else to stall)."""
+        if self.publish is None:
+            return
+        try:
+            self.publish()
+        except Exception as exc:  # noqa: BLE001  (the static copy must not fail the sync's exit code)
+            _log_failure("publishing the static site failed", exc)
 
     def wait(self, seconds: float, heed_pushes_after: float = 0.0) -> None:
         """Sleep until the next cycle is due, a push is pending, or we are told to stop."""
@@ -278,6 +301,11 @@ class Worker:
             return
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop.set())
+
+
+def _changed(report: Cycle) -> bool:
+    counts = report.result.counts if report.result else {}
+    return any(counts.get(key) for key in ("new", "updated", "resolved", "overdue"))
 
 
 def _log_failure(what: str, exc: Exception) -> None:

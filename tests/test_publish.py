@@ -34,16 +34,16 @@ def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run
     assert "Опубліковано / published" in result.output
     assert site.is_symlink() and (site / "index.html").is_file()
     files = published_files(site)
-    expected = {"index.html", "timeliness/index.html", "static/site.css", "publish.json"}
-    expected |= {f"outages/{n}/index.html" for n in range(1, 18)}
+    expected = {"index.html", "timeliness.html", "static/site.css", "publish.json"}
+    expected |= {f"outages/{n}.html" for n in range(1, 18)}
     app = make_app(engine, settings)
     served = {rule.rule for rule in app.url_map.iter_rules()}
     feeds = {"/feed.atom": "feed.atom", "/feed.rss": "feed.rss", "/planned.ics": "planned.ics",
-             "/api/v1/outages": "api/v1/outages/index.json", "/api/openapi.json": "api/openapi.json",
+             "/api/v1/outages": "api/v1/outages.json", "/api/openapi.json": "api/openapi.json",
              "/cap/index.atom": "cap/index.atom"}
     expected |= {name for url, name in feeds.items() if url in served}
     if "/api/v1/outages/<int:number>" in served:
-        expected |= {f"api/v1/outages/{n}/index.json" for n in range(1, 18)}
+        expected |= {f"api/v1/outages/{n}.json" for n in range(1, 18)}
     assert expected <= files, expected - files
     # Every CAP message the index links to is there too (found by following the links).
     if (site / "cap/index.atom").exists():
@@ -54,8 +54,8 @@ def test_publish_writes_every_page_and_feed_the_app_serves(engine, settings, run
     def main(body: bytes) -> bytes:  # the static copy's footer adds that it is a copy
         return body.split(b"<main", 1)[1].split(b"</main>", 1)[0]
 
-    assert main((site / "outages/8/index.html").read_bytes()) == main(client.get("/outages/8").data)
-    assert "статична копія" in Page((site / "outages/8/index.html").read_text("utf-8")).text
+    assert main((site / "outages/8.html").read_bytes()) == main(client.get("/outages/8").data)
+    assert "статична копія" in Page((site / "outages/8.html").read_text("utf-8")).text
     assert (site / "feed.atom").read_bytes() == client.get("/feed.atom").data
     assert "Порив водогону Ø100" in Page((site / "index.html").read_text("utf-8")).text
 
@@ -66,17 +66,17 @@ def test_the_static_copy_has_district_service_and_english_pages_and_no_dead_cont
     site = tmp_path / "site"
     publish(make_app(engine, settings), site, log=lambda line: None)
     files = published_files(site)
-    assert {"districts/tsentralnyi/index.html", "districts/zavodskyi/index.html", "services/lifts/index.html",
-            "services/water-supply/index.html", "en/index.html", "en/districts/korabelnyi/index.html",
-            "en/outages/8/index.html", "en/timeliness/index.html", "favicon.ico"} <= files
+    assert {"districts/tsentralnyi.html", "districts/zavodskyi.html", "services/lifts.html",
+            "services/water-supply.html", "en/index.html", "en/districts/korabelnyi.html",
+            "en/outages/8.html", "en/timeliness.html", "favicon.ico"} <= files
     home = (site / "index.html").read_text("utf-8")
     # No search form that would do nothing here: the words say where search works.
     assert "<form" not in home and "?lang=" not in home
     assert "Пошук за вулицею працює на живому сайті" in Page(home).text
     assert 'href="/en/"' in home and 'href="/districts/tsentralnyi"' in home
-    lifts = Page((site / "services/lifts/index.html").read_text("utf-8")).text
+    lifts = Page((site / "services/lifts.html").read_text("utf-8")).text
     assert "Ліфти: аварії та планові роботи" in lifts and "Запис № 16" in lifts and "Запис № 13" not in lifts
-    english = (site / "en/districts/korabelnyi/index.html").read_text("utf-8")
+    english = (site / "en/districts/korabelnyi.html").read_text("utf-8")
     text = Page(english).text
     assert "Korabelnyi: emergencies and planned works" in text and "Demo City" in text
     assert "Street lighting · Korabelnyi" in text and "Корабельний" not in text
@@ -193,4 +193,4 @@ def test_the_worker_publishes_after_a_sync_that_changed_the_data(run_cli, tmp_pa
     assert result.exit_code == 0, result.output
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "Порив водогону Ø100" in home and "Олена Ковальчук" not in home
-    assert "Порив водогону Ø100" in (site / "outages" / "13" / "index.html").read_text(encoding="utf-8")
+    assert "Порив водогону Ø100" in (site / "outages" / "13.html").read_text(encoding="utf-8")

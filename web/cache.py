@@ -236,7 +236,8 @@ class FastDoor:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if method == "GET" or method == "HEAD":
+        # The static copy (web/publish.py) asks for each address once: keeping its answers would only cost memory.
+        if (method == "GET" or method == "HEAD") and not environ.get("outages.static"):
             store: Store = self.app.extensions["outages_cache"]
             raw = _raw_key(environ)
             entry = store.get_raw(raw)
@@ -306,7 +307,7 @@ def _key() -> tuple:
 
 def _cacheable() -> bool:
     return (request.method in ("GET", "HEAD") and request.blueprint in PUBLIC_BLUEPRINTS
-            and store().ttl > 0)
+            and store().ttl > 0 and not request.environ.get("outages.static"))
 
 
 @bp.before_app_request

@@ -2,7 +2,7 @@
 (web/publish.py), the app's blueprints (web/__init__.py) and the links offered on pages all follow this list.
 
 A new format (say GeoJSON) is a blueprint module in web/public/ and one Format line here; its MIME type goes in
-TEXT_TYPES (compressed, scanned for links when published) and EXTENSIONS (its file name in a static copy).
+TEXT_TYPES (compressed when published) and EXTENSIONS (its file name in a static copy).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ NOT_PAGES = tuple(prefix for f in FORMATS for prefix in f.prefixes) + ("/static/
 FEED_LINKS = tuple(link for f in FORMATS for link in f.links)
 RECORD_LINKS = tuple(link for f in FORMATS for link in f.record_links)
 
-# Text answers: compressed by the cache and scanned for links by the publisher.
+# Text answers: compressed by the cache and by the publisher (a .gz beside the file).
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
               "application/cap+xml", "application/javascript")
 # A MIME type's file extension in the static copy.

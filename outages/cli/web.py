@@ -82,6 +82,7 @@ def publish(ctx: Context, directory: Path) -> None:
         done = run(app, directory, log=lambda line: click.echo(line, err=True))
     except PublishError as exc:
         fail(str(exc))
-    click.echo(f"Опубліковано / published {len(done.files)} URL → {done.target} (→ {done.release.name}), "
+    click.echo(f"Опубліковано / published {done.urls} URL → {done.target} (→ {done.release.name}), "
+               f"наново / rendered {done.rendered}, "
                f"версія даних / data version {done.version}"
                + (f"; пропущено / skipped {len(done.skipped)}" if done.skipped else ""))

@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 import threading
-import time
 
 import click
 
@@ -51,34 +50,28 @@ def run_command(ctx: Context, once: bool, source: str | None, publish_dir: str |
     except (UnusableInput, SheetsError) as exc:
         fail(str(exc))
     publish_dir = publish_dir or str(ctx.settings.data.get("publish_dir") or "")
-    after = _publisher(ctx, engine, publish_dir) if publish_dir else None
     worker = hub_worker.Worker(engine, ctx.settings, src.pull, src.label, stop=stop, echo=click.echo,
-                               after_cycle=after)
+                               publish=_publisher(ctx, engine, publish_dir) if publish_dir else None)
     if not once:
         click.echo(f"Запущено / started: {src.label}, кожні / every {ctx.settings.sync_interval:g} с;"
                    f" процес / worker {worker.holder}")
     raise SystemExit(worker.run(once=once))
 
 
-# What is true moves with the clock ("fixed in the last 24 hours", a term that passed, works that began): the
-# static copy is refreshed this often even when nothing changed.
-REPUBLISH_SECONDS = 300
-
-
 def _publisher(ctx: Context, engine, directory: str):  # noqa: ANN001, ANN202
-    """After a cycle that changed the data (or every REPUBLISH_SECONDS), write the static site to `directory`."""
-    from web.publish import publish_site  # the web side, loaded only when publishing is asked for
+    """Write the static site to `directory`: the worker's publishing lane calls it when the data changed (or every
+    5 minutes, for the clock), `run --once` after its sync."""
+    from web import create_app  # the web side, loaded only when publishing is asked for
+    from web.publish import publish as run
 
-    last: dict[str, float] = {}
+    made = []  # one app for the worker's life: its templates are compiled once, not at every publish
 
-    def after(report: hub_worker.Cycle) -> None:
-        counts = report.result.counts if report.result else {}
-        changed = any(counts.get(key) for key in ("new", "updated", "resolved", "overdue"))
-        if changed or time.monotonic() - last.get("at", float("-inf")) >= REPUBLISH_SECONDS:
-            publish_site(ctx.settings, engine, directory, log=lambda line: click.echo(line, err=True))
-            last["at"] = time.monotonic()
+    def publish() -> None:
+        if not made:
+            made.append(create_app(ctx.settings, engine=engine))
+        run(made[0], directory, log=lambda line: click.echo(line, err=True))
 
-    return after
+    return publish
 
 
 @cli.command("status")

@@ -182,6 +182,37 @@ def record_numbers(conn: Connection, where: Sequence[ColumnElement] = ()) -> lis
     return list(conn.execute(select(records.c.number).where(*where).order_by(records.c.number)).scalars())
 
 
+def record_numbers_after(conn: Connection, after: int, limit: int) -> list[int]:
+    """The next `limit` record numbers above `after`: the store read a slice at a time (publishing walks every
+    record's pages without holding 50,000 numbers or one long read open)."""
+    query = select(records.c.number).where(records.c.number > after).order_by(records.c.number).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def changed_since(conn: Connection, version: int) -> set[int]:
+    """The records with an event after data version `version`: what changed since a page was made from it."""
+    return set(conn.execute(select(events.c.record_number).where(events.c.id > version).distinct()).scalars())
+
+
+def moved_with_clock(conn: Connection, since: datetime, now: datetime) -> set[int]:
+    """The records whose state the clock alone changed between `since` and `now`: still reported active, and their
+    stated end passed in between (outages.records.state.state_of: active → overdue or ended). No other part of a
+    record's own page, JSON or CAP message reads the clock."""
+    c = records.c
+    return set(conn.execute(select(c.number).where(c.status == "active", c.expected_end >= since,
+                                                   c.expected_end < now)).scalars())
+
+
+def section_members(conn: Connection, now: datetime, name: str,
+                    where: Sequence[ColumnElement] = ()) -> list[tuple[int, str]]:
+    """(number, state) of every record in a section, in its list order: what its paged lists show, without the
+    records themselves (publishing compares it with what the last release showed)."""
+    condition, order = section_where(name, now)
+    c = records.c
+    rows = conn.execute(select(c.number, c.kind, c.status, c.expected_end).where(condition, *where).order_by(*order))
+    return [(number, state_of(kind, status, end, now).value) for number, kind, status, end in rows]
+
+
 def data_state(conn: Connection) -> tuple[int, datetime | None]:
     """(data version, when the data last changed) in one query: what the web cache keys and dates answers by.
     Each maximum is its own subquery: SQLite answers a lone max() from the index's end, but two aggregates in one

@@ -128,6 +128,13 @@ def _scope(kind: str | None, slug: str | None) -> tuple[Filters, str, str]:
     return filters, name, f"/{kind}/{slug}"
 
 
+def own_time(conn):  # noqa: ANN001, ANN201
+    """«Дані оновлено» for a page that shows some records, not the whole city's state. Live, the time of the newest
+    change anywhere. In the static copy, nothing: such a page is written again only when what it shows changes
+    (web/publish.py), so a time of the whole city's data would be stale on it, while each record says its own."""
+    return None if static_export() else data_changed_at(conn)
+
+
 def slug_of(catalog, name: str) -> str:  # noqa: ANN001
     """A district's or service's page name: its English name in lower case with dashes (`zavodskyi`,
     `hot-water`), or the Ukrainian name when the city gives no English one."""
@@ -195,7 +202,7 @@ def section(section: str, page: int, kind: str | None = None, slug: str | None =
             abort(404)
         items = section_page(conn, p.now, section, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         changes, news = _moves(conn, items)
-        changed_at = data_changed_at(conn)
+        changed_at = own_time(conn)
     return render_template(
         "section.html", p=p, section=section, title=SECTION_TITLES[section], items=items, total=total,
         page=page, pages=pages, changes=changes, news=news, filters=filters, scope=scope, prefix=prefix,
@@ -235,7 +242,7 @@ def record(number: int):  # noqa: ANN201
         if found is None:
             abort(404)
         events = history(conn, number)
-        changed_at = data_changed_at(conn)
+        changed_at = own_time(conn)
         parsed = stored(conn, [number])[number]
     return render_template("record.html", p=p, r=found, events=timeline(found, events), changes=end_changes(events),
                            settings=h.settings, changed_at=changed_at, parsed=parsed, record_links=RECORD_LINKS,
