@@ -38,6 +38,7 @@ from werkzeug.http import parse_date, parse_etags
 
 from outages.records.views import data_state
 from web.formats import PUBLIC_BLUEPRINTS, TEXT_TYPES
+from web.houses import canonical_query
 from web.i18n import language
 
 bp = Blueprint("cache", __name__)
@@ -46,6 +47,7 @@ bp = Blueprint("cache", __name__)
 # checks, duty officers' confirmation links) is never cached.
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
+_SEARCH_PAGES = ("pages", "pages_en")  # their `q` is keyed by the house it names (see _key)
 ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
@@ -299,7 +301,13 @@ def store() -> Store:
 
 def _key() -> tuple:
     # ?lang= stays in the query part too: a page asked for with it carries it on in its links.
-    query = tuple(sorted(request.args.items(multi=True)))
+    args = request.args.items(multi=True)
+    if request.blueprint in _SEARCH_PAGES and request.args.get("q"):
+        # A page searching for a house is keyed by the house, not by how it was typed: the page names it in one
+        # spelling (web/houses.py), so «Соборна 14» and «вул. Соборна, 14» share an entry.
+        now = current_app.extensions["outages"].now()
+        args = [(k, canonical_query(current_app, v, now) if k == "q" else v) for k, v in args]
+    query = tuple(sorted(args))
     # The static copy's pages differ (no search form): never the live site's entries.
     return request.path, query, language(), bool(request.environ.get("outages.static"))
 
