@@ -1,12 +1,14 @@
 """Each worker's open records by house (outages/places/live.py), read again when the data version changes, and the
 residents' searches parsed once: what `/?q=…` and its sections answer from, without SQL over the street's rows.
 
-The data version is the response cache's (web/cache.py: read at most every `cache_check_seconds`), so a page and
-the index it was made from always agree: an index is read under the version the request saw, and a request never
-answers from an index of another version (the thread that reads a new one holds the others back; a read takes
-tens of milliseconds once per change). An index is also read again when the request's clock is before the moment
-it was read (a test moving the clock back) or after READ_AGAIN (records that time took out of every section are
-then dropped, so a quiet worker's memory stays flat).
+The data version is the response cache's (web/cache.py: read at most every `cache_check_seconds`). An index is
+read under the version the request saw (a read takes a few hundred milliseconds at 10,000 open records, once per
+change and worker), again when the request's clock is before the moment it was read (a test moving the clock
+back), and after READ_AGAIN (records that time took out of every section are then dropped, so a quiet worker's
+memory stays flat). While one thread reads a new version, the others answer from the last index
+(stale-while-revalidate, as the response cache does) rather than wait: `made_from` stamps their pages with that
+older version, so the cache renders them again at the next request. Only a worker's first read makes the others
+wait.
 
 A search is parsed once per (text, version): `parsed` keeps up to PARSED of them (the catalogue's fuzzy match
 costs more than the answer itself), and the response cache keys a search page by what `canonical_query` makes of
@@ -18,7 +20,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from outages.display import capped
 from outages.places.addresses import AddressQuery, parse_query
@@ -41,7 +43,13 @@ class Houses:
         known = self._open
         if _usable(known, version, now):
             return known
-        with self._reading:
+        if known is not None and known.read_at <= now and not self._reading.acquire(blocking=False):
+            # Another thread is reading the new version: answer from the last one meanwhile (the page says which
+            # version it was made from, so the response cache renders it again; see `made_from`).
+            return known
+        if known is None or known.read_at > now:
+            self._reading.acquire()
+        try:
             known = self._open
             if _usable(known, version, now):
                 return known  # read by another thread while this one waited
@@ -53,6 +61,8 @@ class Houses:
             self._open = fresh
             self.reads += 1
             return fresh
+        finally:
+            self._reading.release()
 
     def parse(self, app: Flask, text: str, now: datetime) -> AddressQuery:
         """The search as streets and a house, parsed once per text while the streets records name stay the same."""
@@ -68,6 +78,12 @@ class Houses:
     def stats(self) -> dict[str, int]:
         known = self._open
         return {"records": len(known.views) if known else 0, "reads": self.reads, "parsed": len(self._parsed)}
+
+
+def made_from(index: OpenRecords) -> None:
+    """The page of this request shows `index`: the response cache must keep it as of that data version."""
+    if g.get("cache_version") is not None and g.cache_version != index.version:
+        g.cache_version = index.version
 
 
 def _usable(known: OpenRecords | None, version: object, now: datetime) -> bool:

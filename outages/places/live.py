@@ -131,38 +131,38 @@ class OpenRecords:
 # ---- what SQL's sections say, over views in memory (outages/records/views.py: section_where) ----------------
 
 
-def in_section(name: str, r: RecordView, now: datetime) -> bool:
-    planned = r.kind is Kind.PLANNED
-    if name == "emergencies":
-        return r.status == "active" and not planned
-    if name == "ongoing":
-        return r.live and planned and r.event_at <= now
-    if name == "upcoming":
-        return r.status == "active" and planned and now < r.event_at <= now + timedelta(days=UPCOMING_DAYS)
-    if name == "fixed":
-        since = now - timedelta(hours=FIXED_HOURS)
-        if r.status == "resolved":
-            return r.resolved_at is not None and since <= r.resolved_at <= now
-        return (r.status == "active" and planned and r.expected_end is not None
-                and since <= r.expected_end < now)
-    raise ValueError(name)
-
-
-def section_order(name: str, records_: list[RecordView]) -> list[RecordView]:
-    if name == "emergencies":
-        return sorted(records_, key=lambda r: (r.event_at, r.number), reverse=True)
-    if name == "ongoing":
-        return sorted(records_, key=lambda r: (r.expected_end or r.event_at, r.number))
-    if name == "upcoming":
-        return sorted(records_, key=lambda r: (r.event_at, r.number))
-    if name == "fixed":
-        return sorted(records_, key=lambda r: (r.resolved_at or r.expected_end, r.number), reverse=True)
-    raise ValueError(name)
-
-
 def sections(found: list[RecordView], now: datetime, names: Iterable[str]) -> dict[str, list[RecordView]]:
-    """Each section's records among `found`, in the section's order."""
-    return {name: section_order(name, [r for r in found if in_section(name, r, now)]) for name in names}
+    """Each section's records among `found` (their state at `now`), in the section's order: one pass, thousands of
+    records in a millisecond or two."""
+    since, horizon = now - timedelta(hours=FIXED_HOURS), now + timedelta(days=UPCOMING_DAYS)
+    out: dict[str, list[RecordView]] = {"emergencies": [], "ongoing": [], "upcoming": [], "fixed": []}
+    for r in found:
+        planned = r.kind is Kind.PLANNED
+        if r.status == "active":
+            if not planned:
+                out["emergencies"].append(r)
+            elif r.event_at > now:
+                if r.event_at <= horizon:
+                    out["upcoming"].append(r)
+            elif r.expected_end is None or r.expected_end >= now:
+                out["ongoing"].append(r)  # live planned works under way
+            if planned and r.expected_end is not None and since <= r.expected_end < now:
+                out["fixed"].append(r)  # ended as planned within the day
+        elif r.status == "resolved" and r.resolved_at is not None and since <= r.resolved_at <= now:
+            out["fixed"].append(r)
+    return {name: _ordered(name, out[name]) for name in names}
+
+
+def _ordered(name: str, listed: list[RecordView]) -> list[RecordView]:
+    if name == "emergencies":
+        return sorted(listed, key=lambda r: (r.event_at, r.number), reverse=True)
+    if name == "ongoing":
+        return sorted(listed, key=lambda r: (r.expected_end or r.event_at, r.number))
+    if name == "upcoming":
+        return sorted(listed, key=lambda r: (r.event_at, r.number))
+    if name == "fixed":
+        return sorted(listed, key=lambda r: (r.resolved_at or r.expected_end, r.number), reverse=True)
+    raise ValueError(name)
 
 
 def planned_between(found: list[RecordView], start: datetime, end: datetime) -> int:

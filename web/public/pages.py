@@ -12,6 +12,7 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from markupsafe import Markup
 
 from outages.places import live
 from outages.places.addresses import AddressQuery
@@ -34,7 +35,7 @@ from outages.records.views import (
 )
 from web import hub
 from web.formats import FEED_LINKS, RECORD_LINKS, is_page
-from web.houses import canonical_query, houses
+from web.houses import canonical_query, houses, made_from
 from web.i18n import init_app as init_i18n
 from web.i18n import language
 from web.public.views import Presenter, day_bounds, end_changes, month_bounds, timeline, timeline_of
@@ -58,7 +59,7 @@ SECTION_TITLES = {
 def _setup(state) -> None:  # noqa: ANN001
     init_i18n(state.app)
     state.app.jinja_env.globals.update(link=link, lang_args=lang_args, other_language=other_language,
-                                       static_export=static_export)
+                                       static_export=static_export, card=card)
     state.app.context_processor(lambda: {"city": city_name()})
     # Any unknown address gets the site's own 404 page, not the framework's.
     state.app.register_error_handler(404, not_found)
@@ -101,6 +102,29 @@ def other_language() -> tuple[str, str, str]:
             return request.path + "?" + urlencode(args + [("lang", "uk")]), "uk", "Українською"
         return path + query, "uk", "Українською"
     return ("/en" + request.path if request.path != "/" else "/en/") + query, "en", "English"
+
+
+CARDS = 5000  # record cards a worker keeps rendered (a few MB)
+
+
+def card(p: Presenter, r: RecordView, moves: list, said: object) -> Markup:
+    """A record's card in a list (`_record.html`), rendered once per worker for the same record, state, updates and
+    language: a search page shows up to 40 of them, and rendering them was half its cost. The key is everything
+    the card is made of, so a changed record, a passed term or another language is another card."""
+    key = (r, tuple(moves), said, p.lang, p.tz.key, _english_path(), request.args.get("lang"), static_export())
+    cards: dict = current_app.extensions.setdefault("outages_cards", {})
+    try:
+        found = cards.get(key)
+    except TypeError:  # something unhashable among the record's values: render it every time
+        key, found = None, None
+    if found is None:
+        found = Markup(current_app.jinja_env.get_template("_record.html").render(
+            p=p, r=r, moves=moves, said=said, heading=3, linked=True, full=False))
+        if key is not None:
+            if len(cards) >= CARDS:
+                cards.clear()
+            cards[key] = found
+    return found
 
 
 def lang_args(lang: str) -> str:
@@ -182,6 +206,7 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
 def searched(filters: Filters, now) -> tuple[AddressQuery, list[RecordView]]:  # noqa: ANN001
     """The search parsed, and the open records it finds that the page's district and service filters keep."""
     index = houses().open_records(current_app, now)
+    made_from(index)
     query = houses().parse(current_app, filters.query, now)
     found = index.select(index.covering(query, filters.streets), now, filters.matches)
     return query, found
