@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +49,7 @@ bp = Blueprint("cache", __name__)
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
 _SEARCH_PAGES = ("pages", "pages_en")  # their `q` is keyed by the house it names (see _key)
+RENDER_WAIT = 0.1  # seconds; see Store.render_wait
 ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
@@ -136,6 +138,9 @@ class Store:
         self._version: tuple[float, int] | None = None  # (checked at, version)
         self._reading = threading.Lock()  # held by the one thread reading the version
         self._refreshing: dict[tuple, float] = {}  # raw key -> when a thread began re-rendering it
+        # How long a request that found its copy expired waits for the new one before it is answered with the
+        # current copy (FastDoor._render_within); None: as long as the render takes (tests that look at once).
+        self.render_wait: float | None = RENDER_WAIT
 
     def get(self, key: tuple) -> Entry | None:
         with self._lock:
@@ -262,16 +267,59 @@ class FastDoor:
                     # Fresh, or another thread is already making the new copy: the current one is
                     # served meanwhile (stale-while-revalidate), so a change or an expiry under a surge
                     # costs one render, not one per waiting request.
-                    status, headers, body = entry.answer(
-                        int(store.ttl), environ.get("HTTP_ACCEPT_ENCODING", ""),
-                        environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE"))
-                    start_response("200 OK" if status == 200 else "304 Not Modified", headers)
-                    return [] if method == "HEAD" else [body]
-                try:
-                    return self.wsgi_app(environ, start_response)  # renders and stores (see `remember`)
-                finally:
-                    store.release(raw)
+                    return _serve(entry, store, environ, start_response)
+                return self._render_within(environ, start_response, raw, entry, store)
         return self.wsgi_app(environ, start_response)
+
+    def _render_within(self, environ: dict, start_response: Callable, raw: tuple, current: Entry,
+                       store: "Store") -> Iterable[bytes]:
+        """Render the new copy of an entry (it stores itself, see `remember`) and answer with it, unless it takes
+        longer than `store.render_wait`: then the current copy answers (with `Warning: 110`) and the render
+        finishes on its own thread. Under a surge a thread of a worker gets a small share of the CPU, and a feed's
+        50 ms render took seconds, so the resident who happened to ask when the copy expired waited that long."""
+        if store.render_wait is None:
+            try:
+                return self.wsgi_app(environ, start_response)
+            finally:
+                store.release(raw)
+        done = threading.Event()
+        said: dict = {}
+
+        def capture(status: str, headers: list, exc_info=None) -> Callable:  # noqa: ANN001
+            said["status"], said["headers"] = status, headers
+            return said.setdefault("written", []).append
+
+        def render() -> None:
+            try:
+                body = self.wsgi_app(own, capture)
+                try:
+                    said["body"] = b"".join(body)
+                finally:
+                    getattr(body, "close", lambda: None)()
+            except BaseException as exc:  # noqa: BLE001 — raised again in the request's thread, if it waits
+                said["error"] = exc
+            finally:
+                store.release(raw)
+                done.set()
+
+        # The request's own environ stays with its server thread; the render gets a copy with no body to read.
+        own = dict(environ, **{"wsgi.input": io.BytesIO()})
+        threading.Thread(target=render, name="outages-render", daemon=True).start()
+        if done.wait(store.render_wait):
+            if "error" in said:
+                raise said["error"]
+            start_response(said["status"], said["headers"])
+            return [b"".join(said.get("written", [])) + said["body"]]
+        return _serve(current, store, environ, start_response, stale=True)
+
+
+def _serve(entry: Entry, store: "Store", environ: dict, start_response: Callable,
+           stale: bool = False) -> Iterable[bytes]:
+    status, headers, body = entry.answer(
+        int(store.ttl), environ.get("HTTP_ACCEPT_ENCODING", ""), environ.get("HTTP_IF_NONE_MATCH"),
+        environ.get("HTTP_IF_MODIFIED_SINCE"), stale=stale)
+    start_response("200 OK" if status == 200 else "304 Not Modified", headers)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def _raw_key(environ: dict) -> tuple:
