@@ -50,6 +50,7 @@ MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
 _SEARCH_PAGES = ("pages", "pages_en")  # their `q` is keyed by the house it names (see _key)
 RENDER_WAIT = 0.1  # seconds; see Store.render_wait
+RENDERS = 4  # pages a worker renders at once; its other threads answer from memory (see answer_from_cache)
 ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
@@ -141,6 +142,7 @@ class Store:
         # How long a request that found its copy expired waits for the new one before it is answered with the
         # current copy (FastDoor._render_within); None: as long as the render takes (tests that look at once).
         self.render_wait: float | None = RENDER_WAIT
+        self.renders = threading.BoundedSemaphore(RENDERS)
 
     def get(self, key: tuple) -> Entry | None:
         with self._lock:
@@ -383,7 +385,17 @@ def answer_from_cache():  # noqa: ANN201
         cache.put(key, entry, raw=_raw_key(request.environ))
         return _answer(entry)
     g.cache_key, g.cache_version = key, version
+    # A render takes milliseconds of CPU, an answer from memory microseconds: a worker renders at most RENDERS
+    # pages at once, and the threads answering from memory share the CPU with those few, not with every miss.
+    cache.renders.acquire()
+    g.cache_rendering = True
     return None
+
+
+@bp.teardown_app_request
+def _rendered(_error) -> None:  # noqa: ANN001
+    if g.pop("cache_rendering", False):
+        store().renders.release()
 
 
 @bp.after_app_request
