@@ -144,6 +144,7 @@ def one_of(conn: Connection, column_: ColumnElement, numbers: list[int]) -> Colu
     list read by json_each in SQLite. (`IN (…)` with a parameter per number breaks SQLite's limit of variables
     and makes every statement a new one for PostgreSQL's planner.)"""
     if conn.dialect.name == "postgresql":
-        return column_ == any_(bindparam("numbers", list(numbers), type_=ARRAY(Integer)))
-    listed = select(column("value")).select_from(func.json_each(bindparam("numbers", json.dumps(list(numbers)))))
+        return column_ == any_(bindparam("numbers", list(numbers), type_=ARRAY(Integer), unique=True))
+    listed = select(column("value")).select_from(
+        func.json_each(bindparam("numbers", json.dumps(list(numbers)), unique=True)))
     return column_.in_(listed.scalar_subquery())
