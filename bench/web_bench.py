@@ -145,6 +145,7 @@ def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> Non
     in the next 12 days), the rest resolved over the past years; each with its created and (if fixed) resolved
     event. Written in bulk, straight into the tables: the benchmark is about reading them."""
     from outages.db import bulk_insert
+    from outages.places.index import reindex
     from outages.schema import events, record_districts, records
 
     districts, services = settings.districts.names, settings.services.names
@@ -190,6 +191,8 @@ def seed_scale(engine, settings, active: int, stored: int, now: datetime) -> Non
         bulk_insert(conn, record_districts, places)
         for start in range(0, len(happened), 5000):
             bulk_insert(conn, events, happened[start:start + 5000])
+        # The parsed addresses, as the sync writes them: what a search reads.
+        reindex(conn, settings.streets)
 
 
 def uncached_ms(app, url: str, runs: int) -> tuple[float, int]:

@@ -143,3 +143,28 @@ def test_no_personal_data(client) -> None:
     for private in ("Олена Ковальчук", "0512 47-11-02", "o.kovalchuk@example.org", "Сергій Мельник",
                     "067 345 15 55", "s.melnyk@example.org", "Марина Гончар"):
         assert private not in body
+
+
+def test_events_kept_per_worker_give_the_bytes_icalendar_gives(settings, engine) -> None:
+    """Each VEVENT is serialised once per worker (web/public/calendar.py `ical`): the calendar must be byte for byte
+    what icalendar makes of the whole, after a change of one record too."""
+    from web.public.calendar import build
+
+    sync(engine, read_file(DEMO_CSV), settings, NOW)
+    app = make_app(settings, engine)
+    client = app.test_client()
+
+    def whole() -> bytes:
+        with app.test_request_context("/planned.ics"), engine.connect() as conn:
+            from outages.records.views import planned_works
+
+            works = planned_works(conn, NOW, NOW - timedelta(days=30), limit=300)
+            return build(works, {}).to_ical()
+
+    assert client.get("/planned.ics").data == whole()
+    assert len(app.extensions["outages_ical_events"]) == len(DEMO_PLANNED)
+    later = with_rows(read_file(DEMO_CSV), settings, planned(
+        recorded_at="22.11.2026 22:50:00", event_at="24.11.2026 09:00", expected_end="24.11.2026 15:00"))
+    sync(engine, later, settings, NOW)
+    app.extensions["outages_cache"].clear()
+    assert client.get("/planned.ics").data == whole()

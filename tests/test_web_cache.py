@@ -245,3 +245,25 @@ def test_the_cache_is_bounded_in_bytes_and_says_so_on_healthz(app):
     client.get("/api/v1/outages?limit=100&offset=0")
     after = client.get("/healthz").get_json()["cache"]
     assert after["rendered"] == before + 1 and after["bytes"] <= budget
+
+
+def test_a_slow_new_copy_is_not_waited_for_beyond_the_render_wait(engine, settings):
+    """Under a surge a re-render may take seconds: the request that found the copy expired gets the current copy
+    (marked stale) once `render_wait` has passed, and the new copy replaces it when done."""
+    sync(engine, table(emergency()), settings, NOW)
+    app = make_app(engine, settings)
+    store = app.extensions["outages_cache"]
+    ticks = [1000.0]
+    store.clock = lambda: ticks[0]
+    client = app.test_client()
+    assert "Порив водогону" in client.get("/").get_data(as_text=True)
+    sync(engine, table(emergency(), update(1, summary="Бригада на місці", expected_end="23.11.2026 01:00")),
+         settings, NOW)
+    store.render_wait = 0  # nothing renders in no time: the current copy answers
+    ticks[0] += 2
+    late = client.get("/")
+    assert late.headers["Warning"] == '110 - "Response is stale"'
+    assert "Бригада на місці" not in late.get_data(as_text=True)
+    store.wait(("/", "", "", False), timeout=10)  # the render, on its own thread, has stored the new copy
+    fresh = client.get("/")
+    assert "Warning" not in fresh.headers and "Бригада на місці" in fresh.get_data(as_text=True)

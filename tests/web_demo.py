@@ -56,6 +56,8 @@ def make_app(engine, settings, now=NOW):
     app.config.update(TESTING=True)
     # Tests sync and look at once; a live site reads the data version at most once a second per process.
     app.extensions["outages_cache"].check_interval = 0
+    # ...and the request that finds its copy expired waits for the new one, however slow the machine.
+    app.extensions["outages_cache"].render_wait = None
     return app
 
 

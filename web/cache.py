@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import threading
 import time
 from collections import OrderedDict
@@ -38,6 +39,7 @@ from werkzeug.http import parse_date, parse_etags
 
 from outages.records.views import data_state
 from web.formats import PUBLIC_BLUEPRINTS, TEXT_TYPES
+from web.houses import canonical_query
 from web.i18n import language
 
 bp = Blueprint("cache", __name__)
@@ -46,6 +48,9 @@ bp = Blueprint("cache", __name__)
 # checks, duty officers' confirmation links) is never cached.
 MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
+_SEARCH_PAGES = ("pages", "pages_en")  # their `q` is keyed by the house it names (see _key)
+RENDER_WAIT = 0.1  # seconds; see Store.render_wait
+RENDERS = 4  # pages a worker renders at once; its other threads answer from memory (see answer_from_cache)
 ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}
@@ -134,6 +139,10 @@ class Store:
         self._version: tuple[float, int] | None = None  # (checked at, version)
         self._reading = threading.Lock()  # held by the one thread reading the version
         self._refreshing: dict[tuple, float] = {}  # raw key -> when a thread began re-rendering it
+        # How long a request that found its copy expired waits for the new one before it is answered with the
+        # current copy (FastDoor._render_within); None: as long as the render takes (tests that look at once).
+        self.render_wait: float | None = RENDER_WAIT
+        self.renders = threading.BoundedSemaphore(RENDERS)
 
     def get(self, key: tuple) -> Entry | None:
         with self._lock:
@@ -261,16 +270,59 @@ class FastDoor:
                     # Fresh, or another thread is already making the new copy: the current one is
                     # served meanwhile (stale-while-revalidate), so a change or an expiry under a surge
                     # costs one render, not one per waiting request.
-                    status, headers, body = entry.answer(
-                        int(store.ttl), environ.get("HTTP_ACCEPT_ENCODING", ""),
-                        environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE"))
-                    start_response("200 OK" if status == 200 else "304 Not Modified", headers)
-                    return [] if method == "HEAD" else [body]
-                try:
-                    return self.wsgi_app(environ, start_response)  # renders and stores (see `remember`)
-                finally:
-                    store.release(raw)
+                    return _serve(entry, store, environ, start_response)
+                return self._render_within(environ, start_response, raw, entry, store)
         return self.wsgi_app(environ, start_response)
+
+    def _render_within(self, environ: dict, start_response: Callable, raw: tuple, current: Entry,
+                       store: "Store") -> Iterable[bytes]:
+        """Render the new copy of an entry (it stores itself, see `remember`) and answer with it, unless it takes
+        longer than `store.render_wait`: then the current copy answers (with `Warning: 110`) and the render
+        finishes on its own thread. Under a surge a thread of a worker gets a small share of the CPU, and a feed's
+        50 ms render took seconds, so the resident who happened to ask when the copy expired waited that long."""
+        if store.render_wait is None:
+            try:
+                return self.wsgi_app(environ, start_response)
+            finally:
+                store.release(raw)
+        done = threading.Event()
+        said: dict = {}
+
+        def capture(status: str, headers: list, exc_info=None) -> Callable:  # noqa: ANN001
+            said["status"], said["headers"] = status, headers
+            return said.setdefault("written", []).append
+
+        def render() -> None:
+            try:
+                body = self.wsgi_app(own, capture)
+                try:
+                    said["body"] = b"".join(body)
+                finally:
+                    getattr(body, "close", lambda: None)()
+            except BaseException as exc:  # noqa: BLE001 — raised again in the request's thread, if it waits
+                said["error"] = exc
+            finally:
+                store.release(raw)
+                done.set()
+
+        # The request's own environ stays with its server thread; the render gets a copy with no body to read.
+        own = dict(environ, **{"wsgi.input": io.BytesIO()})
+        threading.Thread(target=render, name="outages-render", daemon=True).start()
+        if done.wait(store.render_wait):
+            if "error" in said:
+                raise said["error"]
+            start_response(said["status"], said["headers"])
+            return [b"".join(said.get("written", [])) + said["body"]]
+        return _serve(current, store, environ, start_response, stale=True)
+
+
+def _serve(entry: Entry, store: "Store", environ: dict, start_response: Callable,
+           stale: bool = False) -> Iterable[bytes]:
+    status, headers, body = entry.answer(
+        int(store.ttl), environ.get("HTTP_ACCEPT_ENCODING", ""), environ.get("HTTP_IF_NONE_MATCH"),
+        environ.get("HTTP_IF_MODIFIED_SINCE"), stale=stale)
+    start_response("200 OK" if status == 200 else "304 Not Modified", headers)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def _raw_key(environ: dict) -> tuple:
@@ -300,7 +352,13 @@ def store() -> Store:
 
 def _key() -> tuple:
     # ?lang= stays in the query part too: a page asked for with it carries it on in its links.
-    query = tuple(sorted(request.args.items(multi=True)))
+    args = request.args.items(multi=True)
+    if request.blueprint in _SEARCH_PAGES and request.args.get("q"):
+        # A page searching for a house is keyed by the house, not by how it was typed: the page names it in one
+        # spelling (web/houses.py), so «Соборна 14» and «вул. Соборна, 14» share an entry.
+        now = current_app.extensions["outages"].now()
+        args = [(k, canonical_query(current_app, v, now) if k == "q" else v) for k, v in args]
+    query = tuple(sorted(args))
     # The static copy's pages differ (no search form): never the live site's entries.
     return request.path, query, language(), bool(request.environ.get("outages.static"))
 
@@ -328,7 +386,17 @@ def answer_from_cache():  # noqa: ANN201
         cache.put(key, entry, raw=_raw_key(request.environ))
         return _answer(entry)
     g.cache_key, g.cache_version = key, version
+    # A render takes milliseconds of CPU, an answer from memory microseconds: a worker renders at most RENDERS
+    # pages at once, and the threads answering from memory share the CPU with those few, not with every miss.
+    cache.renders.acquire()
+    g.cache_rendering = True
     return None
+
+
+@bp.teardown_app_request
+def _rendered(_error) -> None:  # noqa: ANN001
+    if g.pop("cache_rendering", False):
+        store().renders.release()
 
 
 @bp.after_app_request

@@ -49,6 +49,10 @@ def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) ->
         argv += ["--workers", str(workers)]
     argv.append("web.wsgi:app")
     sys.stdout.flush()
+    # glibc gives each of a worker's 25 threads a malloc arena of its own (up to 8 per core), and memory freed in
+    # one is not reused by another: a scraper's large API pages grew each worker by tens of MB for good. Two arenas
+    # keep a worker's memory flat at no measurable cost (bench/mixed_bench.py). Read by glibc at start: set here.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     os.execv(sys.executable, argv)  # gunicorn takes over this process: signals reach it directly
 
 

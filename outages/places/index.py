@@ -8,9 +8,25 @@ search never loads every record.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Collection, Iterable, Mapping
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    column,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from outages.db import bulk_insert
 from outages.places.addresses import AddressItem, AddressQuery, ParsedAddresses, Span, parse_addresses
@@ -121,3 +137,14 @@ def districts_of(streets: Streets, keys: Collection[str]) -> tuple[str, ...]:
     """The districts the catalogue places these streets in (streets it does not know have none)."""
     wanted = set(keys)
     return tuple(sorted({d for street in streets.entries if street.key in wanted for d in street.districts}))
+
+
+def one_of(conn: Connection, column_: ColumnElement, numbers: list[int]) -> ColumnElement[bool]:
+    """`column_` is one of `numbers`, as ONE bound value however many there are: an array in PostgreSQL, a JSON
+    list read by json_each in SQLite. (`IN (…)` with a parameter per number breaks SQLite's limit of variables
+    and makes every statement a new one for PostgreSQL's planner.)"""
+    if conn.dialect.name == "postgresql":
+        return column_ == any_(bindparam("numbers", list(numbers), type_=ARRAY(Integer), unique=True))
+    listed = select(column("value")).select_from(
+        func.json_each(bindparam("numbers", json.dumps(list(numbers)), unique=True)))
+    return column_.in_(listed.scalar_subquery())

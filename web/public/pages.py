@@ -12,14 +12,18 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from markupsafe import Markup
 
+from outages.places import live
+from outages.places.addresses import AddressQuery
 from outages.places.answer import Answer, answer_pieces
-from outages.places.index import condition, stored
+from outages.places.index import stored
 from outages.places.search import Filters
 from outages.records import timeliness as report
 from outages.records.model import Kind
 from outages.records.views import (
     SECTIONS,
+    RecordView,
     data_changed_at,
     get_record,
     histories,
@@ -31,6 +35,7 @@ from outages.records.views import (
 )
 from web import hub
 from web.formats import FEED_LINKS, RECORD_LINKS, is_page
+from web.houses import canonical_query, houses, made_from
 from web.i18n import init_app as init_i18n
 from web.i18n import language
 from web.public.views import Presenter, day_bounds, end_changes, month_bounds, timeline, timeline_of
@@ -54,7 +59,7 @@ SECTION_TITLES = {
 def _setup(state) -> None:  # noqa: ANN001
     init_i18n(state.app)
     state.app.jinja_env.globals.update(link=link, lang_args=lang_args, other_language=other_language,
-                                       static_export=static_export)
+                                       static_export=static_export, card=card)
     state.app.context_processor(lambda: {"city": city_name()})
     # Any unknown address gets the site's own 404 page, not the framework's.
     state.app.register_error_handler(404, not_found)
@@ -99,6 +104,29 @@ def other_language() -> tuple[str, str, str]:
     return ("/en" + request.path if request.path != "/" else "/en/") + query, "en", "English"
 
 
+CARDS = 5000  # record cards a worker keeps rendered (a few MB)
+
+
+def card(p: Presenter, r: RecordView, moves: list, said: object) -> Markup:
+    """A record's card in a list (`_record.html`), rendered once per worker for the same record, state, updates and
+    language: a search page shows up to 40 of them, and rendering them was half its cost. The key is everything
+    the card is made of, so a changed record, a passed term or another language is another card."""
+    key = (r, tuple(moves), said, p.lang, p.tz.key, _english_path(), request.args.get("lang"), static_export())
+    cards: dict = current_app.extensions.setdefault("outages_cards", {})
+    try:
+        found = cards.get(key)
+    except TypeError:  # something unhashable among the record's values: render it every time
+        key, found = None, None
+    if found is None:
+        found = Markup(current_app.jinja_env.get_template("_record.html").render(
+            p=p, r=r, moves=moves, said=said, heading=3, linked=True, full=False))
+        if key is not None:
+            if len(cards) >= CARDS:
+                cards.clear()
+            cards[key] = found
+    return found
+
+
 def lang_args(lang: str) -> str:
     """The current query with the language switched (filters kept)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
@@ -115,6 +143,9 @@ def _scope(kind: str | None, slug: str | None) -> tuple[Filters, str, str]:
     """Filters from the query, narrowed by a district's or service's page; (filters, scope title, path prefix)."""
     settings = hub().settings
     filters = Filters.from_args(request.args, settings)
+    if filters.query:
+        # One spelling per house: the page names it so, and the response cache keeps one entry for all of them.
+        filters = replace(filters, query=canonical_query(current_app, filters.query, hub().now()))
     if kind is None:
         return filters, "", ""
     catalog = settings.districts if kind == "districts" else settings.services
@@ -150,17 +181,27 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
     h = hub()
     p = presenter()
     filters, scope, prefix = _scope(kind, slug)
+    today, tomorrow = day_bounds(p.now, h.settings.tz)
+    if filters.query:
+        # A search: the open records in memory (web/houses.py), none of the street's rows read again.
+        query, found = searched(filters, p.now)
+        lists = live.sections(found, p.now, SECTIONS)
+        counts = {name: len(lists[name]) for name in SECTIONS}
+        sections = [(name, SECTION_TITLES[name], counts[name], lists[name][:HOME_PER_SECTION]) for name in SECTIONS]
+        planned_today = live.planned_between(found, today, tomorrow)
+    else:
+        query = None
     with h.engine.connect() as conn:
-        where = filters.sql_conditions(conn)
-        counts = section_counts(conn, p.now, where)
-        sections = [(name, SECTION_TITLES[name], counts[name],
-                     section_page(conn, p.now, name, where, limit=HOME_PER_SECTION)) for name in SECTIONS]
-        today, tomorrow = day_bounds(p.now, h.settings.tz)
-        summary = {"emergencies": counts["emergencies"], "today": planned_between(conn, today, tomorrow, where),
-                   "upcoming": counts["upcoming"]}
+        if query is None:
+            where = filters.sql_conditions(conn)
+            counts = section_counts(conn, p.now, where)
+            sections = [(name, SECTION_TITLES[name], counts[name],
+                         section_page(conn, p.now, name, where, limit=HOME_PER_SECTION)) for name in SECTIONS]
+            planned_today = planned_between(conn, today, tomorrow, where)
+        summary = {"emergencies": counts["emergencies"], "today": planned_today, "upcoming": counts["upcoming"]}
         changes, news = _moves(conn, [r for section in sections for r in section[3]])
         changed_at = data_changed_at(conn)
-        said = address_answer(conn, filters, p, h.settings)
+    said = address_answer(query, p) if query is not None else None
     return render_template(
         "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
         settings=h.settings, feed_args=filters.as_args(), feeds=FEED_LINKS, scope=scope, scope_kind=kind,
@@ -169,15 +210,23 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
     )
 
 
-def address_answer(conn, filters: Filters, p: Presenter, settings) -> Answer | None:  # noqa: ANN001
+def searched(filters: Filters, now) -> tuple[AddressQuery, list[RecordView]]:  # noqa: ANN001
+    """The search parsed, and the open records it finds that the page's district and service filters keep."""
+    index = houses().open_records(current_app, now)
+    made_from(index)
+    query = houses().parse(current_app, filters.query, now)
+    found = index.select(index.covering(query, filters.streets), now, filters.matches)
+    return query, found
+
+
+def address_answer(query: AddressQuery, p: Presenter) -> Answer | None:
     """The one line above the list when `q` names a house (or names no street the city knows). Its «see all»
     words lead to a section's paged list of the whole city for the same `q` (index.html): the line answers for
     the house in every district, whatever the page's other filters."""
-    query = filters.address(conn)
-    if query is None:
-        return None
-    covering = (list_records(conn, p.now, active_only=True, where=condition(query, settings.streets))
-                if query.house is not None else [])
+    covering: list[RecordView] = []
+    if query.house is not None:
+        index = houses().open_records(current_app, p.now)
+        covering = index.select(index.covering(query, hub().settings.streets), p.now, lambda r: r.status == "active")
     return answer_pieces(query, covering, p.now, p.tz, p.lang, p.service)
 
 
@@ -194,13 +243,19 @@ def section(section: str, page: int, kind: str | None = None, slug: str | None =
     h = hub()
     p = presenter()
     filters, scope, prefix = _scope(kind, slug)
+    listed = live.sections(searched(filters, p.now)[1], p.now, (section,))[section] if filters.query else None
     with h.engine.connect() as conn:
-        where = filters.sql_conditions(conn)
-        total = section_counts(conn, p.now, where)[section]
+        if listed is None:
+            where = filters.sql_conditions(conn)
+            total = section_counts(conn, p.now, where)[section]
+        else:
+            total = len(listed)
         pages = max(1, -(-total // PAGE_SIZE))
         if page > pages:
             abort(404)
-        items = section_page(conn, p.now, section, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        first = (page - 1) * PAGE_SIZE
+        items = (section_page(conn, p.now, section, where, limit=PAGE_SIZE, offset=first) if listed is None
+                 else listed[first:first + PAGE_SIZE])
         changes, news = _moves(conn, items)
         changed_at = own_time(conn)
     return render_template(

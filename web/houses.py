@@ -1,0 +1,118 @@
+"""Each worker's open records by house (outages/places/live.py), read again when the data version changes, and the
+residents' searches parsed once: what `/?q=…` and its sections answer from, without SQL over the street's rows.
+
+The data version is the response cache's (web/cache.py: read at most every `cache_check_seconds`). An index is
+read under the version the request saw (a read takes a few hundred milliseconds at 10,000 open records, once per
+change and worker), again when the request's clock is before the moment it was read (a test moving the clock
+back), and after READ_AGAIN (records that time took out of every section are then dropped, so a quiet worker's
+memory stays flat). While one thread reads a new version, the others answer from the last index
+(stale-while-revalidate, as the response cache does) rather than wait: `made_from` stamps their pages with that
+older version, so the cache renders them again at the next request. Only a worker's first read makes the others
+wait.
+
+A search is parsed once per (text, version): `parsed` keeps up to PARSED of them (the catalogue's fuzzy match
+costs more than the answer itself), and the response cache keys a search page by what `canonical_query` makes of
+it, so «вул. Соборна 14а», «соборна 14А» and «Soborna 14a» are one entry.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g
+
+from outages.display import capped
+from outages.places.addresses import AddressQuery, parse_query
+from outages.places.live import OpenRecords
+from outages.records.views import data_state
+
+READ_AGAIN = timedelta(minutes=30)
+PARSED = 4096
+
+
+class Houses:
+    def __init__(self) -> None:
+        self._open: OpenRecords | None = None
+        self._reading = threading.Lock()
+        self._parsed: dict[str, AddressQuery] = {}
+        self.reads = 0  # how many times the index was read (/healthz)
+
+    def open_records(self, app: Flask, now: datetime) -> OpenRecords:
+        version = _version(app)
+        known = self._open
+        if _usable(known, version, now):
+            return known
+        if known is not None and known.read_at <= now and not self._reading.acquire(blocking=False):
+            # Another thread is reading the new version: answer from the last one meanwhile (the page says which
+            # version it was made from, so the response cache renders it again; see `made_from`).
+            return known
+        if known is None or known.read_at > now:
+            self._reading.acquire()
+        try:
+            known = self._open
+            if _usable(known, version, now):
+                return known  # read by another thread while this one waited
+            hub = app.extensions["outages"]
+            with capped(hub.settings.display_max_chars), hub.engine.connect() as conn:
+                fresh = OpenRecords.read(conn, now, version)
+            if known is None or known.unknown != fresh.unknown:
+                self._parsed = {}  # a street records newly name may be what a search meant
+            self._open = fresh
+            self.reads += 1
+            return fresh
+        finally:
+            self._reading.release()
+
+    def parse(self, app: Flask, text: str, now: datetime) -> AddressQuery:
+        """The search as streets and a house, parsed once per text while the streets records name stay the same."""
+        found = self._parsed.get(text)
+        if found is None:
+            unknown = self.open_records(app, now).unknown
+            found = parse_query(text, app.extensions["outages"].settings.streets, unknown)
+            if len(self._parsed) >= PARSED:
+                self._parsed = {}
+            self._parsed[text] = found
+        return found
+
+    def stats(self) -> dict[str, int]:
+        known = self._open
+        return {"records": len(known.views) if known else 0, "reads": self.reads, "parsed": len(self._parsed)}
+
+
+def made_from(index: OpenRecords) -> None:
+    """The page of this request shows `index`: the response cache must keep it as of that data version."""
+    if g.get("cache_version") is not None and g.cache_version != index.version:
+        g.cache_version = index.version
+
+
+def _usable(known: OpenRecords | None, version: object, now: datetime) -> bool:
+    return known is not None and known.version == version and known.read_at <= now < known.read_at + READ_AGAIN
+
+
+def _version(app: Flask) -> object:
+    def read() -> object:
+        with app.extensions["outages"].engine.connect() as conn:
+            return data_state(conn)
+    return app.extensions["outages_cache"].version(read)
+
+
+def houses(app: Flask | None = None) -> Houses:
+    app = app or current_app
+    found = app.extensions.get("outages_houses")
+    if found is None:
+        found = app.extensions.setdefault("outages_houses", Houses())
+    return found
+
+
+def canonical_query(app: Flask, text: str, now: datetime) -> str:
+    """The one spelling of a search that names one street: «вул. Соборна, 14а» for every way of typing it. A
+    search naming several streets or none is kept as typed (its page names it as typed)."""
+    text = " ".join(text.split())[:200]
+    if not text:
+        return text
+    try:
+        query = houses(app).parse(app, text, now)
+    except Exception:  # noqa: BLE001 — the store is down: the cache may still hold this spelling's last page
+        return text
+    return query.label if len(query.streets) == 1 else text
