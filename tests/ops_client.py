@@ -3,6 +3,7 @@ over a real store, people added through the core, and a browser-like client that
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 
@@ -30,6 +31,19 @@ def make_app(engine, settings, clock=None):
 def add_person(engine, email: str, role: str = "operator", password: str = PASSWORD, now: datetime | None = None):
     with engine.begin() as conn:
         return people.add(conn, email, role, password, now=now or datetime.now(UTC), actor="cli:test")
+
+
+def signed_in(app, engine, email: str, now: datetime, role: str = "operator"):
+    """A test client of `app` signed in as a new person `email`."""
+    add_person(engine, email, role, now=now)
+    client = app.test_client()
+    assert sign_in(client, email).status_code == 303
+    return client
+
+
+def text(answer) -> str:
+    """A page's words as a reader sees them: tags dropped, entities read, spaces folded."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True))).split())
 
 
 def csrf_token(client, path: str = "/ops/login") -> str:

@@ -4,13 +4,11 @@ resend, each audited with the signed-in person."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from ops_client import add_person, audit_rows, csrf_token, make_app, sign_in, snapshot
+from ops_client import audit_rows, csrf_token, make_app, signed_in, snapshot, text
 from rows import emergency, table
 from sqlalchemy import update
 
@@ -41,14 +39,7 @@ def app(engine, settings):
 
 @pytest.fixture
 def operator(app, engine):
-    add_person(engine, OPERATOR, "operator", now=NOW)
-    client = app.test_client()
-    assert sign_in(client, OPERATOR).status_code == 303
-    return client
-
-
-def text(answer) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True))).split())
+    return signed_in(app, engine, OPERATOR, NOW)
 
 
 def test_a_phone_report_from_the_form_to_the_public_page(app, operator, engine):

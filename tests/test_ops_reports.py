@@ -6,13 +6,11 @@ and contacts erased 90 days after closing. What is asserted is what the operator
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from ops_client import add_person, audit_rows, csrf_token, make_app, sign_in, snapshot
+from ops_client import add_person, audit_rows, csrf_token, make_app, sign_in, signed_in, snapshot, text
 from rows import emergency, table
 from sqlalchemy import select, update
 
@@ -46,14 +44,7 @@ def app(engine, settings):
 
 @pytest.fixture
 def operator(app, engine):
-    add_person(engine, OPERATOR, "operator", now=NOW)
-    client = app.test_client()
-    assert sign_in(client, OPERATOR).status_code == 303
-    return client
-
-
-def text(answer) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True))).split())
+    return signed_in(app, engine, OPERATOR, NOW)
 
 
 def report(engine, settings, at: datetime, service: str = "water", address: str = "Соборна 12", **over) -> int:
