@@ -99,9 +99,31 @@ def answer(query: AddressQuery, covering: Iterable[RecordView], now: datetime, t
     return None if said is None else str(said)
 
 
-def answer_pieces(query: AddressQuery, covering: Iterable[RecordView], now: datetime, tz: ZoneInfo,
+@dataclass(frozen=True)
+class Split:
+    """The records covering a house as the line words them, each list by time: what is off now (emergencies, and
+    works under way) and the works still to come. Made once per set of covering records (web/houses.py)."""
+
+    off: list[RecordView]
+    coming: list[RecordView]
+    works_now: bool  # planned works are among what is off now
+    off_more: str  # the section the «see all» of what is off leads to
+
+
+def split(covering: Iterable[RecordView], now: datetime) -> Split:
+    # The record's one computed state (outages.records.state): planned works past their stated end are over.
+    active = sorted((r for r in covering if r.live), key=lambda r: (r.event_at, r.number))
+    off = [r for r in active if r.kind is Kind.EMERGENCY or r.event_at <= now]
+    coming = [r for r in active if not (r.kind is Kind.EMERGENCY or r.event_at <= now)]
+    # The rest of what is off: the emergencies' list when any of them is among the rest, else works under way.
+    more = "emergencies" if any(r.kind is Kind.EMERGENCY for r in off[ITEMS:]) else "ongoing"
+    return Split(off, coming, any(r.kind is Kind.PLANNED for r in off), more)
+
+
+def answer_pieces(query: AddressQuery, covering: Iterable[RecordView] | Split, now: datetime, tz: ZoneInfo,
                   lang: str = "uk", service_name: Callable[[str], str] = lambda name: name) -> Answer | None:
-    """The line for a query with a house (None without one), each list bounded to ITEMS records."""
+    """The line for a query with a house (None without one), each list bounded to ITEMS records; `covering`: the
+    records covering the house, or their `split` at `now`."""
     words = _WORDS["en" if lang == "en" else "uk"]
     if not query.street_keys:
         return Answer((Piece(words["no_street"].format(text=query.text)),)) if query.text else None
@@ -149,22 +171,17 @@ def answer_pieces(query: AddressQuery, covering: Iterable[RecordView], now: date
             return [Piece(text)]
         return [Piece(f"{text}; {words['more'].format(count=count(rest))} — "), Piece(words["see_all"], section)]
 
-    # The record's one computed state (outages.records.state): planned works past their stated end are over.
-    active = sorted((r for r in covering if r.live), key=lambda r: (r.event_at, r.number))
-    off = [r for r in active if r.kind is Kind.EMERGENCY or r.event_at <= now]
-    coming = [r for r in active if not (r.kind is Kind.EMERGENCY or r.event_at <= now)]
+    parts = covering if isinstance(covering, Split) else split(covering, now)
+    off, coming = parts.off, parts.coming
     pieces = [Piece(words["at"].format(address=query.label) + " ")]
     if off:
-        # The rest of what is off: the emergencies' list when any of them is among the rest, else works under way.
-        rest = off[ITEMS:]
-        section = "emergencies" if any(r.kind is Kind.EMERGENCY for r in rest) else "ongoing"
         head, _, tail = words["now"].partition("{items}")
-        pieces += [Piece(head), *listed(off, off_now, section), Piece(tail)]
+        pieces += [Piece(head), *listed(off, off_now, parts.off_more), Piece(tail)]
     else:
         pieces.append(Piece(words["nothing_now"]))
     pieces.append(Piece(". "))
     # Works under way are said among what is off now: then "no planned works" would contradict the line.
-    works_now = any(r.kind is Kind.PLANNED and r.event_at <= now for r in active)
+    works_now = parts.works_now
     if coming:
         head, _, tail = words["planned"].partition("{items}")
         pieces += [Piece(head[0].upper() + head[1:]), *listed(coming, planned, "upcoming"), Piece(tail)]

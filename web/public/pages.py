@@ -14,9 +14,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
-from outages.places import live
 from outages.places.addresses import AddressQuery
-from outages.places.answer import Answer, answer_pieces
+from outages.places.answer import Answer, Split, answer_pieces
 from outages.places.index import stored
 from outages.places.search import Filters
 from outages.records import timeliness as report
@@ -35,7 +34,7 @@ from outages.records.views import (
 )
 from web import hub
 from web.formats import FEED_LINKS, RECORD_LINKS, is_page
-from web.houses import canonical_query, houses, made_from
+from web.houses import HouseFacts, canonical_query, houses
 from web.i18n import init_app as init_i18n
 from web.i18n import language
 from web.public.views import Presenter, day_bounds, end_changes, month_bounds, timeline, timeline_of
@@ -184,11 +183,11 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
     today, tomorrow = day_bounds(p.now, h.settings.tz)
     if filters.query:
         # A search: the open records in memory (web/houses.py), none of the street's rows read again.
-        query, found = searched(filters, p.now)
-        lists = live.sections(found, p.now, SECTIONS)
-        counts = {name: len(lists[name]) for name in SECTIONS}
-        sections = [(name, SECTION_TITLES[name], counts[name], lists[name][:HOME_PER_SECTION]) for name in SECTIONS]
-        planned_today = live.planned_between(found, today, tomorrow)
+        query, facts = searched(filters, p.now)
+        counts = {name: len(facts.lists[name]) for name in SECTIONS}
+        sections = [(name, SECTION_TITLES[name], counts[name], facts.lists[name][:HOME_PER_SECTION])
+                    for name in SECTIONS]
+        planned_today = facts.planned_today
     else:
         query = None
     with h.engine.connect() as conn:
@@ -201,7 +200,7 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
         summary = {"emergencies": counts["emergencies"], "today": planned_today, "upcoming": counts["upcoming"]}
         changes, news = _moves(conn, [r for section in sections for r in section[3]])
         changed_at = data_changed_at(conn)
-    said = address_answer(query, p) if query is not None else None
+    said = address_answer(query, facts.answer, p) if query is not None else None
     return render_template(
         "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
         settings=h.settings, feed_args=filters.as_args(), feeds=FEED_LINKS, scope=scope, scope_kind=kind,
@@ -210,24 +209,17 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
     )
 
 
-def searched(filters: Filters, now) -> tuple[AddressQuery, list[RecordView]]:  # noqa: ANN001
-    """The search parsed, and the open records it finds that the page's district and service filters keep."""
-    index = houses().open_records(current_app, now)
-    made_from(index)
-    query = houses().parse(current_app, filters.query, now)
-    found = index.select(index.covering(query, filters.streets), now, filters.matches)
-    return query, found
+def searched(filters: Filters, now) -> tuple[AddressQuery, HouseFacts]:  # noqa: ANN001
+    """The search parsed, and what its page shows of the open records it finds (web/houses.py)."""
+    return houses().facts(current_app, filters, now, day_bounds(now, hub().settings.tz),
+                          current_app.extensions["outages_cache"].ttl)
 
 
-def address_answer(query: AddressQuery, p: Presenter) -> Answer | None:
-    """The one line above the list when `q` names a house (or names no street the city knows). Its «see all»
-    words lead to a section's paged list of the whole city for the same `q` (index.html): the line answers for
-    the house in every district, whatever the page's other filters."""
-    covering: list[RecordView] = []
-    if query.house is not None:
-        index = houses().open_records(current_app, p.now)
-        covering = index.select(index.covering(query, hub().settings.streets), p.now, lambda r: r.status == "active")
-    return answer_pieces(query, covering, p.now, p.tz, p.lang, p.service)
+def address_answer(query: AddressQuery, covering: Split, p: Presenter) -> Answer | None:
+    """The one line above the list when `q` names a house (or names no street the city knows); `covering`: the
+    records covering the house, in every district, whatever the page's other filters. Its «see all» words lead
+    to a section's paged list of the whole city for the same `q` (index.html)."""
+    return answer_pieces(query, covering if query.house is not None else [], p.now, p.tz, p.lang, p.service)
 
 
 @bp.get("/sections/<section>", defaults={"page": 1})
@@ -243,7 +235,7 @@ def section(section: str, page: int, kind: str | None = None, slug: str | None =
     h = hub()
     p = presenter()
     filters, scope, prefix = _scope(kind, slug)
-    listed = live.sections(searched(filters, p.now)[1], p.now, (section,))[section] if filters.query else None
+    listed = searched(filters, p.now)[1].lists[section] if filters.query else None
     with h.engine.connect() as conn:
         if listed is None:
             where = filters.sql_conditions(conn)
