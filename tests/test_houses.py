@@ -214,3 +214,26 @@ def test_a_house_search_in_a_year_reads_no_record_rows(engine, settings):
     pages = [s for s in asked if "max(events.id)" not in s]
     assert len(pages) <= 4 * 2, pages
     assert not [s for s in asked if "record_addresses" in s or "FROM records" in s], asked
+
+
+def test_a_house_is_worked_out_once_for_every_suffix_its_records_cover_alike(store, settings):
+    """«Соборна 40» and «Соборна 40б» are covered by the same records (the even side 2-40): two pages (each names its
+    own house), one working-out, kept as long as a cached page (cache_seconds) at the request's clock: №4's term
+    ends at NOW, and a page worked out 29 s later still says what the cached pages say, 31 s later it has passed."""
+    clock = {"now": NOW}
+    app = make_app(store, settings)
+    app.extensions["outages"].clock = lambda: clock["now"]
+    client = app.test_client()
+    first, second = _said(client, "Соборна 40"), _said(client, "Соборна 40б")
+    assert "За адресою вул. Соборна, 40 " in first and "За адресою вул. Соборна, 40б " in second
+    assert "Теплопостачання (аварія, №4) — до нд 22.11 о 20:00" in first
+    assert first.replace("40б", "40") == second.replace("40б", "40")
+    assert houses(app).stats()["worked"] == 1 and app.extensions["outages_cache"].stats()["rendered"] == 2
+    clock["now"] = NOW + timedelta(seconds=29)
+    assert "(аварія, №4) — до нд 22.11 о 20:00" in _said(client, "Соборна 40в")
+    assert houses(app).stats()["worked"] == 1
+    clock["now"] = NOW + timedelta(seconds=31)
+    assert "(аварія, №4) — термін минув нд 22.11 о 20:00" in _said(client, "Соборна 40г")
+    assert houses(app).stats()["worked"] == 2
+    clock["now"] = NOW + timedelta(days=2)  # another day: №11, fixed yesterday, is no longer among the fixed
+    assert "Усунено за добу (1)" in first and "Усунено за добу (0)" in _said(client, "Соборна 40д")

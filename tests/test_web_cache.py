@@ -185,6 +185,32 @@ def test_one_thread_renders_while_the_others_wait_or_serve_the_current_copy():
     assert released == [True] and store.claim(raw)
 
 
+def test_renders_take_their_turns_in_the_order_they_asked():
+    """A freed render slot goes to the thread that has waited longest, never to one that asked later (with
+    threading.Semaphore, a newcomer often took it and the woken waiter queued again: seconds for some residents)."""
+    import threading
+
+    turns = web.cache.Turns(1)
+    turns.acquire()  # a render under way
+    served: list[int] = []
+    threads = []
+    for n in range(6):
+        thread = threading.Thread(target=lambda n=n: (turns.acquire(), served.append(n), turns.release()))
+        thread.start()
+        threads.append(thread)
+        for _ in range(200):  # until this thread is queued behind the others
+            if len(turns._waiting) == n + 1:
+                break
+            thread.join(0.005)
+    assert len(turns._waiting) == 6
+    turns.release()
+    turns.acquire()  # asked last: served after every one that was waiting
+    assert served == [0, 1, 2, 3, 4, 5]
+    turns.release()
+    for thread in threads:
+        thread.join(5)
+
+
 def test_pages_forbid_scripts_and_keep_that_when_served_from_the_cache(app):
     client = app.test_client()
     for attempt in range(2):  # rendered, then answered from the cache

@@ -62,6 +62,7 @@ class Houses:
         self._facts: OrderedDict[tuple, HouseFacts] = OrderedDict()
         self._facts_lock = threading.Lock()
         self.reads = 0  # how many times the index was read (/healthz)
+        self.worked = 0  # how many times a house's facts were worked out (/healthz)
 
     def open_records(self, app: Flask, now: datetime) -> OpenRecords:
         version = _version(app)
@@ -115,6 +116,7 @@ class Houses:
                     known.at <= now < known.at + timedelta(seconds=ttl):
                 self._facts.move_to_end(key)
                 return query, known
+        self.worked += 1
         found = index.select(numbers, now)
         kept = [r for r in found if filters.matches(r)]
         fresh = HouseFacts(
@@ -131,7 +133,7 @@ class Houses:
     def stats(self) -> dict[str, int]:
         known = self._open
         return {"records": len(known.views) if known else 0, "reads": self.reads, "parsed": len(self._parsed),
-                "facts": len(self._facts)}
+                "facts": len(self._facts), "worked": self.worked}
 
 
 def made_from(index: OpenRecords) -> None:
