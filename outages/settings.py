@@ -134,7 +134,7 @@ STRUCTURED: dict[str, type] = {
     "columns": dict, "rules": dict, "notify": dict, "routing": dict, "delivery": dict,
     "districts": list, "services": list, "utilities": list, "streets": list, "recipients": list, "webhooks": list,
     "reports": dict,
-    "cache_seconds": float, "cache_check_seconds": float, "cache_max_mb": float,
+    "cache_seconds": float, "cache_check_seconds": float, "cache_max_mb": float, "publish_keep_mb": float,
 }
 # Tables whose every key is named in defaults.toml: any other key is a typo, refused when the settings load.
 CLOSED_TABLES = ("notify", "rules", "columns", "reports")

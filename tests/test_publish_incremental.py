@@ -13,7 +13,7 @@ import pytest
 from rows import emergency, update
 from web_demo import NOW, make_app, sync_demo
 
-from web.publish import publish
+from web.publish import _prune, publish
 
 _LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'<>\s]+)["']""")
 QUIET = {"log": lambda line: None}
@@ -104,3 +104,48 @@ def test_an_incremental_publish_writes_the_bytes_of_a_full_one_and_links_the_res
                  if name in before and path.stat().st_ino == before[name].stat().st_ino)
     assert shared > len(made) // 2
     assert os.path.realpath(site) == str(second.release)
+
+
+def test_old_releases_are_kept_within_the_size_budget_and_a_publish_under_way_is_never_touched(engine, settings,
+                                                                                                tmp_path):
+    """`publish_keep_mb`: the newest releases that fit are kept for a rollback, counted from the manifests (a
+    file shared by hard links once); the current and the previous always; a stopped publish's folder is removed,
+    the folder of one under way (no manifest yet, newer than the current release) is not."""
+    import json
+
+    sync_demo(engine, settings, *many_emergencies(3))
+    site = tmp_path / "site"
+    made = []
+    for n in range(4):
+        sync_demo(engine, settings, *many_emergencies(3),
+                  update(13, summary=f"Оновлення {n}", recorded_at=f"22.11.2026 19:{10 + n}"))
+        made.append(publish(make_app(engine, settings), site, **QUIET))
+        made[-1].pruning.join(30)
+
+    def kept() -> list[str]:
+        return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site.") and p.is_dir())
+
+    assert kept() == sorted(r.release.name for r in made)  # 2 GiB by default: all four fit
+    manifests = [json.loads((r.release / "publish.json").read_text("utf-8")) for r in made]
+    assert [m["from"] for m in manifests[1:]] == [r.release.name for r in made[:-1]]
+    assert all(m["replaced_bytes"] > 0 for m in manifests[1:])  # the changed record's pages, the lists, the feeds
+    assert manifests[0]["bytes"] == sum(p.stat().st_size for p in files(made[0].release).values())
+
+    # Room for the current release, the one before it and one more: the oldest goes; so does a stopped publish's
+    # folder, not the one of a publish that began after the current release was switched in.
+    stopped = tmp_path / ".site.stopped"
+    stopped.mkdir()
+    (stopped / "index.html").write_text("half")
+    os.utime(stopped, (1, 1))  # long before the current release
+    under_way = tmp_path / ".site.under-way"
+    under_way.mkdir()
+    current, previous, before = manifests[3], manifests[2], manifests[1]
+    three = current["bytes"] + current["replaced_bytes"] + previous["replaced_bytes"]
+    assert before["replaced_bytes"] > 0
+    removed = _prune(site, made[3].release, three, **QUIET)
+    assert sorted(removed) == sorted([made[0].release, stopped])
+    assert kept() == sorted([made[1].release.name, made[2].release.name, made[3].release.name, under_way.name])
+    # Beyond the budget even for two: the previous release is kept all the same (a server may be sending it).
+    removed = _prune(site, made[3].release, 0, **QUIET)
+    assert removed == [made[1].release]
+    assert kept() == sorted([made[2].release.name, made[3].release.name, under_way.name])

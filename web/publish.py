@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -42,6 +43,7 @@ from web import publish_plan as plan
 from web.formats import EXTENSIONS, TEXT_TYPES
 
 MANIFEST = "publish.json"
+KEEP = 20  # releases kept at most, the current one included (within publish_keep_mb)
 GZIP_FROM = 512  # bytes: smaller text files get no .gz copy
 # Where an address without an extension may lie in a release, most likely first (as nginx's try_files looks).
 _KNOWN = ("html", "json", *sorted(set(EXTENSIONS.values()) - {"html", "json"}))
@@ -61,6 +63,7 @@ class Published:
     new_bytes: int = 0  # bytes of files new in this release (what it costs on disk beyond the last one)
     incremental: bool = False  # the last release was reused
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (URL path, reason)
+    pruning: threading.Thread | None = None  # removing old releases after the switch (join() to wait for it)
 
 
 def file_for(path: str, mimetype: str) -> str:
@@ -96,7 +99,9 @@ class _Release:
         self.folders: set[str] = set()
         self.fds: dict[tuple[str, str], int] = {}
         self.lists: dict[str, str] = {}  # list page path -> fingerprint, for the next publish
+        self.listings: dict[str, dict[str, tuple[str, bool]]] = {}  # see _listing
         self.urls = self.rendered = self.new_bytes = 0
+        self.replaced_bytes = 0  # bytes of the last release's files this one wrote anew (they stay only there)
         self.skipped: list[tuple[str, str]] = []
 
     def _parent(self, name: str) -> Path:
@@ -148,13 +153,43 @@ class _Release:
             return extension or name.rsplit(".", 1)[-1]
         return None
 
+    def _listing(self, folder: str) -> dict[str, tuple[str, bool]]:
+        """The last release's files in `folder` by stem: "12" -> ("12.html", has a .gz copy). Read once."""
+        found = self.listings.get(folder)
+        if found is None:
+            names: list[str] = []
+            if self.last is not None:
+                try:
+                    names = os.listdir(self.last / folder)
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+            packed = {name[:-3] for name in names if name.endswith(".gz")}
+            found = self.listings[folder] = {name.partition(".")[0]: (name, name in packed)
+                                             for name in names if not name.endswith(".gz")}
+        return found
+
+    def link_record(self, route: plan.RecordRoute, number: int) -> bool:
+        """Hard-link the last release's file of record `number` on `route`; False if it has none."""
+        folder = route.prefix.strip("/")
+        known = self._listing(folder).get(str(number))
+        if known is None:
+            return False
+        name, packed = known
+        old, new = self._fd(self.last, folder), self._fd(self.folder, folder)
+        os.link(name, name, src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
+        if packed:
+            os.link(name + ".gz", name + ".gz", src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
+        self.urls += 1
+        return True
+
     def close(self) -> None:
         for fd in self.fds.values():
             os.close(fd)
         self.fds.clear()
 
-    def render(self, client, path: str) -> bool:  # noqa: ANN001
-        """Ask the app for `path` and write the answer; False (and a line in the log) if it failed."""
+    def render(self, client, path: str, packed: bool = True) -> bool:  # noqa: ANN001
+        """Ask the app for `path` and write the answer (with a .gz copy if `packed`); False (and a line in the
+        log) if it failed."""
         try:
             # outages.static: the pages leave out what cannot work in a static copy (the search form).
             response = client.get(path, headers={"Accept-Language": "uk"}, environ_overrides={"outages.static": True})
@@ -169,36 +204,39 @@ class _Release:
             self.skipped.append((path, reason))
             self.log(f"пропущено / skipped {path}: {reason}")
             return False
-        self.write(path, mimetype, body)
+        self.write(path, mimetype, body, packed)
         return True
 
-    def write(self, path: str, mimetype: str, body: bytes) -> None:
+    def write(self, path: str, mimetype: str, body: bytes, packed: bool = True) -> None:
         name = file_for(path, mimetype)
         out = self._parent(name)
         self.urls += 1
         self.rendered += 1
         if self.keep is not None:
             self.keep[path] = (mimetype, body)
-        if self.last is not None and _same(self.last / name, body):
+        before = _size(self.last / name) if self.last is not None else None
+        if before == len(body) and (self.last / name).read_bytes() == body:
             os.link(self.last / name, out)  # rendered again, the same bytes: share the last release's file
             try:
                 os.link(self.last / (name + ".gz"), self.folder / (name + ".gz"))
             except FileNotFoundError:
                 pass
             return
+        if before is not None:  # the last release's copy stays only there (see _prune)
+            self.replaced_bytes += before + (_size(self.last / (name + ".gz")) or 0)
         out.write_bytes(body)
         self.new_bytes += len(body)
-        if mimetype.startswith(TEXT_TYPES) and len(body) >= GZIP_FROM:
-            packed = gzip.compress(body, mtime=0)
-            out.with_name(out.name + ".gz").write_bytes(packed)
-            self.new_bytes += len(packed)
+        if packed and mimetype.startswith(TEXT_TYPES) and len(body) >= GZIP_FROM:
+            zipped = gzip.compress(body, mtime=0)
+            out.with_name(out.name + ".gz").write_bytes(zipped)
+            self.new_bytes += len(zipped)
 
 
-def _same(path: Path, body: bytes) -> bool:
+def _size(path: Path) -> int | None:
     try:
-        return path.stat().st_size == len(body) and path.read_bytes() == body
+        return path.stat().st_size
     except OSError:
-        return False
+        return None
 
 
 def _manifest(release: Path | None) -> dict:
@@ -260,8 +298,12 @@ def publish(app: Flask, target: str | os.PathLike, log: Callable[[str], None] = 
         except BaseException:
             shutil.rmtree(release, ignore_errors=True)
             raise
-        _prune(target, keep={release.name, last.name if last else ""})
-    done.target = target
+    # Old releases are removed after the lock is let go, in a thread of their own: removing 150,000 links takes
+    # seconds, and the new site is already live. (A process that publishes and exits waits for it.)
+    budget = int(float(app.extensions["outages"].settings.data.get("publish_keep_mb", 2048)) * 1024 * 1024)
+    pruning = threading.Thread(target=_prune, args=(target, release, budget, log), name="publish-prune")
+    pruning.start()
+    done.target, done.pruning = target, pruning
     return done
 
 
@@ -293,6 +335,11 @@ def _fill(app: Flask, folder: Path, last: Path | None, now: datetime, log: Calla
     manifest = {"version": version, "now": now.isoformat(), "build": key,
                 "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "urls": out.urls, "rendered": out.rendered, "new_bytes": out.new_bytes, "incremental": reuse,
+                # What pruning counts (_prune): the size of this release's files, and of the last one's that it
+                # replaced (what keeping that one costs beyond this one). Files a release drops are not counted
+                # out, so `bytes` can only overstate.
+                "from": last.name if reuse else None, "replaced_bytes": out.replaced_bytes,
+                "bytes": (before.get("bytes", 0) if reuse else 0) + out.new_bytes - out.replaced_bytes,
                 "skipped": [path for path, _ in out.skipped], "lists": out.lists}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=0), "utf-8")
     return Published(target=folder, release=folder, version=version, urls=out.urls, rendered=out.rendered,
@@ -319,16 +366,14 @@ def _fill_release(app: Flask, out: _Release, lists: list[plan.ListPage], changed
             out.lists[page.path] = page.fingerprint
         elif out.render(client, page.path):
             out.lists[page.path] = page.fingerprint
-    endpoints = plan.record_endpoints(app)
-    hints = ["html"] * len(endpoints)  # each route's file extension, learnt from its first link
+    routes = plan.record_routes(app)
     for numbers in plan.record_slices(hub.engine):
         for number in numbers:
-            for n, path in enumerate(plan.record_paths(app, endpoints, number)):
-                linked = None if changed is None or number in changed else out.link(path, hints[n])
-                if linked is None:
-                    out.render(client, path)
-                else:
-                    hints[n] = linked
+            for route in routes:
+                if changed is None or number in changed or not out.link_record(route, number):
+                    # No .gz for a record's files: small pages, and a copy each would double the links of every
+                    # publish (300,000 at 50,000 records); nginx compresses them as it sends (deploy/nginx.conf).
+                    out.render(client, route.path(number), packed=False)
     for path, number in plan.cap_messages(app):
         if changed is None or number in changed or not out.link(path):
             out.render(client, path)
@@ -342,12 +387,51 @@ def render(app: Flask, log: Callable[[str], None] = print) -> tuple[dict[str, tu
     return outputs, done.skipped, done.version
 
 
-def _prune(target: Path, keep: set[str]) -> None:
-    """Keep the new release and the one before it (a server may still be sending its files); drop older ones.
-    Hard links make an unchanged file shared: removing a release frees only what no kept release links."""
-    for old in target.parent.glob(f".{target.name}.*"):
-        if old.is_dir() and not old.is_symlink() and old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _prune(target: Path, current: Path, budget: int, log: Callable[[str], None] = print) -> list[Path]:
+    """Keep the newest releases whose files fit in `budget` bytes (`publish_keep_mb`), at most KEEP of them, and
+    always the current one and the one before it (a server may still be sending its files); remove the rest, and
+    the half-made folders of publishes that stopped. Sizes come from the manifests (no walk over the files): the
+    current release's `bytes`, then for each older one what its successor replaced (`replaced_bytes`; files
+    shared by hard links are counted once), or all its `bytes` when its successor was not made from it. A
+    publish under way is never touched: its folder has no manifest yet and is newer than the current one's.
+    Returns the folders removed."""
+    try:
+        current_made = (current / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return []
+    releases: list[tuple[int, Path, dict]] = []
+    doomed: list[Path] = []
+    for folder in target.parent.glob(f".{target.name}.*"):
+        if folder == current or folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            made = (folder / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            try:
+                if folder.stat().st_mtime_ns < current_made:
+                    doomed.append(folder)  # stopped half-way before the current release was made
+            except OSError:
+                pass
+            continue
+        if made < current_made:
+            releases.append((made, folder, _manifest(folder)))
+    releases.sort(key=lambda item: item[0], reverse=True)
+    newer = _manifest(current)
+    used = int(newer.get("bytes", 0))
+    for n, (_made, folder, manifest) in enumerate(releases):
+        own = int(newer.get("replaced_bytes", 0)) if newer.get("from") == folder.name else int(manifest.get("bytes", 0))
+        if n == 0 or (n + 2 <= KEEP and used + own <= budget):
+            used += own
+            newer = manifest
+            continue
+        doomed.extend(folder for _made, folder, _manifest_ in releases[n:])
+        break
+    if len(releases) and used > budget:
+        log(f"увага / warning: поточний і попередній випуски займають {used // 2**20} МБ, більше за "
+            f"publish_keep_mb ({budget // 2**20}) / the current and previous releases take more than the budget")
+    for folder in doomed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return doomed
 
 
 def publish_site(settings, engine, directory: str | os.PathLike,  # noqa: ANN001

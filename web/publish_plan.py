@@ -8,7 +8,8 @@ no limit on links can leave a page out):
 - `lists`: each page of each section's full list (the whole city, each district, each service; both languages),
   with a fingerprint of what it shows: the section's size and the (number, state) of its records;
 - `records`: every route taking only a record `number` (its page, in both languages, and its JSON), for every
-  record in the store, read a slice at a time;
+  record in the store, read a slice at a time; each route ends with the number, so a record's files are named by
+  it in one folder per route (`outages/12.html`, `en/outages/12.html`, `api/v1/outages/12.json`);
 - `cap`: the CAP messages the CAP index lists.
 
 Which of them change between two releases: `fixed` and `scopes` depend on every record and on the day, so they
@@ -130,9 +131,29 @@ def record_slices(engine) -> Iterator[list[int]]:  # noqa: ANN001
         after = numbers[-1]
 
 
-def record_paths(app: Flask, endpoints: list[str], number: int) -> list[str]:
+SENTINEL = 2**31 - 2  # a record number no store holds, to learn where a route puts the number
+
+
+@dataclass(frozen=True)
+class RecordRoute:
+    """A route taking only a record's number, which ends its path: the record's page is `prefix` + number."""
+
+    endpoint: str
+    prefix: str  # e.g. "/en/outages/"
+
+    def path(self, number: int) -> str:
+        return f"{self.prefix}{number}"
+
+
+def record_routes(app: Flask) -> list[RecordRoute]:
     adapter = _adapter(app)
-    return [adapter.build(endpoint, {"number": number}) for endpoint in endpoints]
+    out = []
+    for endpoint in record_endpoints(app):
+        head, found, tail = adapter.build(endpoint, {"number": SENTINEL}).rpartition(str(SENTINEL))
+        if not found or tail or not head.endswith("/"):
+            raise ValueError(f"{endpoint}: a record's route must end with its number to be published")
+        out.append(RecordRoute(endpoint, head))
+    return out
 
 
 def cap_messages(app: Flask) -> list[tuple[str, int]]:

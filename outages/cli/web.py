@@ -7,6 +7,7 @@ import errno
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -82,11 +83,14 @@ def publish(ctx: Context, directory: Path) -> None:
     from web.publish import publish as run
 
     app = create_app(ctx.settings, engine=ctx.ready_engine())
+    started = time.monotonic()
     try:
         done = run(app, directory, log=lambda line: click.echo(line, err=True))
     except PublishError as exc:
         fail(str(exc))
     click.echo(f"Опубліковано / published {done.urls} URL → {done.target} (→ {done.release.name}), "
                f"наново / rendered {done.rendered}, "
-               f"версія даних / data version {done.version}"
+               f"версія даних / data version {done.version}, {time.monotonic() - started:.1f} с / s"
                + (f"; пропущено / skipped {len(done.skipped)}" if done.skipped else ""))
+    if done.pruning is not None:
+        done.pruning.join()  # the old releases' removal, begun once the new one was live
