@@ -237,3 +237,31 @@ def test_a_house_is_worked_out_once_for_every_suffix_its_records_cover_alike(sto
     assert houses(app).stats()["worked"] == 2
     clock["now"] = NOW + timedelta(days=2)  # another day: №11, fixed yesterday, is no longer among the fixed
     assert "Усунено за добу (1)" in first and "Усунено за добу (0)" in _said(client, "Соборна 40д")
+
+
+def test_spellings_of_a_house_asked_at_once_are_rendered_once(store, settings, monkeypatch):
+    """In a surge the spellings of one house arrive together (different query strings, so the fast door lets each
+    through): one thread renders the page, the others wait for its copy."""
+    import threading
+    import time
+
+    app = make_app(store, settings)
+    index = houses(app)
+    working_out = index.facts
+
+    def slow(*args, **kwargs):  # a house under thousands of records, on a busy worker
+        time.sleep(0.3)
+        return working_out(*args, **kwargs)
+
+    monkeypatch.setattr(index, "facts", slow)
+    spellings = ("Соборна 14а", "вул. Соборна, 14а", "соборна 14А", "Soborna 14a", "Соборная 14 а")
+    bodies: list[bytes] = []
+    threads = [threading.Thread(target=lambda typed=typed: bodies.append(
+        app.test_client().get("/?q=" + quote(typed)).data)) for typed in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(bodies) == 5 and len(set(bodies)) == 1
+    assert "вул. Соборна, 14а" in Page(bodies[0].decode()).text
+    assert app.extensions["outages_cache"].stats()["rendered"] == 1 and index.worked == 1

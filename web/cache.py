@@ -415,6 +415,20 @@ def answer_from_cache():  # noqa: ANN201
     if entry is not None and cache.fresh(entry, version):
         cache.put(key, entry, raw=_raw_key(request.environ))
         return _answer(entry)
+    # Spellings of one house asked at the same moment («Соборна 14», «соборна 14») are one page, but the fast door
+    # sees different query strings: one thread renders it, the others wait for that copy (or, if there is an
+    # older one, answer with it) instead of rendering it again each.
+    claim = ("page", key)
+    if cache.claim(claim):
+        g.cache_claim = claim
+    elif entry is not None:
+        return _answer(entry, stale=True)
+    else:
+        cache.wait(claim, timeout=10)
+        entry = cache.get(key)
+        if entry is not None and cache.fresh(entry, version):
+            cache.put(key, entry, raw=_raw_key(request.environ))
+            return _answer(entry)
     g.cache_key, g.cache_version = key, version
     # A render takes milliseconds of CPU, an answer from memory microseconds: a worker renders at most RENDERS
     # pages at once, and the threads answering from memory share the CPU with those few, not with every miss.
@@ -427,6 +441,9 @@ def answer_from_cache():  # noqa: ANN201
 def _rendered(_error) -> None:  # noqa: ANN001
     if g.pop("cache_rendering", False):
         store().renders.release()
+    claim = g.pop("cache_claim", None)
+    if claim is not None:
+        store().release(claim)
 
 
 @bp.after_app_request

@@ -39,7 +39,8 @@ from outages.records.views import SECTIONS, RecordView, data_state
 
 READ_AGAIN = timedelta(minutes=30)
 PARSED = 4096
-FACTS = 256  # houses' facts a worker keeps (each a few lists of references to the index's records)
+FACTS = 1024  # houses' facts a worker keeps: more than a blackout's streets have houses asked within a minute
+FACT_RECORDS = 400_000  # ...and the records they list together (a few references each: ~10 MB at most)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Houses:
         self._parsed: dict[str, AddressQuery] = {}
         self._facts: OrderedDict[tuple, HouseFacts] = OrderedDict()
         self._facts_lock = threading.Lock()
+        self._listed = 0  # records listed by the kept facts (FACT_RECORDS)
         self.reads = 0  # how many times the index was read (/healthz)
         self.worked = 0  # how many times a house's facts were worked out (/healthz)
 
@@ -125,9 +127,12 @@ class Houses:
             answer=split([r for r in found if r.status == "active"], now))
         if ttl > 0:
             with self._facts_lock:
+                old = self._facts.pop(key, None)
+                self._listed += len(fresh.found) - (len(old.found) if old else 0)
                 self._facts[key] = fresh
-                while len(self._facts) > FACTS:
-                    self._facts.popitem(last=False)
+                while len(self._facts) > FACTS or self._listed > FACT_RECORDS:
+                    _key, gone = self._facts.popitem(last=False)
+                    self._listed -= len(gone.found)
         return query, fresh
 
     def stats(self) -> dict[str, int]:

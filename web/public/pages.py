@@ -93,7 +93,9 @@ def link(path: str, **args: str) -> str:
 
 def other_language() -> tuple[str, str, str]:
     """(href, language code, label) of this page in the other language: /en/… ↔ /…, filters kept."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    # A search as the page names it (web/houses.py): every spelling of a house is one page, with one link.
+    args = [(k, canonical_query(current_app, v, hub().now()) if k == "q" else v)
+            for k, v in request.args.items(multi=True) if k != "lang"]
     query = "?" + urlencode(args) if args else ""
     if language() == "en":
         path = request.path[3:] or "/" if _english_path() else request.path
