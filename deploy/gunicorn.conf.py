@@ -25,3 +25,13 @@ forwarded_allow_ips = "127.0.0.1"
 # gunicorn ≥ 24 opens a control socket in $HOME by default; two sites (or a test and a benchmark) on one
 # machine would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001
+    # A worker's threads share one GIL. A thread that answers from memory (microseconds of work) needs the GIL a few
+    # times per request, and each time waits while a rendering thread holds it for up to the switch interval
+    # (5 ms by default): under a surge a cached page waited tens of milliseconds for renders of other pages. 1 ms
+    # hands it over sooner (bench/mixed_bench.py: the probe of cached pages).
+    import sys
+
+    sys.setswitchinterval(0.001)

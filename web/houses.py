@@ -54,6 +54,11 @@ class HouseFacts:
     planned_today: int  # planned works under way at some moment of the day
     answer: Split  # the covering records of any district or service (status active), as the answer line words them
 
+    @property
+    def changed_at(self) -> datetime | None:
+        """When the data last changed, as of the version these facts were read at (data_state's second half)."""
+        return self.version[1] if isinstance(self.version, tuple) else None
+
 
 class Houses:
     def __init__(self) -> None:

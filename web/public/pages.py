@@ -192,16 +192,25 @@ def index(kind: str | None = None, slug: str | None = None):  # noqa: ANN201
         planned_today = facts.planned_today
     else:
         query = None
-    with h.engine.connect() as conn:
-        if query is None:
-            where = filters.sql_conditions(conn)
-            counts = section_counts(conn, p.now, where)
-            sections = [(name, SECTION_TITLES[name], counts[name],
-                         section_page(conn, p.now, name, where, limit=HOME_PER_SECTION)) for name in SECTIONS]
-            planned_today = planned_between(conn, today, tomorrow, where)
-        summary = {"emergencies": counts["emergencies"], "today": planned_today, "upcoming": counts["upcoming"]}
-        changes, news = _moves(conn, [r for section in sections for r in section[3]])
-        changed_at = data_changed_at(conn)
+    shown = [r for section in sections for r in section[3]] if query is not None else []
+    changed_at = facts.changed_at if query is not None else None
+    if query is not None and changed_at is not None and not any(r.revision > 1 for r in shown):
+        # A search answered from memory asks the store nothing: when the data last changed is the version its
+        # records were read at, and no shown record was updated (no moves of its end, no news to read).
+        changes, news = {}, {}
+    else:
+        with h.engine.connect() as conn:
+            if query is None:
+                where = filters.sql_conditions(conn)
+                counts = section_counts(conn, p.now, where)
+                sections = [(name, SECTION_TITLES[name], counts[name],
+                             section_page(conn, p.now, name, where, limit=HOME_PER_SECTION)) for name in SECTIONS]
+                planned_today = planned_between(conn, today, tomorrow, where)
+                shown = [r for section in sections for r in section[3]]
+            changes, news = _moves(conn, shown)
+            if changed_at is None:
+                changed_at = data_changed_at(conn)
+    summary = {"emergencies": counts["emergencies"], "today": planned_today, "upcoming": counts["upcoming"]}
     said = address_answer(query, facts.answer, p) if query is not None else None
     return render_template(
         "index.html", p=p, sections=sections, summary=summary, changes=changes, news=news, filters=filters,
