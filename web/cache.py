@@ -50,7 +50,7 @@ MAX_ENTRIES = 2000  # query strings come from anyone: keep the memory bounded
 MAX_BODY = 4 * 1024 * 1024
 _SEARCH_PAGES = ("pages", "pages_en")  # their `q` is keyed by the house it names (see _key)
 RENDER_WAIT = 0.1  # seconds; see Store.render_wait
-RENDERS = 4  # pages a worker renders at once; its other threads answer from memory (see answer_from_cache)
+RENDERS = 2  # pages a worker renders at once; its other threads answer from memory (see answer_from_cache)
 ENTRY_OVERHEAD = 1024  # the key, headers and bookkeeping of an entry, counted against the byte budget
 # Headers of the original response that are recomputed for every answer.
 _DROP = {"content-length", "content-encoding", "date", "set-cookie", "etag", "last-modified", "cache-control", "vary"}

@@ -215,7 +215,7 @@ class _Release:
         if self.keep is not None:
             self.keep[path] = (mimetype, body)
         before = _size(self.last / name) if self.last is not None else None
-        if before == len(body) and (self.last / name).read_bytes() == body:
+        if before == len(body) and _read(self.last / name) == body:
             os.link(self.last / name, out)  # rendered again, the same bytes: share the last release's file
             try:
                 os.link(self.last / (name + ".gz"), self.folder / (name + ".gz"))
@@ -235,6 +235,13 @@ class _Release:
 def _size(path: Path) -> int | None:
     try:
         return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
     except OSError:
         return None
 
