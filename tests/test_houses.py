@@ -232,6 +232,10 @@ def test_a_house_is_worked_out_once_for_every_suffix_its_records_cover_alike(sto
     clock["now"] = NOW + timedelta(seconds=29)
     assert "(аварія, №4) — до нд 22.11 о 20:00" in _said(client, "Соборна 40в")
     assert houses(app).stats()["worked"] == 1
+    cache = app.extensions["outages_cache"]
+    # Its page is kept as old as the facts it was made from: 1 s more, not another 30.
+    (newest,) = [e for k, e in cache._entries.items() if "40в" in str(k)]
+    assert 29 <= cache.clock() - newest.born < 30
     clock["now"] = NOW + timedelta(seconds=31)
     assert "(аварія, №4) — термін минув нд 22.11 о 20:00" in _said(client, "Соборна 40г")
     assert houses(app).stats()["worked"] == 2

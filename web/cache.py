@@ -458,7 +458,7 @@ def remember(response: Response) -> Response:
         return response
     mimetype = response.mimetype or ""
     entry = Entry(
-        version=g.get("cache_version"), born=store().clock(), body=body,
+        version=g.get("cache_version"), born=store().clock() - g.pop("cache_age", 0.0), body=body,
         headers=[(k, v) for k, v in response.headers.items() if k.lower() not in _DROP],
         etag=hashlib.blake2b(body, digest_size=12).hexdigest(),
         # When the data last changed, not when this worker rendered: every worker answers alike. Whole seconds:

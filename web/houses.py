@@ -122,6 +122,9 @@ class Houses:
             if known is not None and known.version == index.version and \
                     known.at <= now < known.at + timedelta(seconds=ttl):
                 self._facts.move_to_end(key)
+                # The page made from them is as old as they are: the response cache must not keep it a whole
+                # cache_seconds more (a page of facts 29 s old would otherwise say the same for 59 s).
+                g.cache_age = max(g.get("cache_age", 0.0), (now - known.at).total_seconds())
                 return query, known
         self.worked += 1
         found = index.select(numbers, now)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (
-    DateTime,
-    MetaData,
-    TypeDecorator,
-)
+from sqlalchemy import DateTime, MetaData, TypeDecorator
 
 metadata = MetaData()
 

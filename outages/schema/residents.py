@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 
 from outages.schema.base import UTCDateTime, metadata
 
